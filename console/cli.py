@@ -1,0 +1,65 @@
+"""The command line: the TUI by default, and a scriptable subcommand for every action.
+
+Subcommands are imported only when invoked, so `call-console` reaches the TUI's first frame
+without loading httpx, FastAPI or the campaign code.
+
+Exit codes: 0 ok, 1 API error, 2 bad input or configuration, 3 outcome unknown.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from console import __version__
+
+SUBCOMMANDS = {
+    "call": ("console.commands.call", "call_group", "Place, inspect, end and transfer calls."),
+    "locate": ("console.commands.locate", "locate", "Print the config, data and log paths."),
+    "sim": ("console.commands.sim", "sim", "Serve the built-in simulator of the call API."),
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(SUBCOMMANDS))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in SUBCOMMANDS:
+            module, attr, _ = SUBCOMMANDS[name]
+            return getattr(importlib.import_module(module), attr)
+        return super().get_command(ctx, name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, SUBCOMMANDS[name][2]) for name in sorted(SUBCOMMANDS)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, invoke_without_command=True,
+             context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--demo", is_flag=True,
+              help="Start the built-in simulator on 127.0.0.1 and open the console on it.")
+@click.option("--screen", metavar="NAME", help="Open this screen first (e.g. call, calls).")
+@click.option("--no-mouse", is_flag=True, help="Do not capture the mouse.")
+@click.option("--operator", metavar="NAME", help="Operator name recorded with each call.")
+@click.version_option(__version__, prog_name="call-console")
+@click.pass_context
+def main(ctx: click.Context, demo: bool, screen: str | None, no_mouse: bool,
+         operator: str | None) -> None:
+    """call-console: place outbound calls through the MrAssistant API and watch them live.
+
+    Run without a command to open the console; `call-console --demo` runs it on the built-in
+    simulator, no account needed.
+    """
+    ctx.ensure_object(dict)
+    if operator:
+        ctx.obj["operator"] = operator
+    if ctx.invoked_subcommand is not None:
+        return
+    from console.tui.launch import run_tui
+
+    raise SystemExit(run_tui(demo=demo, screen=screen, mouse=not no_mouse, operator=operator))
