@@ -42,10 +42,8 @@ log = logging.getLogger("console.api")
 
 #: Extra seconds on top of the ringing timeout while the server waits for an answer.
 WAIT_MARGIN_SECONDS = 30.0
-#: Read timeout of a plain (not waiting) place call.
-PLACE_READ_TIMEOUT = 30.0
 #: How far around the attempt window a reconciled call may have started (clock skew).
-RECONCILE_SLACK = timedelta(seconds=30)
+RECONCILE_SLACK = timedelta(seconds=10)
 
 
 @dataclass(frozen=True)
@@ -54,6 +52,9 @@ class Timeouts:
     read: float = 15.0
     write: float = 10.0
     pool: float = 5.0
+    #: Whole-request deadline of a plain (not waiting) place call. httpx timeouts are per
+    #: read, so a server trickling its answer would otherwise hold the POST forever.
+    place: float = 30.0
 
     def httpx(self, read: float | None = None) -> httpx.Timeout:
         return httpx.Timeout(connect=self.connect, read=read or self.read, write=self.write,
@@ -74,8 +75,8 @@ class BearerToken(httpx.Auth):
         return "BearerToken(***)"
 
 
-def place_timeout(body: Mapping[str, Any]) -> float:
-    """Read timeout of the POST: it must outlast `wait_until_answered` (ringing timeout + margin)."""
+def place_timeout(body: Mapping[str, Any], plain: float = 30.0) -> float:
+    """Deadline of the POST: it must outlast `wait_until_answered` (ringing timeout + margin)."""
     if body.get("wait_until_answered"):
         ringing = body.get("ringing_timeout_seconds") or 80
         try:
@@ -83,7 +84,7 @@ def place_timeout(body: Mapping[str, Any]) -> float:
         except (TypeError, ValueError):
             ringing = 80.0
         return ringing + WAIT_MARGIN_SECONDS
-    return PLACE_READ_TIMEOUT
+    return plain
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
@@ -254,10 +255,13 @@ class ApiClient:
         """Place a call. Raises `OutcomeUnknown` when the request may have reached the server."""
         body = request.to_json_body() if isinstance(request, OutboundCallRequest) else dict(request)
         sent_at = datetime.now(UTC)
+        deadline = place_timeout(body, self.timeouts.place)
         try:
-            response = await self._http.post(
-                "/calls/outbound", json=body,
-                timeout=self.timeouts.httpx(read=place_timeout(body)))
+            async with asyncio.timeout(deadline):
+                response = await self._http.post(
+                    "/calls/outbound", json=body, timeout=self.timeouts.httpx(read=deadline))
+        except TimeoutError:
+            raise self._unknown(body, sent_at, f"no complete answer within {deadline:g} s") from None
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise errors.ConnectionFailed(
                 f"could not connect to {self.host} ({_transport_reason(exc)}); "
@@ -274,9 +278,11 @@ class ApiClient:
         raise error_for(response)
 
     def _unknown(self, body: Mapping[str, Any], sent_at: datetime, cause: str) -> errors.OutcomeUnknown:
+        from_number = body.get("from_number")
         window = errors.AttemptWindow(
             agent_id=str(body.get("agent_id", "")),
             to_number=str(body.get("to_number", "")).replace(" ", ""),
+            from_number=str(from_number).replace(" ", "") if from_number else None,
             sent_at=sent_at, gave_up_at=datetime.now(UTC))
         return errors.OutcomeUnknown(
             f"outcome unknown: the request may have reached the server ({cause}). "
@@ -285,18 +291,24 @@ class ApiClient:
 
     async def find_attempt(self, window: errors.AttemptWindow, *,
                            slack: timedelta = RECONCILE_SLACK) -> list[CallStatus]:
-        """Calls of the attempt's agent to the same number that started inside its window."""
+        """Calls of the attempt's agent to the same number that started inside its window.
+
+        Closest to the moment the request was sent first. More than one match means the same
+        number was dialled again within seconds: the operator must choose.
+        """
         earliest, latest = window.sent_at - slack, window.gave_up_at + slack
-        matches = []
+        matches: list[tuple[float, CallStatus]] = []
         async for call in self.iter_calls(window.agent_id, start_date=earliest, max_items=500):
             started = call.started
             if call.to_number.replace(" ", "") != window.to_number or started is None:
                 continue
+            if window.from_number and (call.from_number or "").replace(" ", "") != window.from_number:
+                continue
             if started.tzinfo is None:
                 started = started.replace(tzinfo=UTC)
             if earliest <= started <= latest:
-                matches.append(call)
-        return matches
+                matches.append((abs((started - window.sent_at).total_seconds()), call))
+        return [call for _, call in sorted(matches, key=lambda pair: pair[0])]
 
     # -- idempotent requests ------------------------------------------------------------------
 

@@ -102,6 +102,7 @@ class AttemptWindow:
 
     agent_id: str
     to_number: str
+    from_number: str | None
     sent_at: datetime
     gave_up_at: datetime
 

@@ -93,5 +93,6 @@ def test_list_shapes():
 
 def test_place_timeout_covers_waiting():
     assert place_timeout({"wait_until_answered": False}) == 30.0
+    assert place_timeout({}, plain=2.0) == 2.0
     assert place_timeout({"wait_until_answered": True, "ringing_timeout_seconds": 20}) == 50.0
     assert place_timeout({"wait_until_answered": True}) == 110.0
