@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 PRIORITIES: tuple[str, ...] = ("low", "normal", "high", "urgent")
 MEDIA_ENCRYPTION_LEVELS: tuple[str, ...] = ("DISABLE", "ALLOW", "REQUIRE")
@@ -26,6 +26,17 @@ E164_RE = re.compile(r"^\+[1-9][0-9]{1,14}$")
 DISPLAY_NAME_MAX = 128
 RINGING_TIMEOUT_RANGE = (1, 80)
 MAX_DURATION_RANGE = (60, 86400)
+
+
+def _x_header_name(name: str) -> str:
+    if not name.lower().startswith("x-"):
+        raise ValueError(f"custom SIP header {name!r} must start with 'X-'")
+    return name
+
+
+#: A custom SIP header name. Validated as the dict key, so a 422 names the header in its `loc`
+#: (`["body", "custom_headers", "Via", "[key]"]`) and the form can mark that row.
+XHeaderName = Annotated[str, AfterValidator(_x_header_name)]
 
 
 def is_terminal(status: str | None) -> bool:
@@ -65,7 +76,7 @@ class OutboundCallRequest(BaseModel):
     ringing_timeout_seconds: int = Field(default=80, ge=1, le=80)
     max_call_duration_seconds: int = Field(default=3600, ge=60, le=86400)
     hide_phone_number: bool = False
-    custom_headers: dict[str, str] = Field(default_factory=dict)
+    custom_headers: dict[XHeaderName, str] = Field(default_factory=dict)
 
     @field_validator("to_number", "from_number")
     @classmethod
@@ -77,14 +88,6 @@ class OutboundCallRequest(BaseModel):
         if not E164_RE.match(stripped):
             raise ValueError("must be an E.164 number: '+' then 2 to 15 digits")
         return stripped
-
-    @field_validator("custom_headers")
-    @classmethod
-    def _x_headers(cls, value: dict[str, str]) -> dict[str, str]:
-        for name in value:
-            if not name.lower().startswith("x-"):
-                raise ValueError(f"custom SIP header {name!r} must start with 'X-'")
-        return value
 
     def to_json_body(self) -> dict[str, Any]:
         """The exact JSON object sent on the wire (every field, defaults included)."""

@@ -93,7 +93,7 @@ async def test_422_for_each_constrained_field_maps_to_its_path(client):
     body = request().to_json_body() | {"custom_headers": {"X-Ok": "1", "Via": "x"}}
     with pytest.raises(errors.ValidationFailed) as err:
         await client.place_call(body)
-    assert err.value.entries[0].path[0] == "custom_headers"
+    assert err.value.entries[0].path[:2] == ("custom_headers", "Via")
     with pytest.raises(errors.ValidationFailed) as err:
         await client.place_call(request().to_json_body() | {"agent_id": "nope"})
     assert err.value.entries[0].field == "agent_id"
