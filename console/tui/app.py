@@ -1,0 +1,323 @@
+"""The console app and the one `make_app` factory used by the CLI, --demo, tests and screenshots.
+
+Start-up order (nothing slow before the first frame):
+1. the first frame: header, the chosen screen's widgets, footer. No settings, pydantic, httpx,
+   phonenumbers or simulator imports yet;
+2. right after it, a thread worker loads the settings and warms the heavy imports (draft rules,
+   API client); the `ConsoleSession` is created and `session_changed` is published;
+3. `--demo`: a thread worker starts the simulator, then the session connects to it;
+4. a worker probes `GET /agents` (known agents + connection health).
+
+Other parts hook in through the app: `app.session`, `app.track_call(...)` (the CallTracker of
+the live-calls issue attaches there) and the signals `session_changed`, `agents_changed`,
+`tracked_changed`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from textual.app import App
+from textual.binding import Binding
+from textual.signal import Signal
+from textual.worker import Worker, WorkerState
+
+from console.tui.keys import PALETTE, QUIT
+from console.tui.screens import SCREENS, ScreenSpec
+from console.tui.widgets.agent_picker import KnownAgent
+
+if TYPE_CHECKING:
+    from console.api.models import CallResponse, CallStatus, OutboundCallRequest
+    from console.config import Settings
+    from console.session import ConsoleSession
+    from console.sim.runner import SimServer
+    from console.sim.state import SimConfig
+
+#: --demo simulator: real time, room for a busy demo.
+DEMO_TIME_SCALE = 1.0
+DEMO_MAX_CONCURRENT = 50
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _commands_provider():
+    from console.tui.commands import ConsoleCommands
+
+    return ConsoleCommands
+
+
+def _screen_binding(spec: ScreenSpec):
+    return Binding(spec.key, f"app.show_screen('{spec.name}')", spec.title, id=spec.binding_id,
+                   tooltip=spec.description)
+
+
+@dataclass
+class TrackedCall:
+    """A call handed to tracking: placed by Send, or found by reconciling an unknown outcome."""
+
+    call_id: str
+    agent_id: str
+    to_number: str
+    from_number: str | None
+    status: str
+    placed: Any                      # CallResponse (Send) or CallStatus (reconciled)
+    request: Any = None              # the OutboundCallRequest that placed it, when known
+    via: str = "send"                # "send" | "reconcile"
+    at: datetime = field(default_factory=utc_now)
+
+
+class CallConsoleApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "call-console"
+    ENABLE_COMMAND_PALETTE = True
+    COMMANDS = App.COMMANDS | {_commands_provider}
+    BINDINGS = [QUIT.binding(), PALETTE.binding()] + [
+        _screen_binding(spec) for spec in SCREENS.values()]
+
+    def __init__(
+        self,
+        *,
+        session: ConsoleSession | None = None,
+        settings_loader: Callable[[], Settings] | None = None,
+        demo: bool = False,
+        screen: str = "call",
+        operator: str | None = None,
+        clock: Callable[[], datetime] | None = None,
+        keymap: Mapping[str, str] | None = None,
+        sim_config: SimConfig | None = None,
+        probe_agents: bool = True,
+    ) -> None:
+        super().__init__()
+        if screen not in SCREENS:
+            raise ValueError(f"unknown screen {screen!r}; known: {', '.join(SCREENS)}")
+        self._session = session
+        self._settings_loader = settings_loader
+        self.demo = demo
+        self.initial_screen = screen
+        self.operator = operator
+        self.clock: Callable[[], datetime] = clock or utc_now
+        self._keymap_overrides = dict(keymap or {})
+        self.sim_config = sim_config
+        self.probe_enabled = probe_agents
+        self.default_region = "US"
+        self.sim: SimServer | None = None
+        self.health = "idle"
+        self.health_text = "starting…"
+        self.known_agents: list[KnownAgent] = []
+        self.tracked_calls: list[TrackedCall] = []
+        self.fatal_message: str | None = None
+        #: published (with the app) when the session is ready, reconnects, or its health changes
+        self.session_changed: Signal[CallConsoleApp] = Signal(self, "session-changed")
+        self.agents_changed: Signal[list[KnownAgent]] = Signal(self, "agents-changed")
+        self.tracked_changed: Signal[TrackedCall] = Signal(self, "tracked-changed")
+        for spec in SCREENS.values():
+            self.add_mode(spec.name, spec.load)
+
+    # -- session ----------------------------------------------------------------------------
+
+    @property
+    def session(self) -> ConsoleSession:
+        """The console session (settings + API client). Normally created just after the first
+        frame; asking earlier loads it on the spot."""
+        if self._session is None:
+            self._session = self._make_session()
+        return self._session
+
+    @property
+    def session_ready(self) -> bool:
+        return self._session is not None
+
+    def _make_session(self) -> ConsoleSession:
+        from console.session import ConsoleSession
+
+        settings = (self._settings_loader or _default_settings_loader(self.operator))()
+        return ConsoleSession(settings, demo=self.demo, operator=self.operator)
+
+    @property
+    def host_label(self) -> str:
+        if self._session is None:
+            return "…"
+        if not self._session.connected:
+            return "simulator starting…" if self.demo else "no API configured"
+        return self._session.host
+
+    # -- start-up ---------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        if self._keymap_overrides:
+            self.update_keymap(self._keymap_overrides)
+        self.switch_mode(self.initial_screen)
+        self.call_after_refresh(self._after_first_frame)
+
+    def _after_first_frame(self) -> None:
+        self.run_worker(self._prepare, thread=True, name="prepare", group="startup",
+                        exit_on_error=False)
+
+    def _prepare(self) -> ConsoleSession:
+        """Thread: settings and the imports the first frame skipped."""
+        session = self._session or self._make_session()
+        import console.api.client  # noqa: F401  (httpx, pydantic models)
+        import console.draft  # noqa: F401  (phonenumbers, SIP rules)
+
+        return session
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.group == "startup" and worker.name == "prepare":
+            if event.state == WorkerState.SUCCESS:
+                self._session_ready(worker.result)
+            elif event.state == WorkerState.ERROR:
+                self._fatal(worker.error)
+        elif worker.name == "demo-sim":
+            if event.state == WorkerState.SUCCESS:
+                self._sim_ready(worker.result)
+            elif event.state == WorkerState.ERROR:
+                self.set_health("error", "simulator failed")
+                self.notify(f"The demo simulator did not start: {worker.error}",
+                            severity="error", markup=False, timeout=30)
+
+    def _fatal(self, error: BaseException | None) -> None:
+        from console.config import ConfigError
+
+        if isinstance(error, ConfigError):
+            self.fatal_message = f"call-console: configuration error: {error}"
+            self.exit(return_code=2)
+        else:
+            self.fatal_message = f"call-console: could not start: {error!r}"
+            self.exit(return_code=1)
+
+    def _session_ready(self, session: ConsoleSession) -> None:
+        self._session = session
+        self.default_region = session.settings.default_region
+        session.on_connect(lambda _s: self._connected())
+        if self.demo:
+            self.set_health("checking", "starting simulator…")
+            self.run_worker(self._start_sim, thread=True, name="demo-sim", group="startup",
+                            exit_on_error=False)
+        elif session.connected:
+            self._connected()
+        else:
+            self.set_health("idle", "not connected")
+
+    def _start_sim(self) -> SimServer:
+        from console.sim.runner import start_in_thread
+        from console.sim.state import SimConfig
+
+        config = self.sim_config or SimConfig(time_scale=DEMO_TIME_SCALE,
+                                              max_concurrent_calls=DEMO_MAX_CONCURRENT)
+        return start_in_thread(config)
+
+    def _sim_ready(self, sim: SimServer) -> None:
+        self.sim = sim
+        self.session.connect(sim.base_url, sim.token)  # calls _connected via the listener
+
+    def _connected(self) -> None:
+        self.set_health("checking", "checking…")
+        if self.probe_enabled:
+            self.run_worker(self._probe, name="probe", group="probe", exit_on_error=False)
+        else:
+            self.set_health("ok", "configured")
+
+    async def _probe(self) -> None:
+        """`GET /agents`: the known agents, and whether the API answers at all."""
+        from console.api import errors
+
+        try:
+            agents = await self.session.client.probe_agents()
+        except errors.AuthRequired:
+            self.set_health("error", "sign-in needed")
+            return
+        except errors.ConnectionFailed:
+            self.set_health("error", "unreachable")
+            return
+        except errors.ApiError as exc:
+            self.set_health("warn", f"error {exc.status_code or ''}".strip())
+            return
+        self.set_health("ok", "online")
+        if agents:
+            self.known_agents = [
+                KnownAgent(a.agent_id, a.name or "", tuple(
+                    n.number for n in a.phone_numbers if n.outbound_enabled))
+                for a in agents]
+            self.agents_changed.publish(self.known_agents)
+
+    def set_health(self, level: str, text: str) -> None:
+        """Connection health for the header: ok / checking / warn / error / idle."""
+        self.health, self.health_text = level, text
+        self.session_changed.publish(self)
+
+    # -- tracking ---------------------------------------------------------------------------
+
+    def track_call(self, placed: CallResponse | CallStatus,
+                   request: OutboundCallRequest | None = None, *, via: str = "send") -> TrackedCall:
+        """Hand a placed call to tracking.
+
+        For now the call is kept in `tracked_calls` (the Call screen lists them); the live-calls
+        issue attaches its CallTracker here. `placed` is a `CallResponse` from Send, or a
+        `CallStatus` when an unknown outcome was reconciled from the agent's call list.
+        """
+        tracked = TrackedCall(
+            call_id=placed.call_id, agent_id=placed.agent_id, to_number=placed.to_number,
+            from_number=placed.from_number, status=placed.status, placed=placed,
+            request=request, via=via)
+        self.tracked_calls.append(tracked)
+        self.tracked_changed.publish(tracked)
+        return tracked
+
+    # -- navigation -------------------------------------------------------------------------
+
+    def action_show_screen(self, name: str) -> None:
+        if name in SCREENS and self.current_mode != name:
+            self.switch_mode(name)
+
+    # -- shutdown ---------------------------------------------------------------------------
+
+    async def on_unmount(self) -> None:
+        if self._session is not None:
+            try:
+                await self._session.aclose()
+            except Exception:  # noqa: BLE001 - closing a dead connection must not break exit
+                pass
+        self.stop_demo()
+
+    def stop_demo(self) -> None:
+        sim, self.sim = self.sim, None
+        if sim is not None:
+            sim.stop()
+
+
+def _default_settings_loader(operator: str | None) -> Callable[[], Settings]:
+    def load() -> Settings:
+        from console.config import load_settings
+
+        return load_settings(operator=operator)
+
+    return load
+
+
+def make_app(
+    *,
+    session: ConsoleSession | None = None,
+    settings: Settings | None = None,
+    demo: bool = False,
+    screen: str = "call",
+    operator: str | None = None,
+    clock: Callable[[], datetime] | None = None,
+    keymap: Mapping[str, str] | None = None,
+    sim_config: SimConfig | None = None,
+    probe_agents: bool = True,
+) -> CallConsoleApp:
+    """Build the console. With neither `session` nor `settings`, settings are loaded (config
+    file + CALL_CONSOLE_* env) right after the first frame."""
+    loader = None
+    if session is None and settings is not None:
+        def loader() -> Settings:
+            return settings
+    return CallConsoleApp(session=session, settings_loader=loader, demo=demo, screen=screen,
+                          operator=operator, clock=clock, keymap=keymap, sim_config=sim_config,
+                          probe_agents=probe_agents)

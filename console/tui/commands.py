@@ -1,0 +1,42 @@
+"""Command palette provider: `view:` commands for every registered screen and `call:` commands
+for the Call screen's actions, built from the same key specs as the bindings (same actions,
+same enabled/disabled rules through the screen's `check_action`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from console.tui.keys import CALL_KEYS
+from console.tui.screens import SCREENS
+
+
+class ConsoleCommands(Provider):
+    def _commands(self) -> Iterator[tuple[str, str, Callable[[], object]]]:
+        """(text, help, callback) for every command that can run right now."""
+        app = self.app
+        for spec in SCREENS.values():
+            yield (f"view: {spec.title} screen ({spec.key})", spec.description,
+                   partial(app.run_action, f"app.show_screen('{spec.name}')"))
+        screen = self.screen
+        if getattr(screen, "SCREEN_NAME", "") == "call":
+            for key in CALL_KEYS:
+                if not key.command:
+                    continue
+                if not screen.check_action(key.action, ()):
+                    continue  # disabled (None) or hidden (False) right now
+                yield (f"call: {key.command} ({key.key})", key.help,
+                       partial(screen.run_action, key.action))
+
+    async def discover(self) -> Hits:
+        for text, help_text, callback in self._commands():
+            yield DiscoveryHit(text, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for text, help_text, callback in self._commands():
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(score, matcher.highlight(text), callback, help=help_text)

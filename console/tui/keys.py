@@ -1,0 +1,79 @@
+"""Every key binding of the console, by id: one table for BINDINGS, the footer and the palette.
+
+An id never changes once released (a user keymap in config maps ids to keys), the key may.
+The command palette builds its `call:` / `view:` commands from the same specs, so a command and
+its key always run the same action.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    id: str            # stable binding id, e.g. "call.send"
+    key: str           # default key(s)
+    action: str        # action name on the owning node (screen or app)
+    label: str         # footer text
+    command: str = ""  # palette text without namespace ("" = not in the palette)
+    help: str = ""
+    show: bool = True
+    priority: bool = False
+
+    def binding(self) -> Binding:
+        return Binding(self.key, self.action, self.label, show=self.show, priority=self.priority,
+                       id=self.id, tooltip=self.help)
+
+
+# -- app-wide ---------------------------------------------------------------------------------
+
+QUIT = KeySpec("app.quit", "ctrl+q", "quit", "Quit", priority=True,
+               help="Quit the console (the demo simulator stops with it).")
+PALETTE = KeySpec("app.palette", "ctrl+p", "command_palette", "Commands", show=False,
+                  priority=True, help="Open the command palette.")
+
+# -- Call screen ------------------------------------------------------------------------------
+
+CALL_SEND = KeySpec("call.send", "ctrl+s", "send", "Send", "Send the call request", priority=True,
+                    help="Place the call (POST /calls/outbound, never retried). Disabled while a "
+                         "field is invalid or a request is in flight.")
+CALL_RESET = KeySpec("call.reset", "ctrl+r", "reset", "Reset", "Reset fields to API defaults",
+                     priority=True,
+                     help="Put every optional field back to the API default (agent and number stay).")
+CALL_UNDO_RESET = KeySpec("call.undo_reset", "ctrl+g", "undo_reset", "Undo reset",
+                          "Undo the last reset", priority=True,
+                          help="Bring back the values the last reset replaced.")
+CALL_PREVIEW = KeySpec("call.preview", "f6", "toggle_preview", "Preview", "Show or hide the preview",
+                       help="Show or hide the JSON + curl preview.")
+CALL_COPY_JSON = KeySpec("call.copy_json", "f7", "copy_json", "Copy JSON", "Copy the request JSON",
+                         help="Copy the exact JSON body (OSC 52).")
+CALL_COPY_CURL = KeySpec("call.copy_curl", "f8", "copy_curl", "Copy curl",
+                         "Copy the curl command (token masked)",
+                         help="Copy the curl command; the token is replaced by $CALL_CONSOLE_TOKEN.")
+CALL_RECONCILE = KeySpec("call.reconcile", "ctrl+f", "reconcile", "Reconcile",
+                         "Reconcile the unknown outcome", priority=True,
+                         help="Look the attempt up in the agent's call list. Never resends.")
+CALL_STOP_WAITING = KeySpec("call.stop_waiting", "ctrl+t", "stop_waiting", "Stop waiting",
+                            "Stop waiting for the answer", priority=True,
+                            help="Stop waiting for the answer. This does NOT hang up the call.")
+
+CALL_KEYS: tuple[KeySpec, ...] = (
+    CALL_SEND, CALL_RESET, CALL_UNDO_RESET, CALL_PREVIEW, CALL_COPY_JSON, CALL_COPY_CURL,
+    CALL_RECONCILE, CALL_STOP_WAITING,
+)
+
+# -- widgets ----------------------------------------------------------------------------------
+
+HEADERS_ADD = KeySpec("call.headers.add", "ctrl+n", "add_row", "Add header",
+                      help="Add a SIP header row.")
+HEADERS_REMOVE = KeySpec("call.headers.remove", "ctrl+o", "remove_row", "Remove header",
+                         help="Remove the focused SIP header row.")
+
+MODAL_CLOSE = KeySpec("modal.close", "escape", "close", "Close")
+
+
+def bindings(*specs: KeySpec) -> list[Binding]:
+    return [spec.binding() for spec in specs]

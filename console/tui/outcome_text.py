@@ -1,0 +1,143 @@
+"""What the Call screen says after a send, as `rich.text.Text` (server text is never markup).
+
+Pure functions of the API results, so the wording is tested without a terminal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from rich.text import Text
+
+from console.api import errors
+from console.tui.keys import CALL_RECONCILE, CALL_SEND, CALL_STOP_WAITING
+
+
+def _hhmmss(moment: datetime) -> str:
+    return moment.strftime("%H:%M:%S UTC")
+
+
+def placed(call: Any) -> Text:
+    text = Text("✔ Call placed", style="bold")
+    text.append("  call id ")
+    text.append(str(call.call_id), style="bold")
+    text.append(f"\n  status {call.status} · to {call.to_number} · from "
+                f"{call.from_number or 'the agent default'} · room {call.room_name}")
+    return text
+
+
+def sending(request: Any) -> Text:
+    return Text(f"⏳ Sending the call to {request.to_number}… (POST /calls/outbound, never "
+                f"retried automatically)")
+
+
+def waiting(request: Any, elapsed: float, status: str | None, call_id: str | None) -> Text:
+    text = Text("⏳ Waiting for the answer", style="bold")
+    text.append(f"  {elapsed:.0f} s elapsed / ringing timeout "
+                f"{request.ringing_timeout_seconds} s")
+    if status:
+        text.append(f" · status {status}")
+    if call_id:
+        text.append(f" · call {call_id}")
+    text.append(f"\n  {CALL_STOP_WAITING.key} stops waiting. That does NOT hang up the call.")
+    return text
+
+
+def validation_failed(exc: errors.ValidationFailed, labels: dict[str, str],
+                      unplaced: Sequence[str]) -> Text:
+    count = len(exc.entries)
+    text = Text(f"✖ 422: the server rejected {count} field{'s' if count != 1 else ''}",
+                style="bold")
+    text.append(" (shown under each field; every value is kept)")
+    for entry in exc.entries:
+        field = entry.field or ""
+        label = labels.get(field, ".".join(str(p) for p in entry.path) or "request")
+        if field == "custom_headers" and len(entry.path) > 1:
+            label = f"{label} {entry.path[1]}"
+        text.append(f"\n  {label}: {entry.msg or entry.type}")
+    for message in unplaced:
+        if message not in text.plain:
+            text.append(f"\n  {message}")
+    return text
+
+
+def api_error(exc: errors.ApiError) -> Text:
+    """Status + the server's detail, what it means, and that the values are kept."""
+    text = Text("✖ Not placed: ", style="bold")
+    text.append(exc.message)
+    hint = ""
+    if isinstance(exc, errors.ConnectionFailed):
+        hint = "Nothing was sent."
+    elif isinstance(exc, errors.RateLimited):
+        hint = "The server refused the call (too many calls)."
+        if exc.retry_after is not None:
+            hint += f" Retry after {exc.retry_after:g} s."
+    elif isinstance(exc, errors.AuthRequired):
+        hint = "Check the token (CALL_CONSOLE_TOKEN) or sign in again."
+    elif isinstance(exc, errors.Forbidden):
+        hint = "The tenant may be out of quota or blocked."
+    elif isinstance(exc, errors.NotFound):
+        hint = "Is the agent UUID right?"
+    elif isinstance(exc, errors.ServerError):
+        hint = "The server failed to handle it."
+        if exc.retry_after is not None:
+            hint += f" Retry after {exc.retry_after:g} s."
+    elif exc.status_code == 408:
+        hint = "The callee did not answer within the ringing timeout; the call ended."
+    text.append(f"\n  {hint + ' ' if hint else ''}Every value is kept; send again with "
+                f"{CALL_SEND.key} when ready.")
+    return text
+
+
+def unknown(cause: str, *, stopped: bool = False) -> Text:
+    text = Text("⚠ OUTCOME UNKNOWN", style="bold reverse")
+    text.append(" — the call may or may not have been placed.", style="bold")
+    if stopped:
+        text.append("\n  You stopped waiting for the answer. That did NOT hang up the call: it "
+                    "may still be ringing or be answered.")
+    else:
+        text.append(f"\n  The request may have reached the server ({cause}).")
+    text.append(" It was NOT sent again.")
+    text.append(f"\n  Reconcile ({CALL_RECONCILE.key}) looks the attempt up in the agent's call "
+                "list. Send again only once you know it was not placed.")
+    return text
+
+
+def reconcile_none(window: errors.AttemptWindow) -> Text:
+    text = Text("⚠ OUTCOME STILL UNKNOWN", style="bold reverse")
+    text.append(f" — no call to {window.to_number} by this agent started between "
+                f"{_hhmmss(window.sent_at)} and {_hhmmss(window.gave_up_at)} "
+                "(±10 s) in the agent's call list.")
+    text.append("\n  It was most likely not placed, but the list can lag behind: reconcile "
+                f"again in a moment ({CALL_RECONCILE.key}), or send it again yourself "
+                f"({CALL_SEND.key}) if you are sure.")
+    return text
+
+
+def reconcile_found(call: Any) -> Text:
+    text = Text("✔ Reconciled: the attempt placed call ", style="bold")
+    text.append(str(call.call_id), style="bold")
+    text.append(f"\n  status {call.status} · to {call.to_number} · started "
+                f"{call.started_at or '?'} · now tracked. Nothing was resent.")
+    return text
+
+
+def reconcile_many(count: int) -> Text:
+    return Text(f"⚠ OUTCOME UNKNOWN — {count} calls in the agent's list match this attempt; "
+                f"pick one to track ({CALL_RECONCILE.key} to choose again).", style="bold")
+
+
+def reconcile_failed(exc: errors.ApiError) -> Text:
+    text = Text("⚠ OUTCOME UNKNOWN", style="bold reverse")
+    text.append(" — reconciling failed: ")
+    text.append(exc.message)
+    text.append(f"\n  Nothing was sent. Try again with {CALL_RECONCILE.key}.")
+    return text
+
+
+def tracked_line(tracked: Any) -> Text:
+    text = Text(str(tracked.call_id))
+    text.append(f" → {tracked.to_number} ({tracked.status}{', reconciled' if tracked.via == 'reconcile' else ''})")
+    return text

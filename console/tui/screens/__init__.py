@@ -1,0 +1,49 @@
+"""The registry of top-level screens: `--screen NAME`, the switching keys and `view:` commands.
+
+Each screen is a Textual mode (its own stack, its state kept while another is shown), imported
+only when first shown. To add one (e.g. the Calls screen of the live-calls issue):
+
+    register_screen(ScreenSpec("calls", "Calls", "f3", "console.tui.screens.calls:CallsScreen",
+                               "The live calls table"))
+
+in this module, next to the Call screen's entry. Binding id: `app.screen.<name>`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+
+@dataclass(frozen=True)
+class ScreenSpec:
+    name: str       # --screen NAME, the mode name, the binding id suffix
+    title: str      # shown in the header and the footer
+    key: str        # default key that switches to it
+    target: str     # "module:Class", imported on first show
+    description: str = ""
+
+    @property
+    def binding_id(self) -> str:
+        return f"app.screen.{self.name}"
+
+    def load(self) -> Screen:
+        module, _, attr = self.target.partition(":")
+        return getattr(importlib.import_module(module), attr)()
+
+
+SCREENS: dict[str, ScreenSpec] = {}
+
+
+def register_screen(spec: ScreenSpec) -> None:
+    if spec.name in SCREENS:
+        raise ValueError(f"screen {spec.name!r} is already registered")
+    SCREENS[spec.name] = spec
+
+
+register_screen(ScreenSpec("call", "Call", "f2", "console.tui.screens.call_form:CallScreen",
+                           "The call form: fill in every field, preview, send"))

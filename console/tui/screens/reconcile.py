@@ -1,0 +1,83 @@
+"""Pick which call an unknown attempt placed, when the agent's call list holds several matches.
+
+Dismisses with the chosen call (a CallStatus) or None. Never places or resends anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from console.tui.keys import MODAL_CLOSE, bindings
+
+
+def call_line(call: Any) -> Text:
+    """One candidate call as plain server text (never markup)."""
+    started = call.started_at or "?"
+    text = Text(str(call.call_id), style="bold")
+    text.append(f"  {call.status}  to {call.to_number}  from {call.from_number or '—'}"
+                f"  started {started}")
+    return text
+
+
+class ReconcileScreen(ModalScreen[Any]):
+    DEFAULT_CSS = """
+    ReconcileScreen {
+        align: center middle;
+    }
+    ReconcileScreen > Vertical {
+        width: 110;
+        max-width: 98%;
+        height: auto;
+        max-height: 90%;
+        border: thick $warning;
+        background: $surface;
+        padding: 1 2;
+    }
+    ReconcileScreen .title {
+        text-style: bold;
+    }
+    ReconcileScreen OptionList {
+        height: auto;
+        max-height: 12;
+        margin: 1 0;
+    }
+    ReconcileScreen .buttons {
+        height: auto;
+        align-horizontal: right;
+    }
+    """
+
+    BINDINGS = bindings(MODAL_CLOSE)
+
+    def __init__(self, matches: Sequence[Any]) -> None:
+        super().__init__()
+        self.matches = list(matches)
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(f"{len(self.matches)} calls match the unknown attempt", classes="title")
+            yield Static("The same number was dialled by this agent more than once within "
+                         "seconds. Pick the call this attempt placed to track it, or close "
+                         "to decide later. Nothing is sent.")
+            yield OptionList(*[Option(call_line(c), id=str(i)) for i, c in enumerate(self.matches)])
+            with Horizontal(classes="buttons"):
+                yield Button("Close", id="close")
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(self.matches[int(event.option.id or 0)])
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(None)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,1 @@
+"""Widgets of the console, one per module. Each carries its own DEFAULT_CSS."""

@@ -1,0 +1,98 @@
+"""The one-line header: app name, screen, API host, connection health, DEMO marker, operator."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.reactive import reactive
+from textual.widgets import Label
+
+#: health -> (dot style, default text)
+HEALTH_STYLES = {
+    "ok": "green",
+    "checking": "yellow",
+    "warn": "yellow",
+    "error": "red",
+    "idle": "dim",
+}
+
+
+class ConsoleHeader(Horizontal):
+    DEFAULT_CSS = """
+    ConsoleHeader {
+        dock: top;
+        height: 1;
+        background: $panel;
+        color: $foreground;
+    }
+    ConsoleHeader Label {
+        padding: 0 1;
+    }
+    ConsoleHeader #app-title {
+        text-style: bold;
+        color: $text-primary;
+    }
+    ConsoleHeader #screen-title {
+        text-style: bold;
+    }
+    ConsoleHeader #host {
+        width: 1fr;
+        color: $text-muted;
+    }
+    ConsoleHeader #demo {
+        background: $warning;
+        color: $background;
+        text-style: bold;
+        display: none;
+    }
+    ConsoleHeader.-demo #demo {
+        display: block;
+    }
+    """
+
+    screen_title: reactive[str] = reactive("")
+    host: reactive[str] = reactive("")
+    health: reactive[str] = reactive("idle")
+    health_text: reactive[str] = reactive("")
+    demo: reactive[bool] = reactive(False)
+    operator: reactive[str] = reactive("")
+
+    def compose(self) -> ComposeResult:
+        yield Label("☎ call-console", id="app-title")
+        yield Label("", id="screen-title")
+        yield Label("", id="host", markup=False)
+        yield Label("", id="health", markup=False)
+        yield Label(" DEMO ", id="demo")
+        yield Label("", id="operator", markup=False)
+
+    def on_mount(self) -> None:
+        self._render_all()
+
+    def _render_all(self) -> None:
+        if not self.is_mounted:
+            return
+        self.set_class(self.demo, "-demo")
+        self.query_one("#screen-title", Label).update(self.screen_title)
+        self.query_one("#host", Label).update(Text(self.host))
+        dot = Text("● ", style=HEALTH_STYLES.get(self.health, "dim"))
+        self.query_one("#health", Label).update(dot + Text(self.health_text))
+        self.query_one("#operator", Label).update(Text(self.operator))
+
+    def watch_screen_title(self) -> None:
+        self._render_all()
+
+    def watch_host(self) -> None:
+        self._render_all()
+
+    def watch_health(self) -> None:
+        self._render_all()
+
+    def watch_health_text(self) -> None:
+        self._render_all()
+
+    def watch_demo(self) -> None:
+        self._render_all()
+
+    def watch_operator(self) -> None:
+        self._render_all()

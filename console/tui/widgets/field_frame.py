@@ -1,0 +1,185 @@
+"""The frame every request field sits in: label, input widget(s), a note line and an error line.
+
+A field knows its request name, its API default and its help text; it reports edits with
+`FieldFrame.Changed` and is told its problems (client checks or the server's 422) from above.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual.widgets import Label, Static
+
+CHANGED_MARK = "●"
+
+
+class FieldFrame(Widget):
+    """Base class of the form's fields. Subclasses implement `compose_body` and the value API."""
+
+    DEFAULT_CSS = """
+    FieldFrame {
+        height: auto;
+        layout: vertical;
+    }
+    FieldFrame > .field-row {
+        height: auto;
+    }
+    FieldFrame .field-label {
+        width: 18;
+        height: 1;
+        color: $text-muted;
+    }
+    FieldFrame.-changed .field-label {
+        color: $accent;
+        text-style: bold;
+    }
+    FieldFrame.-error .field-label {
+        color: $text-error;
+    }
+    FieldFrame .field-body {
+        width: 1fr;
+        height: auto;
+    }
+    FieldFrame .field-note {
+        margin-left: 18;
+        height: auto;
+        color: $text-muted;
+    }
+    FieldFrame .field-error {
+        margin-left: 18;
+        height: auto;
+        color: $text-error;
+        display: none;
+    }
+    FieldFrame.-error .field-error {
+        display: block;
+    }
+    FieldFrame Input, FieldFrame Select {
+        width: 1fr;
+    }
+    FieldFrame Input.-textual-compact {
+        background: $boost;
+    }
+    FieldFrame Input.-textual-compact:focus {
+        background: $surface-lighten-1;
+    }
+    """
+
+    #: request field name (`to_number`, `custom_headers`, ...)
+    field_name: ClassVar[str] = ""
+    label: str = ""
+    #: shown as the tooltip now and by F1 help later
+    help: str = ""
+    required: bool = False
+
+    changed: reactive[bool] = reactive(False)
+
+    class Changed(Message):
+        """The operator (or a reset/undo) changed this field's value."""
+
+        def __init__(self, frame: FieldFrame) -> None:
+            super().__init__()
+            self.frame = frame
+
+        @property
+        def control(self) -> FieldFrame:
+            return self.frame
+
+    def __init__(self, *, label: str | None = None, help: str | None = None,
+                 id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id or f"field-{self.field_name}", classes=classes)
+        if label is not None:
+            self.label = label
+        if help is not None:
+            self.help = help
+        self.tooltip = self.help or None
+        self._problems: list[str] = []
+
+    # -- composition ------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="field-row"):
+            yield Label(self._label_text(), classes="field-label")
+            with Horizontal(classes="field-body"):
+                yield from self.compose_body()
+        yield Static(self.note(), classes="field-note")
+        yield Static("", classes="field-error", markup=False)
+
+    def compose_body(self) -> ComposeResult:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _label_text(self) -> Text:
+        mark = CHANGED_MARK if self.changed else " "
+        text = Text(f"{mark} {self.label}")
+        if self.required:
+            text.append(" *", style="bold")
+        return text
+
+    def watch_changed(self, changed: bool) -> None:
+        self.set_class(changed, "-changed")
+        if self.is_mounted:
+            self.query_one(".field-label", Label).update(self._label_text())
+
+    # -- value API (subclasses) -------------------------------------------------------------
+
+    @property
+    def value(self) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def set_value(self, value: Any) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    #: the raw value that means "API default" (None for required fields)
+    default: Any = None
+
+    def is_default(self) -> bool:
+        return self.value == self.default
+
+    def focus_input(self) -> None:
+        """Focus the field's main input (first bad field after a 422)."""
+        for widget in self.query("*"):
+            if widget.focusable:
+                widget.focus()
+                return
+
+    # -- note and problems ------------------------------------------------------------------
+
+    def note(self) -> Text:
+        """The dim line under the input: the default and any live information."""
+        return Text("")
+
+    def refresh_note(self) -> None:
+        if self.is_mounted:
+            self.query_one(".field-note", Static).update(self.note())
+
+    def set_problems(self, problems: Iterable[Any]) -> None:
+        """Show messages (FieldProblem or str) under the field; an empty list clears them."""
+        messages = [getattr(p, "message", p) for p in problems]
+        self._problems = [str(m) for m in messages]
+        self.set_class(bool(self._problems), "-error")
+        if self.is_mounted:
+            text = Text()
+            for index, message in enumerate(self._problems):
+                if index:
+                    text.append("\n")
+                text.append(f"✗ {message}")
+            self.query_one(".field-error", Static).update(text)
+
+    @property
+    def problems(self) -> list[str]:
+        return list(self._problems)
+
+    @property
+    def error_text(self) -> str:
+        return "\n".join(self._problems)
+
+    def emit_changed(self) -> None:
+        self.refresh_note()
+        self.post_message(self.Changed(self))

@@ -1,0 +1,110 @@
+"""The Call screen's result area: what the last send did, and the calls placed this session.
+
+States (CSS classes): -busy (sending / waiting for the answer), -ok, -error, -unknown (the
+unmistakable outcome-unknown banner with its Reconcile action). All text from the server is
+put in `rich.text.Text`, never parsed as markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Static
+
+from console.tui.keys import CALL_RECONCILE, CALL_STOP_WAITING
+
+STATES = ("-idle", "-busy", "-ok", "-error", "-unknown", "-info")
+
+
+class OutcomePanel(Vertical):
+    DEFAULT_CSS = """
+    OutcomePanel {
+        height: auto;
+        max-height: 12;
+        padding: 0 1;
+        border-top: hkey $primary-background;
+    }
+    OutcomePanel.-idle #outcome-text {
+        display: none;
+    }
+    OutcomePanel #outcome-text {
+        height: auto;
+    }
+    OutcomePanel.-busy #outcome-text { color: $text-warning; }
+    OutcomePanel.-ok #outcome-text { color: $text-success; }
+    OutcomePanel.-error #outcome-text { color: $text-error; }
+    OutcomePanel.-unknown {
+        background: $error 30%;
+        border-top: thick $error;
+    }
+    OutcomePanel.-unknown #outcome-text {
+        color: $text;
+    }
+    OutcomePanel #outcome-actions {
+        height: auto;
+        display: none;
+    }
+    OutcomePanel #outcome-actions Button {
+        margin-right: 2;
+        display: none;
+    }
+    OutcomePanel.-unknown #outcome-actions, OutcomePanel.-waiting #outcome-actions {
+        display: block;
+    }
+    OutcomePanel.-unknown #reconcile { display: block; }
+    OutcomePanel.-waiting #stop-waiting { display: block; }
+    OutcomePanel #tracked {
+        height: auto;
+        color: $text-muted;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="outcome-text", markup=False)
+        with Horizontal(id="outcome-actions"):
+            yield Button(f"Reconcile ({CALL_RECONCILE.key})", id="reconcile", variant="warning",
+                         compact=True, action="screen.reconcile")
+            yield Button(f"Stop waiting ({CALL_STOP_WAITING.key})", id="stop-waiting",
+                         compact=True, action="screen.stop_waiting")
+        yield Static("", id="tracked", markup=False)
+
+    def on_mount(self) -> None:
+        self.set_state("-idle")
+
+    @property
+    def state(self) -> str:
+        for state in STATES:
+            if self.has_class(state):
+                return state
+        return "-idle"
+
+    @property
+    def text(self) -> str:
+        """The outcome text as shown (plain)."""
+        return self._text.plain
+
+    _text: Text = Text("")
+
+    def set_state(self, state: str, text: Text | str = "", *, waiting: bool = False) -> None:
+        self.remove_class(*STATES)
+        self.add_class(state)
+        self.set_class(waiting, "-waiting")
+        self._text = text if isinstance(text, Text) else Text(text)
+        self.query_one("#outcome-text", Static).update(self._text)
+
+    def show_tracked(self, lines: Sequence[Text]) -> None:
+        tracked = self.query_one("#tracked", Static)
+        if not lines:
+            tracked.update("")
+            tracked.display = False
+            return
+        tracked.display = True
+        out = Text(f"Tracked this session ({len(lines)}): ", style="bold")
+        for index, line in enumerate(lines[-3:]):
+            if index:
+                out.append("\n  ")
+            out.append_text(line)
+        tracked.update(out)

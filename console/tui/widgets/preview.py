@@ -1,0 +1,79 @@
+"""The live preview: the exact JSON body that Send would post, and a curl line (token masked)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.highlighter import JSONHighlighter
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Button, Label, Static
+
+from console.tui.keys import CALL_COPY_CURL, CALL_COPY_JSON
+
+
+class PreviewPane(VerticalScroll):
+    DEFAULT_CSS = """
+    PreviewPane {
+        height: 1fr;
+        padding: 0 1;
+        border-left: vkey $primary-background;
+    }
+    PreviewPane .preview-title {
+        color: $text-accent;
+        text-style: bold;
+        margin-top: 1;
+    }
+    PreviewPane #preview-json, PreviewPane #preview-curl {
+        height: auto;
+    }
+    PreviewPane #preview-curl {
+        color: $text-muted;
+    }
+    PreviewPane .preview-buttons {
+        height: 1;
+        margin-top: 1;
+    }
+    PreviewPane .preview-buttons Button {
+        margin-right: 2;
+    }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.json_text: str | None = None
+        self.curl_text: str | None = None
+        self.can_focus = False
+
+    def compose(self) -> ComposeResult:
+        yield Label("Request body (JSON)", classes="preview-title")
+        yield Static("", id="preview-json", markup=False)
+        yield Label("curl (token masked)", classes="preview-title")
+        yield Static("", id="preview-curl", markup=False)
+        with Horizontal(classes="preview-buttons"):
+            yield Button(f"Copy JSON {CALL_COPY_JSON.key.upper()}", compact=True, id="copy-json",
+                         action="screen.copy_json")
+            yield Button(f"Copy curl {CALL_COPY_CURL.key.upper()}", compact=True, id="copy-curl",
+                         action="screen.copy_curl")
+
+    def show_request(self, json_text: str, curl_text: str) -> None:
+        self.json_text, self.curl_text = json_text, curl_text
+        body = Text(json_text)
+        JSONHighlighter().highlight(body)
+        self.query_one("#preview-json", Static).update(body)
+        self.query_one("#preview-curl", Static).update(Text(curl_text))
+        for button in self.query(".preview-buttons Button"):
+            button.disabled = False
+
+    def show_not_ready(self, problems: Sequence[tuple[str, str]]) -> None:
+        """No request can be built yet: say what is missing instead of a partial body."""
+        self.json_text = self.curl_text = None
+        text = Text("Nothing to send yet. Fix:\n", style="italic")
+        for label, message in problems:
+            text.append(f"• {label}: ", style="bold")
+            text.append(f"{message}\n")
+        self.query_one("#preview-json", Static).update(text)
+        self.query_one("#preview-curl", Static).update(Text("—"))
+        for button in self.query(".preview-buttons Button"):
+            button.disabled = True
