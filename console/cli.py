@@ -18,6 +18,11 @@ SUBCOMMANDS = {
     "call": ("console.commands.call", "call_group", "Place, inspect, end and transfer calls."),
     "locate": ("console.commands.locate", "locate", "Print the config, data and log paths."),
     "sim": ("console.commands.sim", "sim", "Serve the built-in simulator of the call API."),
+    "serve-ssh": ("console.commands.serve_ssh", "serve_ssh", "Serve the console to operators over SSH (public keys only)."),
+    "login": ("console.commands.auth", "login", "Sign in to an environment (tokens kept safe)."),
+    "logout": ("console.commands.auth", "logout", "Forget the stored sign-in of an environment."),
+    "whoami": ("console.commands.auth", "whoami", "Show the signed-in user, role and tenant."),
+    "env": ("console.commands.auth", "env_group", "List, add, remove and choose API environments."),
 }
 
 
@@ -46,10 +51,13 @@ class LazyGroup(click.Group):
 @click.option("--screen", metavar="NAME", help="Open this screen first (e.g. call, calls).")
 @click.option("--no-mouse", is_flag=True, help="Do not capture the mouse.")
 @click.option("--operator", metavar="NAME", help="Operator name recorded with each call.")
+@click.option("--env", "env_name", metavar="NAME",
+              help="Use [environments.NAME] of the config file (default: $CALL_CONSOLE_ENV, "
+                   "then active_env).")
 @click.version_option(__version__, prog_name="call-console")
 @click.pass_context
 def main(ctx: click.Context, demo: bool, screen: str | None, no_mouse: bool,
-         operator: str | None) -> None:
+         operator: str | None, env_name: str | None) -> None:
     """call-console: place outbound calls through the MrAssistant API and watch them live.
 
     Run without a command to open the console; `call-console --demo` runs it on the built-in
@@ -58,6 +66,10 @@ def main(ctx: click.Context, demo: bool, screen: str | None, no_mouse: bool,
     ctx.ensure_object(dict)
     if operator:
         ctx.obj["operator"] = operator
+    if env_name:
+        # Subcommands read it through console.commands.common.selected_env(); the TUI's
+        # ConsoleSession takes it as `env=`.
+        ctx.obj["env"] = env_name
     if ctx.invoked_subcommand is not None:
         return
     from console.tui.launch import run_tui

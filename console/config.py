@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     poll_requests_per_second: float = Field(default=20.0, gt=0, le=1000)
     poll_concurrency: int = Field(default=8, ge=1, le=256)
     theme: str | None = None
+    active_env: str | None = Field(
+        default=None, description="the [environments.NAME] used when --env is not given")
 
     @field_validator("base_url")
     @classmethod
@@ -119,6 +121,70 @@ def key_line(path: Path, key: str) -> int | None:
         if pattern.match(line):
             return number
     return None
+
+
+def _split_dotted(text: str) -> list[str] | None:
+    """`a."b.c".d` → ["a", "b.c", "d"]; None when it is not a plain dotted key."""
+    parts: list[str] = []
+    text = text.strip()
+    while text:
+        if text[0] in "\"'":
+            quote = text[0]
+            end = text.find(quote, 1)
+            if end < 0:
+                return None
+            parts.append(text[1:end])
+            text = text[end + 1:].strip()
+        else:
+            match = re.match(r"[A-Za-z0-9_-]+", text)
+            if not match:
+                return None
+            parts.append(match.group(0))
+            text = text[match.end():].strip()
+        if text.startswith("."):
+            text = text[1:].strip()
+        elif text:
+            return None
+    return parts
+
+
+def locate_key(path: Path, dotted: str | list[str]) -> int | None:
+    """The 1-based line of a possibly nested key such as `environments.prod.base_url`.
+
+    Follows `[table]` headers and dotted keys. When the key itself is not written (a missing
+    required key), the line of its table's header; None when neither is found.
+    """
+    target = _split_dotted(dotted) if isinstance(dotted, str) else list(dotted)
+    if not target:
+        return None
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    table: list[str] = []
+    header_line: int | None = None
+    inline_line: int | None = None
+    for number, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        header = re.match(r"^\[\[?\s*(.+?)\s*\]\]?\s*(#.*)?$", stripped)
+        if header:
+            table = _split_dotted(header.group(1)) or []
+            if table == target[:-1] and header_line is None:
+                header_line = number
+            if table == target:
+                return number
+            continue
+        key = re.match(r"^((?:\"[^\"]*\"|'[^']*'|[A-Za-z0-9_.\s-])+?)\s*=", stripped)
+        if key:
+            full = table + (_split_dotted(key.group(1)) or [])
+            if full == target:
+                return number
+            # An inline table (`prod = { base_url = ... }`) holding the key.
+            if len(full) > len(table) and full == target[: len(full)] and inline_line is None:
+                inline_line = number
+    return inline_line or header_line
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -2,6 +2,12 @@
 
 Headless (no Textual), so the TUI, the CLI, the SSH server and tests share it. The HTTP client
 is created on first use, so nothing network-related is imported before the first frame.
+
+The API in use is a `Target` resolved like the CLI does (`env=` / CALL_CONSOLE_ENV /
+CALL_CONSOLE_BASE_URL / active_env / base_url). Its auth comes from `console.auth.auth_for`:
+a `RefreshingAuth` for a stored login, so the TUI refreshes and rotates tokens exactly like
+the CLI. When nothing is signed in, `needs_login` is True and requests answer `AuthRequired`;
+`await session.login(user, password)` (the login modal) signs in and the same client resumes.
 """
 
 from __future__ import annotations
@@ -10,23 +16,53 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from console.config import Settings
+from console.environments import Target
 
 if TYPE_CHECKING:
+    import httpx
+
     from console.api.client import ApiClient
+    from console.api.models import Me
+    from console.store.secrets import TokenStore
 
 
 class ConsoleSession:
-    def __init__(self, settings: Settings, *, demo: bool = False, operator: str | None = None):
+    def __init__(self, settings: Settings, *, demo: bool = False, operator: str | None = None,
+                 env: str | None = None, auth: httpx.Auth | None = None,
+                 store: TokenStore | None = None):
+        """`env` selects `[environments.NAME]` like `--env` (raises `ConfigError` when unknown);
+        `auth` forces an `httpx.Auth` (tests); `store` is the token store (default: chosen)."""
         self.settings = settings
         self.demo = demo
         self.operator = operator or settings.operator_name()
-        self.base_url: str | None = settings.base_url
+        self.target: Target | None = None
+        if not demo:
+            from console.environments import resolve_target
+
+            self.target = resolve_target(settings, env)
+        self.base_url: str | None = self.target.base_url if self.target else settings.base_url
         self._token: str | None = settings.token.get_secret_value() if settings.token else None
+        self._auth: httpx.Auth | None = auth
+        self._store = store
         self._client: ApiClient | None = None
         self._listeners: list[Callable[[ConsoleSession], None]] = []
 
     def __repr__(self) -> str:
-        return f"ConsoleSession(base_url={self.base_url!r}, demo={self.demo})"
+        name = self.target.name if self.target else None
+        return f"ConsoleSession(base_url={self.base_url!r}, env={name!r}, demo={self.demo})"
+
+    @property
+    def env_name(self) -> str | None:
+        """The named environment in use (None for a plain base URL or the demo)."""
+        return self.target.name if self.target is not None and self.target.is_named else None
+
+    @property
+    def store(self) -> TokenStore:
+        if self._store is None:
+            from console.store.secrets import TokenStore
+
+            self._store = TokenStore()
+        return self._store
 
     @property
     def connected(self) -> bool:
@@ -43,9 +79,25 @@ class ConsoleSession:
         return parsed.netloc or self.base_url
 
     def connect(self, base_url: str, token: str | None) -> None:
-        """Point the session at an API (the demo simulator once it is up, or a new env)."""
+        """Point the session at an API given directly (the demo simulator, a typed URL)."""
+        from console.environments import adhoc_target
+
+        self.target = adhoc_target(base_url, token=token is not None)
+        self._auth = None
+        self._switch(base_url.rstrip("/"), token)
+
+    def use_environment(self, name: str | None) -> None:
+        """Switch to `[environments.NAME]` (None: resolve as at start). Raises `ConfigError`."""
+        from console.environments import resolve_target
+
+        self.target = resolve_target(self.settings, name)
+        self._auth = None
+        self._switch(self.target.base_url if self.target else self.settings.base_url,
+                     self._token)
+
+    def _switch(self, base_url: str | None, token: str | None) -> None:
         old = self._client
-        self.base_url, self._token, self._client = base_url.rstrip("/"), token, None
+        self.base_url, self._token, self._client = base_url, token, None
         if old is not None:
             import asyncio
 
@@ -53,11 +105,108 @@ class ConsoleSession:
                 asyncio.get_running_loop().create_task(old.aclose())
             except RuntimeError:
                 pass
+        self._notify()
+
+    def _notify(self) -> None:
         for listener in list(self._listeners):
             listener(self)
 
     def on_connect(self, listener: Callable[[ConsoleSession], None]) -> None:
         self._listeners.append(listener)
+
+    # -- auth -----------------------------------------------------------------------------
+
+    def _timeouts(self):
+        from console.api.client import Timeouts
+
+        return Timeouts(connect=self.settings.connect_timeout, read=self.settings.read_timeout)
+
+    def _resolve_auth(self) -> httpx.Auth | str | None:
+        """The auth of the current target; None when nothing is signed in (requests → 401)."""
+        if self._auth is not None:
+            return self._auth
+        if self.target is None or self.target.source == "connect":
+            return self._token
+        from console.auth import NotSignedIn, auth_for
+
+        try:
+            self._auth = auth_for(self.target, self.settings, store=self.store,
+                                  timeouts=self._timeouts())
+        except NotSignedIn:
+            return None
+        return self._auth
+
+    @property
+    def auth(self) -> httpx.Auth | str | None:
+        return self._resolve_auth()
+
+    @property
+    def needs_login(self) -> bool:
+        """Connected to an API but holding nothing to authenticate with: show the login modal."""
+        return self.base_url is not None and self._resolve_auth() is None
+
+    async def login(self, username: str, password: str) -> Me:
+        """Sign in to the current target, store the tokens and use them from now on.
+
+        Raises `console.auth.LoginRefused` (wrong password) or another `ApiError`. Requests in
+        flight and pollers keep the same client: only its tokens change.
+        """
+        from console.auth import sign_in
+
+        target = self._require_target()
+        tokens, me = await sign_in(target, username, password, store=self.store,
+                                   timeouts=self._timeouts())
+        self._adopt(tokens)
+        return me
+
+    async def login_with_token(self, token: str) -> Me:
+        """Check a pre-issued token with /auth/me, store it and use it (never refreshed)."""
+        from console.auth import save_token
+
+        target = self._require_target()
+        tokens, me = await save_token(target, token, store=self.store, timeouts=self._timeouts())
+        self._adopt(tokens)
+        return me
+
+    def logout(self) -> bool:
+        """Forget the stored tokens of the current target; requests answer 401 from now on."""
+        from console.auth import sign_out
+
+        removed = sign_out(self._require_target(), store=self.store)
+        self._auth = None
+        self._switch(self.base_url, self._token if self.target and
+                     self.target.source == "connect" else None)
+        return removed
+
+    def _require_target(self) -> Target:
+        if self.target is None:
+            if self.base_url is None:
+                raise RuntimeError("no API configured")
+            from console.environments import adhoc_target
+
+            self.target = adhoc_target(self.base_url, token=False)
+        return self.target
+
+    def _adopt(self, tokens) -> None:
+        from console.auth import RefreshingAuth
+
+        if isinstance(self._auth, RefreshingAuth) and tokens.refreshable \
+                and self._auth.target == self.target:
+            self._auth.set_tokens(tokens)  # the client and its pollers carry on
+            self._notify()
+            return
+        if tokens.refreshable:
+            self._auth = RefreshingAuth(self._require_target(), self.store, tokens,
+                                        timeouts=self._timeouts())
+        else:
+            from console.api.client import BearerToken
+
+            self._auth = BearerToken(tokens.access_token)
+        if self.target is not None and self.target.source == "connect":
+            # A login on an ad-hoc URL: keep using the stored login, not the old fixed token.
+            self.target = Target(name=self.target.name, base_url=self.target.base_url,
+                                 auth="login", source="login")
+        self._switch(self.base_url, None)
 
     @property
     def client(self) -> ApiClient:
@@ -65,12 +214,10 @@ class ConsoleSession:
         if self.base_url is None:
             raise RuntimeError("no API configured")
         if self._client is None:
-            from console.api.client import ApiClient, Timeouts
+            from console.api.client import ApiClient
 
-            self._client = ApiClient(
-                self.base_url, auth=self._token,
-                timeouts=Timeouts(connect=self.settings.connect_timeout,
-                                  read=self.settings.read_timeout))
+            self._client = ApiClient(self.base_url, auth=self._resolve_auth(),
+                                     timeouts=self._timeouts())
         return self._client
 
     async def aclose(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, NoReturn, TypeVar
@@ -12,6 +13,8 @@ import click
 
 from console.api import errors
 from console.config import ConfigError, Settings, load_settings
+from console.environments import Target, resolve_target
+from console.store.secrets import TokenStoreError
 
 EXIT_OK, EXIT_API, EXIT_INPUT, EXIT_UNKNOWN = 0, 1, 2, 3
 
@@ -23,35 +26,79 @@ def fail(message: str, code: int) -> NoReturn:
     raise SystemExit(code)
 
 
-def settings() -> Settings:
+def selected_env(explicit: str | None = None) -> str | None:
+    """The environment named on the command line: a subcommand's `--env`, else the global one."""
+    if explicit:
+        return explicit
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        root = ctx.find_root()
+        if isinstance(root.obj, dict) and root.obj.get("env"):
+            return root.obj["env"]
+    return None
+
+
+def settings(env: str | None = None) -> Settings:
+    """Settings with `base_url` set to the API in use (`--env`, CALL_CONSOLE_ENV, ...).
+
+    Validates the environments of the config file too: any problem exits 2 naming file,
+    line and key.
+    """
     try:
-        return load_settings()
+        current = load_settings()
+        found = resolve_target(current, selected_env(env))
     except ConfigError as exc:
         fail(str(exc), EXIT_INPUT)
+    if found is not None and found.base_url != current.base_url:
+        current = current.model_copy(update={"base_url": found.base_url})
+    return current
 
 
-def require_api(current: Settings) -> tuple[str, str | None]:
-    if not current.base_url:
-        fail("no API configured: set CALL_CONSOLE_BASE_URL (and CALL_CONSOLE_TOKEN), or set "
-             "base_url in the config file (see `call-console locate`)", EXIT_INPUT)
-    token = current.token.get_secret_value() if current.token else None
-    return current.base_url, token
+def target(current: Settings, env: str | None = None) -> Target:
+    """The API in use; exits 2 when none is configured."""
+    try:
+        found = resolve_target(current, selected_env(env))
+    except ConfigError as exc:
+        fail(str(exc), EXIT_INPUT)
+    if found is None:
+        fail("no API configured: set CALL_CONSOLE_BASE_URL (and CALL_CONSOLE_TOKEN), or add an "
+             "environment with `call-console env add NAME URL` and `call-console login` (see "
+             "`call-console locate` for the config file)", EXIT_INPUT)
+    return found
 
 
-def make_client(current: Settings):
+def require_api(current: Settings, env: str | None = None) -> tuple[str, str | None]:
+    """(base URL, fixed token or None) of the API in use; exits 2 when none is configured."""
+    found = target(current, env)
+    token = os.environ.get("CALL_CONSOLE_TOKEN") or None
+    if token is None and found.environment is None and current.token is not None:
+        token = current.token.get_secret_value()
+    return found.base_url, token
+
+
+def make_client(current: Settings, env: str | None = None):
+    """The API client for the API in use, with its auth (a refreshing login where signed in).
+
+    Raises `errors.AuthRequired` (exit 1 through `run_api`) when nothing is signed in.
+    """
     from console.api.client import ApiClient, Timeouts
+    from console.auth import auth_for
 
-    base_url, token = require_api(current)
-    return ApiClient(base_url, auth=token,
-                     timeouts=Timeouts(connect=current.connect_timeout, read=current.read_timeout))
+    found = target(current, env)
+    timeouts = Timeouts(connect=current.connect_timeout, read=current.read_timeout)
+    try:
+        auth = auth_for(found, current, timeouts=timeouts)
+    except TokenStoreError as exc:
+        fail(str(exc), EXIT_INPUT)
+    return ApiClient(found.base_url, auth=auth, timeouts=timeouts)
 
 
-def run_api(work: Callable[[Any], Awaitable[T]]) -> T:
+def run_api(work: Callable[[Any], Awaitable[T]], *, env: str | None = None) -> T:
     """Run `work(client)` and turn every API error into one line and its exit code."""
-    current = settings()
+    current = settings(env)
 
     async def runner() -> T:
-        async with make_client(current) as client:
+        async with make_client(current, env) as client:
             return await work(client)
 
     try:
@@ -66,6 +113,8 @@ def run_api(work: Callable[[Any], Awaitable[T]]) -> T:
         raise SystemExit(EXIT_API) from None
     except errors.ApiError as exc:
         fail(str(exc), EXIT_API)
+    except TokenStoreError as exc:
+        fail(str(exc), EXIT_INPUT)
     except KeyboardInterrupt:
         fail("interrupted", 130)
 
