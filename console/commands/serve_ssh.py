@@ -1,0 +1,144 @@
+"""`call-console serve-ssh`: serve the console to operators over SSH (public keys only).
+
+asyncssh is imported only when this command runs.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import shlex
+import sys
+from pathlib import Path
+
+import click
+
+from console.commands.common import EXIT_INPUT, fail
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _forwarded_options(ctx: click.Context) -> list[str]:
+    """The console options given before `serve-ssh` (`call-console --demo serve-ssh`)."""
+    parent = ctx.parent.params if ctx.parent is not None else {}
+    args: list[str] = []
+    if parent.get("demo"):
+        args.append("--demo")
+    if parent.get("no_mouse"):
+        args.append("--no-mouse")
+    if parent.get("screen"):
+        args += ["--screen", str(parent["screen"])]
+    return args
+
+
+@click.command("serve-ssh")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", type=click.IntRange(0, 65535), default=2222, show_default=True,
+              help="Port (0 picks a free one; the start line shows it).")
+@click.option("--authorized-keys", "authorized_keys", type=click.Path(dir_okay=False,
+              path_type=Path), default=None,
+              help="Operators' public keys, OpenSSH authorized_keys format; re-read on every "
+                   "login.  [default: authorized_keys in the config dir]")
+@click.option("--host-key", "host_key", type=click.Path(dir_okay=False, path_type=Path),
+              default=None,
+              help="Host private key; an ed25519 key is generated (mode 0600) if missing.  "
+                   "[default: ssh_host_ed25519_key in the data dir]")
+@click.option("--max-sessions", type=click.IntRange(1, 1000), default=10, show_default=True,
+              help="Concurrent console sessions; one more gets a message and is closed.")
+@click.option("--idle-timeout", type=click.FloatRange(0), default=1800.0, show_default=True,
+              help="Close a session after this many seconds without input (0 = never).")
+@click.option("--allow-remote", is_flag=True,
+              help="Allow binding an address other than loopback.")
+@click.option("--command", "command", metavar="CMD", hidden=True,
+              help="Run CMD (shell words) as each session's child instead of the console.")
+@click.option("--hangup-grace", type=click.FloatRange(0), default=5.0, hidden=True,
+              help="Seconds between SIGHUP and SIGTERM when a client goes away.")
+@click.option("--term-grace", type=click.FloatRange(0), default=3.0, hidden=True,
+              help="Seconds between SIGTERM and SIGKILL.")
+@click.option("--login-timeout", type=click.FloatRange(1), default=30.0, hidden=True,
+              help="Seconds a client has to authenticate.")
+@click.pass_context
+def serve_ssh(ctx: click.Context, host: str, port: int, authorized_keys: Path | None,
+              host_key: Path | None, max_sessions: int, idle_timeout: float,
+              allow_remote: bool, command: str | None, hangup_grace: float, term_grace: float,
+              login_timeout: float) -> None:
+    """Serve the console over SSH: each operator's key opens their own console session.
+
+    Public-key authentication only, against the authorized-keys file (edits apply on the next
+    login). The operator's name comes from an `operator="name"` option on the key's line, or
+    else its comment. Each session runs its own `call-console` in its own terminal; passwords,
+    commands, sftp and every kind of forwarding are refused. Console options given before the
+    command are passed on: `call-console --demo serve-ssh` serves the demo console.
+
+    Connections, sessions and (written by the consoles) calls are recorded in audit.jsonl in
+    the data dir. See docs/ssh.md, also for the plain-OpenSSH setup.
+    """
+    if not allow_remote and not _is_loopback(host):
+        fail(f"--host: {host} is not a loopback address; pass --allow-remote to bind it",
+             EXIT_INPUT)
+    argv: list[str] | None = None
+    if command is not None:
+        try:
+            argv = shlex.split(command)
+        except ValueError as exc:
+            fail(f"--command: {exc}", EXIT_INPUT)
+        if not argv:
+            fail("--command: empty", EXIT_INPUT)
+
+    from console.ssh import audit, keys
+    from console.ssh.server import ServeConfig, serve_forever
+
+    keys_path = (authorized_keys or keys.default_authorized_keys_path()).absolute()
+    host_key_path = (host_key or keys.default_host_key_path()).absolute()
+    if not keys_path.is_file():
+        fail(f"--authorized-keys: {keys_path} does not exist. Put the operators' public keys in "
+             "it, one per line as in ~/.ssh/authorized_keys, e.g.\n"
+             '  operator="alice" ssh-ed25519 AAAAC3Nz... alice@laptop', EXIT_INPUT)
+    listed = keys.load_authorized_keys(keys_path)
+    for line, message in listed.problems:
+        click.echo(f"warning: {keys_path}:{line}: {message} (line ignored)", err=True)
+    if not listed.keys:
+        click.echo(f"warning: {keys_path} lists no usable key yet; nobody can log in until one "
+                   "is added (no restart needed)", err=True)
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    ours = logging.getLogger("console.ssh")
+    ours.addHandler(handler)
+    ours.setLevel(logging.INFO)
+    ours.propagate = False
+    logging.getLogger("asyncssh").setLevel(logging.WARNING)
+
+    config = ServeConfig(host=host, port=port, authorized_keys=keys_path,
+                         host_key=host_key_path, max_sessions=max_sessions,
+                         idle_timeout=idle_timeout, command=argv,
+                         child_args=_forwarded_options(ctx), hangup_grace=hangup_grace,
+                         term_grace=term_grace, login_timeout=login_timeout)
+
+    def ready(running) -> None:
+        fp = keys.fingerprint(running.host_key)
+        where = f"[{host}]" if ":" in host else host
+        click.echo(f"call-console serve-ssh listening on {where}:{running.port}")
+        click.echo(f"host key: {running.host_key.get_algorithm()} {fp} ({host_key_path}"
+                   f"{', generated now' if running.host_key_created else ''})")
+        click.echo(f"authorized keys: {keys_path} ({len(listed.keys)} "
+                   f"key{'s' if len(listed.keys) != 1 else ''}; re-read on every login)")
+        click.echo(f"audit log: {audit.audit_path()}")
+        click.echo(f"connect: ssh -t -p {running.port} operator@{host}")
+        sys.stdout.flush()
+
+    try:
+        serve_forever(config, ready)
+    except keys.HostKeyError as exc:
+        fail(str(exc), EXIT_INPUT)
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", EXIT_INPUT)
+    except KeyboardInterrupt:
+        pass
