@@ -1,0 +1,129 @@
+"""Clocks for the tracker: everything time-related goes through one of these.
+
+`RealClock` is the monotonic clock, the UTC wall clock and `asyncio.sleep`. `ManualClock` is for
+tests: time only moves when the test calls `advance()` (or `run_for()`), and `sleep()` returns
+once time has moved past its deadline, so schedules are tested without sleeping and without
+freezegun (which hangs Textual).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Protocol, runtime_checkable
+
+
+@runtime_checkable
+class Clock(Protocol):
+    def now(self) -> float:
+        """Monotonic seconds (only differences mean anything)."""
+        ...
+
+    def wall(self) -> datetime:
+        """The current time as an aware UTC datetime."""
+        ...
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait `seconds` of this clock's time."""
+        ...
+
+
+class RealClock:
+    """`time.monotonic`, `datetime.now(UTC)` and `asyncio.sleep`."""
+
+    def now(self) -> float:
+        return time.monotonic()
+
+    def wall(self) -> datetime:
+        return datetime.now(UTC)
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds))
+
+    def __repr__(self) -> str:
+        return "RealClock()"
+
+
+DEFAULT_MANUAL_WALL = datetime(2026, 1, 15, 9, 0, 0, tzinfo=UTC)
+
+
+class ManualClock:
+    """A clock that only moves when told to.
+
+    `sleep(s)` parks the caller until `advance()` moves time to or past `now() + s`. A sleep of
+    zero (or less) just yields once to the event loop. Cancelled sleepers are forgotten.
+
+    `settle()` yields to the event loop enough times for every task woken by `advance()` to
+    run until it blocks again (on this clock, or on something the test controls);
+    `run_for(seconds, step)` advances in small steps, settling after each, which is how a test
+    lets "time pass" through several timer wake-ups.
+    """
+
+    def __init__(self, start: float = 1000.0, wall_start: datetime = DEFAULT_MANUAL_WALL):
+        if wall_start.tzinfo is None:
+            raise ValueError("wall_start must be timezone-aware")
+        self._start = start
+        self._now = start
+        self._wall_start = wall_start.astimezone(UTC)
+        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._seq = itertools.count()
+
+    def now(self) -> float:
+        return self._now
+
+    def wall(self) -> datetime:
+        return self._wall_start + timedelta(seconds=self._now - self._start)
+
+    async def sleep(self, seconds: float) -> None:
+        if seconds <= 0:
+            await asyncio.sleep(0)
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._sleepers, (self._now + seconds, next(self._seq), future))
+        await future
+
+    @property
+    def sleepers(self) -> int:
+        """How many sleeps are pending (cancelled ones excluded)."""
+        return sum(1 for _, _, f in self._sleepers if not f.done())
+
+    def next_deadline(self) -> float | None:
+        """The earliest pending sleep deadline, if any."""
+        for deadline, _, future in sorted(self._sleepers):
+            if not future.done():
+                return deadline
+        return None
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward and wake every sleeper whose deadline has been reached."""
+        if seconds < 0:
+            raise ValueError("a monotonic clock cannot go back")
+        self._now += seconds
+        while self._sleepers and self._sleepers[0][0] <= self._now:
+            _, _, future = heapq.heappop(self._sleepers)
+            if not future.done():
+                future.set_result(None)
+
+    def set(self, now: float) -> None:
+        """Move time forward to `now` (absolute)."""
+        self.advance(max(0.0, now - self._now))
+
+    @staticmethod
+    async def settle(rounds: int = 200) -> None:
+        """Let every ready task run until it blocks again (a bounded number of loop turns)."""
+        for _ in range(rounds):
+            await asyncio.sleep(0)
+
+    async def run_for(self, seconds: float, step: float = 0.05) -> None:
+        """Advance `seconds` in steps of `step`, settling the event loop after each one."""
+        await self.settle()
+        end = self._now + seconds
+        while self._now < end - 1e-9:
+            self.advance(min(step, end - self._now))
+            await self.settle()
+
+    def __repr__(self) -> str:
+        return f"ManualClock(now={self._now:.3f})"
