@@ -92,24 +92,25 @@ class ManualClock:
 
     def next_deadline(self) -> float | None:
         """The earliest pending sleep deadline, if any."""
-        for deadline, _, future in sorted(self._sleepers):
-            if not future.done():
-                return deadline
-        return None
+        while self._sleepers and self._sleepers[0][2].done():
+            heapq.heappop(self._sleepers)  # cancelled sleeps
+        return self._sleepers[0][0] if self._sleepers else None
 
     def advance(self, seconds: float) -> None:
         """Move time forward and wake every sleeper whose deadline has been reached."""
         if seconds < 0:
             raise ValueError("a monotonic clock cannot go back")
-        self._now += seconds
+        self.set(self._now + seconds)
+
+    def set(self, now: float) -> None:
+        """Move time forward to exactly `now` (absolute) and wake the sleepers due by then."""
+        if now < self._now:
+            raise ValueError("a monotonic clock cannot go back")
+        self._now = now
         while self._sleepers and self._sleepers[0][0] <= self._now:
             _, _, future = heapq.heappop(self._sleepers)
             if not future.done():
                 future.set_result(None)
-
-    def set(self, now: float) -> None:
-        """Move time forward to `now` (absolute)."""
-        self.advance(max(0.0, now - self._now))
 
     @staticmethod
     async def settle(rounds: int = 200) -> None:
@@ -118,11 +119,16 @@ class ManualClock:
             await asyncio.sleep(0)
 
     async def run_for(self, seconds: float, step: float = 0.05) -> None:
-        """Advance `seconds` in steps of `step`, settling the event loop after each one."""
+        """Let `seconds` pass: advance in steps of at most `step`, stopping exactly at every
+        sleeper's deadline on the way, and settle the event loop after each move."""
         await self.settle()
         end = self._now + seconds
-        while self._now < end - 1e-9:
-            self.advance(min(step, end - self._now))
+        while self._now < end:
+            target = min(end, self._now + step)
+            deadline = self.next_deadline()
+            if deadline is not None and self._now < deadline < target:
+                target = deadline
+            self.set(target)
             await self.settle()
 
     def __repr__(self) -> str:

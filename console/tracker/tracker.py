@@ -23,9 +23,10 @@ The loop (all times from the injectable `Clock`)
     pause, a token bucket of `requests_per_second` and a semaphore of `concurrency`.
 
 List batching (why ≤ 0.2 requests per live call per second is easy)
-    When an agent has ≥ `batch_threshold` calls due (or due within `policy.coalesce`), or is
-    watched, its calls are refreshed with `GET /calls/agent/{id}/calls?limit=500&start_date=S`
-    where S = earliest start of those calls − `policy.list_margin`, paging with `offset` only
+    When a call is due and its agent has ≥ `batch_threshold` live tracked calls (or is
+    watched), the agent's due calls (and those due within `policy.coalesce`) are refreshed with
+    `GET /calls/agent/{id}/calls?limit=500&start_date=S` where S = earliest start of those
+    calls − `policy.list_margin`, paging with `offset` only
     until every wanted call was seen (at most `max_list_pages` pages). Every tracked call found
     in the pages is updated — including calls that were not due, which are then rescheduled
     from now, so an agent's calls stay due *together* and keep sharing one request. Calls the
@@ -557,10 +558,12 @@ class CallTracker:
     def _dispatch(self, now: float) -> None:
         horizon = now + self.policy.coalesce
         candidates: dict[str, list[TrackedCall]] = {}
+        idle: dict[str, int] = {}  # per agent: live calls not being read right now
         due_agents: set[str] = set()
         for call in self._active.values():
             if call.call_id in self._in_flight or call.agent_id in self._agents_busy:
                 continue
+            idle[call.agent_id] = idle.get(call.agent_id, 0) + 1
             if call.next_poll_at <= horizon:
                 candidates.setdefault(call.agent_id, []).append(call)
                 if call.next_poll_at <= now:
@@ -572,7 +575,9 @@ class CallTracker:
             calls = candidates.get(agent_id, [])
             watch = self._watched.get(agent_id)
             list_usable = self._list_off_until.get(agent_id, -math.inf) <= now
-            if list_usable and (watch is not None or len(calls) >= self.batch_threshold):
+            # One list page refreshes every call of the agent it holds (and realigns them), so
+            # it pays as soon as the agent has `batch_threshold` live calls, due or not.
+            if list_usable and (watch is not None or idle.get(agent_id, 0) >= self.batch_threshold):
                 self._agents_busy.add(agent_id)
                 for call in calls:
                     self._in_flight.add(call.call_id)

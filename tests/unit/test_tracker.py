@@ -1,0 +1,650 @@
+"""CallTracker scheduling with a ManualClock and a fake API object (no network, no sleeping).
+
+`FakeApi` has the two read methods the tracker uses (`get_call`, `list_calls`) as plain async
+methods over a dict of prepared `CallStatus` objects; it records every request with the clock
+time it was made, and can hold requests or fail them on demand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from console.api import errors
+from console.api.models import CallPage, CallResponse, CallStatus
+from console.store.history import CallStore
+from console.tracker import CallTracker, ManualClock, PollPolicy, TrackedCall
+
+AGENT_A = "a1b2c3d4-0001-4e5f-8a9b-0c1d2e3f4a01"
+AGENT_B = "a1b2c3d4-0002-4e5f-8a9b-0c1d2e3f4a02"
+
+
+class FakeApi:
+    def __init__(self, clock: ManualClock):
+        self.clock = clock
+        self.server: dict[str, CallStatus] = {}
+        self.log: list[tuple[float, str, str]] = []  # (clock time, "get"|"list", id)
+        self.list_args: list[dict[str, Any]] = []
+        self.hidden_from_list: set[str] = set()
+        self.get_failures: dict[str, list[BaseException]] = {}
+        self.list_failures: list[BaseException] = []
+        self.hold: asyncio.Event | None = None
+        self.in_flight = 0
+        self.max_in_flight = 0
+
+    # -- server-side state
+    def add(self, agent: str = AGENT_A, status: str = "initiated", *,
+            started: datetime | None = None, **fields: Any) -> CallStatus:
+        started = started or self.clock.wall()
+        cs = CallStatus(call_id=str(uuid.uuid4()), agent_id=agent, to_number="+14155550000",
+                        from_number="+14155551000", status=status,
+                        started_at=started.isoformat(), **fields)
+        self.server[cs.call_id] = cs
+        return cs
+
+    def set(self, call_id: str, **fields: Any) -> None:
+        self.server[call_id] = self.server[call_id].model_copy(update=fields)
+
+    # -- what the tracker calls
+    async def _enter(self) -> None:
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(0)
+            if self.hold is not None:
+                await self.hold.wait()
+        finally:
+            self.in_flight -= 1
+
+    async def get_call(self, call_id: str, *, retries: int | None = None) -> CallStatus:
+        assert retries == 0
+        self.log.append((self.clock.now(), "get", call_id))
+        await self._enter()
+        failures = self.get_failures.get(call_id)
+        if failures:
+            raise failures.pop(0)
+        if call_id not in self.server:
+            raise errors.NotFound("404 Not Found: call not found", status_code=404)
+        return self.server[call_id].model_copy()
+
+    async def list_calls(self, agent_id: str, *, limit: int = 100, offset: int = 0,
+                         start_date: datetime | None = None, retries: int | None = None,
+                         **_: Any) -> CallPage:
+        assert retries == 0
+        self.log.append((self.clock.now(), "list", agent_id))
+        self.list_args.append({"agent_id": agent_id, "limit": limit, "offset": offset,
+                               "start_date": start_date})
+        await self._enter()
+        if self.list_failures:
+            raise self.list_failures.pop(0)
+        items = [c for c in self.server.values()
+                 if c.agent_id == agent_id and c.call_id not in self.hidden_from_list
+                 and (start_date is None or c.started >= start_date)]
+        items.sort(key=lambda c: c.started, reverse=True)
+        return CallPage(calls=[c.model_copy() for c in items[offset:offset + limit]],
+                        total=len(items), limit=limit, offset=offset)
+
+    # -- reading the log
+    def requests(self, kind: str | None = None, call_id: str | None = None) -> list[float]:
+        return [t for t, k, i in self.log
+                if (kind is None or k == kind) and (call_id is None or i == call_id)]
+
+
+def placed(cs: CallStatus, status: str = "initiated") -> CallResponse:
+    return CallResponse(call_id=cs.call_id, session_id=str(uuid.uuid4()), room_name="r",
+                        agent_id=cs.agent_id, direction="outbound", from_number=cs.from_number,
+                        to_number=cs.to_number, status=status)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def api(clock: ManualClock) -> FakeApi:
+    return FakeApi(clock)
+
+
+@pytest.fixture
+def updates() -> dict[str, list]:
+    return {"update": [], "batch": []}
+
+
+@pytest.fixture
+async def tracker(clock: ManualClock, api: FakeApi, updates) -> AsyncIterator[CallTracker]:
+    t = CallTracker(lambda: api, clock=clock, rng=random.Random(7), requests_per_second=1000,
+                    on_update=lambda c: updates["update"].append((c.call_id, c.status)),
+                    on_batch=lambda cs: updates["batch"].append([c.call_id for c in cs]))
+    yield t
+    await t.stop()
+
+
+def approx(value: float) -> Any:
+    return pytest.approx(value, abs=0.06)
+
+
+# ----------------------------------------------------------------------------- per-call schedule
+
+
+async def test_intervals_follow_the_status(tracker: CallTracker, api: FakeApi,
+                                           clock: ManualClock) -> None:
+    cs = api.add(status="initiated")
+    t0 = clock.now()
+    tracker.track(placed(cs), {"agent_id": AGENT_A, "to_number": cs.to_number}, "ann")
+    await tracker.start()
+    await clock.run_for(3.0)
+    api.set(cs.call_id, status="answered")
+    await clock.run_for(16.0)
+    times = [t - t0 for t in api.requests("get", cs.call_id)]
+    # 1 s while initiated, then answered: 2, 3, 4.5, 5, 5 ...
+    assert times[:3] == [approx(1), approx(2), approx(3)]
+    assert times[3] == approx(4)  # the first read that sees "answered"
+    gaps = [b - a for a, b in zip(times[3:], times[4:], strict=False)]
+    assert gaps[:4] == [approx(2), approx(3), approx(4.5), approx(5)]
+    assert api.requests("list") == []
+
+
+async def test_next_poll_is_scheduled_when_the_previous_one_finished(
+        tracker: CallTracker, api: FakeApi, clock: ManualClock) -> None:
+    cs = api.add(status="ringing")
+    tracker.track(placed(cs), None, None)
+    api.hold = asyncio.Event()
+    await tracker.start()
+    await clock.run_for(1.0)
+    assert len(api.requests("get")) == 1
+    await clock.run_for(6.0)  # the answer takes 6 s: nothing piles up behind it
+    assert len(api.requests("get")) == 1
+    api.hold.set()
+    api.hold = None
+    await clock.settle()
+    finished = clock.now()
+    await clock.run_for(1.5)
+    times = api.requests("get")
+    assert len(times) == 2 and times[1] == approx(finished + 1.0)
+
+
+async def test_unknown_status_is_kept_verbatim_and_polled_as_live(
+        tracker: CallTracker, api: FakeApi, clock: ManualClock) -> None:
+    cs = api.add(status="answered")
+    call = tracker.track(placed(cs, "answered"), None, None)
+    await tracker.start()
+    await clock.run_for(2.0)
+    api.set(cs.call_id, status="Transferring <b>now</b>")
+    await clock.run_for(3.0)
+    assert call.status == "Transferring <b>now</b>" and call.live and not call.done
+    before = len(api.requests("get"))
+    await clock.run_for(6.0)
+    assert len(api.requests("get")) - before == 4  # every 1.5 s
+    assert [s for _, s in call.status_changes] == ["answered", "Transferring <b>now</b>"]
+
+
+async def test_terminal_call_gets_two_follow_ups_for_late_fields_then_never_again(
+        tracker: CallTracker, api: FakeApi, clock: ManualClock) -> None:
+    cs = api.add(status="answered")
+    call = tracker.track(placed(cs, "answered"), None, None)
+    await tracker.start()
+    await clock.run_for(2.0)
+    api.set(cs.call_id, status="ended", disposition="completed")
+    await clock.run_for(3.0)  # read at +2 (answered) ... next read sees ended
+    ended_seen = api.requests("get")[-1]
+    assert call.status == "ended" and not call.done
+    api.set(cs.call_id, duration_seconds=20, recording_url="https://rec/x.ogg")
+    await clock.run_for(2.5)
+    assert api.requests("get")[-1] == approx(ended_seen + 2.0)
+    assert call.last.duration_seconds == 20 and call.last.recording_url == "https://rec/x.ogg"
+    api.set(cs.call_id, sentiment_score=0.5)
+    await clock.run_for(4.0)
+    assert api.requests("get")[-1] == approx(ended_seen + 5.0)
+    assert call.done and call.last.sentiment_score == 0.5
+    count = len(api.requests())
+    await clock.run_for(30.0, step=0.5)
+    assert len(api.requests()) == count
+    assert tracker.stats().live == 0 and tracker.stats().counts == {"ended": 1}
+
+
+async def test_failed_call_without_late_fields_still_stops_after_two_follow_ups(
+        tracker: CallTracker, api: FakeApi, clock: ManualClock) -> None:
+    cs = api.add(status="failed", disposition="busy", duration_seconds=0)
+    call = tracker.track(placed(cs), None, None)
+    await tracker.start()
+    await clock.run_for(20.0, step=0.25)
+    assert len(api.requests("get")) == 3 and call.done
+
+
+# ----------------------------------------------------------------------------- list batching
+
+
+async def test_three_due_calls_of_one_agent_share_one_list_request(
+        tracker: CallTracker, api: FakeApi, clock: ManualClock) -> None:
+    calls = [api.add(AGENT_A, status="ringing") for _ in range(3)]
+    lone = api.add(AGENT_B, status="ringing")
+    for cs in [*calls, lone]:
+        tracker.track(placed(cs), None, None)
+    await tracker.start()
+    await clock.run_for(1.0)
+    assert [i for _, k, i in api.log] == [AGENT_A, lone.call_id] or \
+        [i for _, k, i in api.log] == [lone.call_id, AGENT_A]
+    args = api.list_args[0]
+    assert args["limit"] == 500 and args["offset"] == 0
+    # start_date: the earliest start of the due calls minus the margin
+    earliest = min(cs.started for cs in calls)
+    assert args["start_date"] == earliest - timedelta(seconds=60)
+    api.set(calls[1].call_id, status="answered")
+    await clock.run_for(5.0)
+    assert tracker.get(calls[1].call_id).status == "answered"
+    assert api.requests("get", lone.call_id) and not any(
+        api.requests("get", cs.call_id) for cs in calls)
+    # one list per second for agent A (the ringing ones keep it at 1 s), one GET/s for B
+    assert len(api.requests("list")) == 6
+    assert len(api.requests("get")) == 6
+
+
+async def test_below_the_threshold_calls_are_read_one_by_one(
+        tracker: CallTracker, api: FakeApi, clock: ManualClock) -> None:
+    calls = [api.add(AGENT_A, status="ringing") for _ in range(2)]
+    for cs in calls:
+        tracker.track(placed(cs), None, None)
+    await tracker.start()
+    await clock.run_for(3.0)
+    assert api.requests("list") == []
+    assert all(len(api.requests("get", cs.call_id)) == 3 for cs in calls)
+
+
+async def test_calls_missing_from_the_page_fall_back_to_get(
+        tracker: CallTracker, api: FakeApi, clock: ManualClock) -> None:
+    calls = [api.add(AGENT_A, status="ringing") for _ in range(4)]
+    api.hidden_from_list.add(calls[2].call_id)
+    for cs in calls:
+        tracker.track(placed(cs), None, None)
+    await tracker.start()
+    await clock.run_for(1.0)
+    assert len(api.requests("list")) == 1
+    assert [i for _, k, i in api.log if k == "get"] == [calls[2].call_id]
+    api.set(calls[2].call_id, status="answered")
+    await clock.run_for(1.0)
+    assert tracker.get(calls[2].call_id).status == "answered"
+
+
+async def test_not_due_calls_found_in_a_page_are_updated_and_realigned(
+        tracker: CallTracker, api: FakeApi, clock: ManualClock) -> None:
+    t0 = clock.now()
+    early = [api.add(AGENT_A, status="ringing") for _ in range(3)]
+    for cs in early:
+        tracker.track(placed(cs), None, None)  # due at t0 + 1
+    await clock.run_for(0.3)
+    late = api.add(AGENT_A, status="ringing")
+    late_call = tracker.track(placed(late), None, None)  # due at t0 + 1.3
+    api.set(late.call_id, status="answered")
+    await tracker.start()
+    await clock.run_for(0.75)
+    assert api.log == [(t0 + 1.0, "list", AGENT_A)]  # one request for all four
+    assert late_call.status == "answered"
+    assert late_call.next_poll_at == t0 + 1.0 + 2.0  # realigned on the page read
+    await clock.run_for(4.0)
+    assert api.requests("get") == []
+
+
+async def test_an_unreadable_list_page_falls_back_to_gets_this_time(
+        tracker: CallTracker, api: FakeApi, clock: ManualClock) -> None:
+    calls = [api.add(AGENT_A, status="ringing") for _ in range(3)]
+    api.list_failures = [errors.BadResponse("200: not JSON (HTML page)")]
+    for cs in calls:
+        tracker.track(placed(cs), None, None)
+    await tracker.start()
+    await clock.run_for(1.0)
+    assert len(api.requests("list")) == 1 and len(api.requests("get")) == 3
+    await clock.run_for(1.0)
+    assert len(api.requests("list")) == 2 and len(api.requests("get")) == 3
+
+
+async def test_pagination_continues_until_every_wanted_call_is_seen(
+        clock: ManualClock, api: FakeApi) -> None:
+    t = CallTracker(lambda: api, clock=clock, list_page_size=2, requests_per_second=1000)
+    base = clock.wall()
+    calls = [api.add(AGENT_A, status="ringing", started=base + timedelta(seconds=i))
+             for i in range(5)]
+    for cs in calls:
+        t.track(placed(cs), None, None)
+    await t.start()
+    try:
+        await clock.run_for(1.0)
+        assert [a["offset"] for a in api.list_args] == [0, 2, 4]
+        assert api.requests("get") == []
+    finally:
+        await t.stop()
+
+
+# ----------------------------------------------------------------------------- failures
+
+
+async def test_retry_after_pauses_every_request_until_it_ends(
+        tracker: CallTracker, api: FakeApi, clock: ManualClock) -> None:
+    a = api.add(AGENT_A, status="ringing")
+    b = api.add(AGENT_B, status="ringing")
+    api.get_failures[a.call_id] = [errors.RateLimited("429", retry_after=7.0, status_code=429)]
+    for cs in (a, b):
+        tracker.track(placed(cs), None, None)
+    await tracker.start()
+    await clock.run_for(1.0)
+    hit = clock.now()
+    assert tracker.backoff_until == approx(hit + 7.0)
+    assert tracker.stats().backoff_until is not None
+    count = len(api.requests())
+    await clock.run_for(6.8)
+    assert len(api.requests()) == count  # nobody, not only the call that got the 429
+    await clock.run_for(0.5)
+    after = api.requests()[count:]
+    assert {i for _, _, i in api.log[count:]} == {a.call_id, b.call_id}
+    assert min(after) >= hit + 7.0 - 0.06
+    assert tracker.get(a.call_id).consecutive_errors == 0
+
+
+async def test_retry_after_missing_defaults_to_five_seconds(
+        tracker: CallTracker, api: FakeApi, clock: ManualClock) -> None:
+    a = api.add(AGENT_A, status="ringing")
+    api.get_failures[a.call_id] = [errors.ServerError("503", retry_after=None, status_code=503),
+                                   errors.RateLimited("429", retry_after=None, status_code=429)]
+    tracker.track(placed(a), None, None)
+    await tracker.start()
+    await clock.run_for(1.0)
+    # a 5xx without Retry-After backs off this call only (no global pause)
+    assert tracker.backoff_until is None and tracker.get(a.call_id).consecutive_errors == 1
+    await clock.run_for(2.0)
+    hit = api.requests()[-1]
+    assert tracker.backoff_until == approx(hit + 5.0)
+
+
+async def test_list_429_pauses_everyone_too(tracker: CallTracker, api: FakeApi,
+                                            clock: ManualClock) -> None:
+    calls = [api.add(AGENT_A, status="ringing") for _ in range(3)]
+    other = api.add(AGENT_B, status="ringing")
+    api.list_failures = [errors.RateLimited("429", retry_after=4.0, status_code=429)]
+    for cs in (*calls, other):
+        tracker.track(placed(cs), None, None)
+    api.hold = asyncio.Event()  # B's GET is in flight when the 429 arrives: it is not undone
+    await tracker.start()
+    await clock.run_for(1.0)
+    api.hold.set()
+    api.hold = None
+    await clock.settle()
+    count = len(api.requests())
+    await clock.run_for(3.9)
+    assert len(api.requests()) == count
+    await clock.run_for(0.3)
+    assert len(api.requests("list")) == 2 and len(api.requests("get", other.call_id)) == 2
+
+
+async def test_network_errors_back_off_per_call_with_jitter_capped(
+        tracker: CallTracker, api: FakeApi, clock: ManualClock) -> None:
+    bad = api.add(AGENT_A, status="ringing")
+    good = api.add(AGENT_B, status="ringing")
+    api.get_failures[bad.call_id] = [errors.NetworkError("GET: reset")] * 8
+    for cs in (bad, good):
+        tracker.track(placed(cs), None, None)
+    await tracker.start()
+    await clock.run_for(120.0, step=0.25)
+    times = api.requests("get", bad.call_id)
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    assert len(times) >= 9
+    # exponential (± 25 % jitter) up to the 30 s cap, then the call recovers to 1 s
+    for n, gap in enumerate(gaps[:8], start=1):
+        raw = min(30.0, 2 ** (n - 1))
+        assert max(1.0, raw * 0.75) - 0.3 <= gap <= raw * 1.25 + 0.3, (n, gap)
+    assert max(gaps) <= 30.0 + 0.3
+    assert gaps[-1] == pytest.approx(1.0, abs=0.3)
+    good_gaps = {round(b - a, 1) for a, b in zip(api.requests("get", good.call_id),
+                                                 api.requests("get", good.call_id)[1:],
+                                                 strict=False)}
+    assert good_gaps <= {1.0, 1.1, 1.2, 1.3}  # the healthy call was never slowed down
+    assert tracker.stats().errors == 8
+
+
+async def test_stale_flag_is_set_after_silence_and_cleared_on_success(
+        tracker: CallTracker, api: FakeApi, clock: ManualClock) -> None:
+    cs = api.add(status="ringing")
+    call = tracker.track(placed(cs), None, None)
+    await tracker.start()
+    await clock.run_for(1.5)
+    assert call.last_ok is not None and "stale" not in call.flags
+    api.get_failures[cs.call_id] = [errors.ConnectionFailed("refused")] * 5
+    await clock.run_for(9.0, step=0.25)
+    assert "stale" not in call.flags
+    await clock.run_for(2.0, step=0.25)
+    assert "stale" in call.flags and call.status == "ringing"  # kept, with its last state
+    await clock.run_for(40.0, step=0.5)
+    assert "stale" not in call.flags and call.consecutive_errors == 0
+
+
+async def test_not_found_three_times_flags_the_call_and_keeps_its_state(
+        tracker: CallTracker, api: FakeApi, clock: ManualClock) -> None:
+    cs = api.add(status="ringing")
+    call = tracker.track(placed(cs), None, None)
+    await tracker.start()
+    await clock.run_for(1.5)
+    del api.server[cs.call_id]
+    await clock.run_for(3.0, step=0.1)
+    assert call.not_found_count == 2 and "not-found" not in call.flags
+    await clock.run_for(6.0, step=0.1)
+    assert call.not_found_count >= 3 and "not-found" in call.flags
+    assert call.status == "ringing" and call.call_id in tracker
+
+
+async def test_list_route_missing_falls_back_to_gets(tracker: CallTracker, api: FakeApi,
+                                                     clock: ManualClock) -> None:
+    calls = [api.add(AGENT_A, status="ringing") for _ in range(3)]
+    api.list_failures = [errors.NotFound("404: Not Found", status_code=404)]
+    for cs in calls:
+        tracker.track(placed(cs), None, None)
+    await tracker.start()
+    await clock.run_for(3.0)
+    assert len(api.requests("list")) == 1
+    assert all(len(api.requests("get", cs.call_id)) == 3 for cs in calls)
+
+
+# ----------------------------------------------------------------------------- watchdogs
+
+
+async def test_ringing_overdue_watchdog(tracker: CallTracker, api: FakeApi,
+                                        clock: ManualClock) -> None:
+    cs = api.add(status="ringing")
+    call = tracker.track(placed(cs), {"agent_id": AGENT_A, "to_number": cs.to_number,
+                                      "ringing_timeout_seconds": 20}, "ann")
+    assert call.ringing_timeout_seconds == 20
+    await tracker.start()
+    await clock.run_for(34.5, step=0.5)
+    assert "ringing-overdue" not in call.flags
+    await clock.run_for(1.5, step=0.5)
+    assert "ringing-overdue" in call.flags
+    api.set(cs.call_id, status="failed", disposition="no-answer")
+    await clock.run_for(1.5, step=0.5)
+    assert "ringing-overdue" not in call.flags
+
+
+async def test_over_max_duration_watchdog(tracker: CallTracker, api: FakeApi,
+                                          clock: ManualClock) -> None:
+    cs = api.add(status="answered")
+    call = tracker.track(placed(cs, "answered"),
+                         {"agent_id": AGENT_A, "max_call_duration_seconds": 60}, None)
+    await tracker.start()
+    await clock.run_for(89.0, step=0.5)
+    assert "over-max-duration" not in call.flags
+    await clock.run_for(2.0, step=0.5)
+    assert "over-max-duration" in call.flags and "stale" not in call.flags
+
+
+# ----------------------------------------------------------------------------- callbacks
+
+
+async def test_on_update_and_on_batch_fire_on_changes_only(
+        tracker: CallTracker, api: FakeApi, clock: ManualClock, updates) -> None:
+    calls = [api.add(AGENT_A, status="ringing") for _ in range(3)]
+    for cs in calls:
+        tracker.track(placed(cs, "ringing"), None, None)
+    await tracker.start()
+    await clock.run_for(0.1)
+    assert updates["batch"] == [[cs.call_id for cs in calls]]  # the new rows, one batch
+    updates["update"].clear()
+    updates["batch"].clear()
+    await clock.run_for(1.0)  # first read: `last` filled in for all three
+    assert len(updates["batch"]) == 1 and len(updates["update"]) == 3
+    updates["update"].clear()
+    updates["batch"].clear()
+    await clock.run_for(3.0)  # nothing changes on the server: nothing reported
+    assert updates == {"update": [], "batch": []}
+    api.set(calls[0].call_id, status="answered")
+    api.set(calls[2].call_id, status="failed", disposition="busy")
+    await clock.run_for(1.0)
+    assert updates["update"] == [(calls[0].call_id, "answered"), (calls[2].call_id, "failed")]
+    assert updates["batch"] == [[calls[0].call_id, calls[2].call_id]]
+
+
+async def test_a_failing_callback_never_stops_tracking(clock: ManualClock, api: FakeApi) -> None:
+    def boom(_: TrackedCall) -> None:
+        raise RuntimeError("ui bug")
+
+    t = CallTracker(lambda: api, clock=clock, on_update=boom, on_batch=boom)
+    cs = api.add(status="ringing")
+    t.track(placed(cs), None, None)
+    await t.start()
+    try:
+        await clock.run_for(1.0)
+        api.set(cs.call_id, status="answered")
+        await clock.run_for(1.0)
+        assert t.get(cs.call_id).status == "answered" and t.running
+    finally:
+        await t.stop()
+
+
+# ----------------------------------------------------------------------------- budget
+
+
+async def test_request_budget_and_concurrency_cap(clock: ManualClock, api: FakeApi) -> None:
+    t = CallTracker(lambda: api, clock=clock, requests_per_second=4.0, concurrency=2)
+    for _ in range(12):
+        t.track(placed(api.add(str(uuid.uuid4()), status="ringing")), None, None)
+    await t.start()
+    try:
+        await clock.run_for(1.0)
+        start = clock.now()
+        await clock.run_for(4.0)
+        window = [x for x in api.requests() if start - 1e-9 <= x < start + 4.0]
+        assert len(window) <= 4 + 4 * 4  # one burst (a second's worth) + the refill rate
+        steady = window[4:]
+        assert all(b - a >= 0.25 - 1e-9 for a, b in zip(steady, steady[1:], strict=False))
+        assert api.max_in_flight <= 2
+        assert t.stats().requests_per_second <= 4.0 + 4.0 / 5  # burst included
+    finally:
+        await t.stop()
+
+
+# ----------------------------------------------------------------------------- watching
+
+
+async def test_watched_agent_calls_placed_elsewhere_are_discovered(
+        tracker: CallTracker, api: FakeApi, clock: ManualClock) -> None:
+    old_ended = api.add(AGENT_A, status="ended", started=clock.wall() - timedelta(hours=2))
+    old_live = api.add(AGENT_A, status="answered", started=clock.wall() - timedelta(minutes=30))
+    other_agent = api.add(AGENT_B, status="ringing")
+    tracker.watch_agent(AGENT_A)
+    await tracker.start()
+    await clock.run_for(0.5)
+    midnight = clock.wall().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+    assert api.list_args[0]["start_date"] == midnight
+    assert {c.call_id for c in tracker.calls()} == {old_live.call_id}
+    new = api.add(AGENT_A, status="initiated")
+    quick = api.add(AGENT_A, status="failed", disposition="rejected")  # ended between reads
+    await clock.run_for(2.5)
+    found = {c.call_id: c for c in tracker.calls()}
+    assert set(found) == {old_live.call_id, new.call_id, quick.call_id}
+    assert found[new.call_id].source == "watched"
+    assert old_ended.call_id not in found and other_agent.call_id not in found
+    # later reads only look back to the previous read (minus the margin)
+    assert api.list_args[-1]["start_date"] > midnight
+    assert api.requests("get") == []  # the watched agent's list covers its calls
+    tracker.unwatch_agent(AGENT_A)
+    assert tracker.watched_agents() == []
+
+
+async def test_track_status_with_outcome_unknown_flag(tracker: CallTracker, api: FakeApi) -> None:
+    cs = api.add(status="ringing")
+    call = tracker.track_status(cs, source="console", placed_by="ann",
+                                request={"agent_id": AGENT_A, "ringing_timeout_seconds": 10},
+                                flags={"outcome-unknown"})
+    assert call.flags == {"outcome-unknown"} and call.ringing_timeout_seconds == 10
+    assert call.source == "console" and call.placed_by == "ann" and call.last == cs
+
+
+# ----------------------------------------------------------------------------- store
+
+
+async def test_changes_are_written_to_the_store_and_restored_after_a_restart(
+        tmp_path: Path, clock: ManualClock, api: FakeApi) -> None:
+    store = CallStore(tmp_path / "calls.sqlite3")
+    live = api.add(AGENT_A, status="ringing")
+    short = api.add(AGENT_A, status="ringing")
+    t1 = CallTracker(lambda: api, clock=clock, store=store)
+    t1.track(placed(live), {"agent_id": AGENT_A, "to_number": live.to_number}, "ann")
+    t1.track(placed(short), None, "ann")
+    await t1.start()
+    await clock.run_for(1.5)
+    api.set(live.call_id, status="answered")
+    api.set(short.call_id, status="failed", disposition="busy")
+    await clock.run_for(1.0)
+    await t1.stop()  # the console is closed (or killed) here
+    assert [s for _, s in store.timeline(live.call_id)] == ["initiated", "ringing", "answered"]
+    assert store.get(short.call_id).status == "failed"
+
+    api.log.clear()
+    t2 = CallTracker(lambda: api, clock=clock, store=store)
+    assert t2.restore_from_store() == 2
+    restored = t2.get(live.call_id)
+    assert restored.source == "restored" and restored.placed_by == "ann"
+    assert restored.request == {"agent_id": AGENT_A, "to_number": live.to_number}
+    assert [s for _, s in restored.status_changes] == ["initiated", "ringing", "answered"]
+    assert restored.answered_at is not None and not restored.done
+    assert t2.get(short.call_id).done  # terminal: shown, never polled
+    await t2.start()
+    try:
+        await clock.run_for(0.5)
+        assert [i for _, _, i in api.log] == [live.call_id]
+        api.set(live.call_id, status="ended", disposition="completed", duration_seconds=20,
+                recording_url="https://rec/1.ogg", sentiment_score=0.1)
+        await clock.run_for(6.0)
+        assert t2.get(live.call_id).done
+        assert not api.requests("get", short.call_id)
+        row = store.get(live.call_id)
+        assert row.status == "ended" and row.done and row.duration_seconds == 20
+        assert t2.restore_from_store() == 0  # already there
+    finally:
+        await t2.stop()
+        store.close()
+
+
+async def test_stop_cancels_requests_in_flight(tracker: CallTracker, api: FakeApi,
+                                               clock: ManualClock) -> None:
+    cs = api.add(status="ringing")
+    tracker.track(placed(cs), None, None)
+    api.hold = asyncio.Event()
+    await tracker.start()
+    await clock.run_for(1.0)
+    assert api.in_flight == 1 and tracker.stats().in_flight == 1
+    await tracker.stop()
+    assert api.in_flight == 0 and not tracker.running and tracker.stats().in_flight == 0
+    await tracker.start()  # can start again
+    assert tracker.running
+
+
+def test_stats_need_no_event_loop(clock: ManualClock, api: FakeApi) -> None:
+    t = CallTracker(lambda: api, clock=clock)
+    t.track(placed(api.add(status="ringing")), None, None)
+    s = t.stats()
+    assert (s.requests, s.tracked, s.live, s.counts) == (0, 1, 1, {"initiated": 1})
+    assert s.backoff_until is None and s.last_ok is None
