@@ -131,6 +131,8 @@ class TrackedCall:
     placed_wall: datetime | None = None
     last_ok_wall: datetime | None = None
     last_error: str | None = None
+    #: Successful reads of this call (its own GETs and list pages that held it).
+    reads: int = 0
     #: Bumped on every visible change (handy for a UI that diffs).
     version: int = 0
 
@@ -812,7 +814,7 @@ class CallTracker:
             call_id=status.call_id, agent_id=status.agent_id, to_number=status.to_number,
             from_number=status.from_number, status=status.status, last=status, request=request,
             placed_by=placed_by, source=source, first_seen=now, last_ok=now, last_ok_wall=wall,
-            status_changes=[(wall, status.status)], flags=set(flags or ()),
+            reads=1, status_changes=[(wall, status.status)], flags=set(flags or ()),
             ringing_timeout_seconds=ringing, max_call_duration_seconds=max_duration,
             placed_at=self._estimate_placed_at(status.started, now, wall),
             placed_wall=wall if status.started is None else None,
@@ -865,6 +867,7 @@ class CallTracker:
         if status.status == schedule.ANSWERED and call.answered_at is None:
             call.answered_at = now
         call.last_ok, call.last_ok_wall = now, wall
+        call.reads += 1
         visible_error = call.last_error is not None
         call.consecutive_errors = 0
         call.not_found_count = 0
