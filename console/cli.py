@@ -17,6 +17,7 @@ from console import __version__
 SUBCOMMANDS = {
     "call": ("console.commands.call", "call_group", "Place, inspect, end and transfer calls."),
     "locate": ("console.commands.locate", "locate", "Print the config, data and log paths."),
+    "profiles": ("console.commands.profiles", "profiles", "Saved agents, caller IDs, SIP header sets and templates."),
     "sim": ("console.commands.sim", "sim", "Serve the built-in simulator of the call API."),
     "serve-ssh": ("console.commands.serve_ssh", "serve_ssh", "Serve the console to operators over SSH (public keys only)."),
     "login": ("console.commands.auth", "login", "Sign in to an environment (tokens kept safe)."),

@@ -69,11 +69,13 @@ def _header_rows(headers: tuple[str, ...]) -> list[tuple[str, str]]:
               help="Hide the number from LiveKit participant attributes (NOT caller-ID withholding).")
 @click.option("--header", "headers", multiple=True, metavar="'X-NAME: VALUE'",
               help="Custom SIP header; repeat for more.")
+@click.option("--template", metavar="NAME",
+              help="Start from a saved template; options given here override it.")
 @click.option("--dry-run", is_flag=True, help="Print the JSON and a curl line; send nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the response as JSON.")
 def place(agent_id, to_number, from_number, context, priority, no_krisp, wait, display_name,
           dtmf, dialtone, media_encryption, ringing_timeout, max_duration, hide_number, headers,
-          dry_run, as_json) -> None:
+          template, dry_run, as_json) -> None:
     """Place one outbound call. Never retried: an unknown outcome exits 3."""
     from console.draft import check_draft, curl_command, request_json
 
@@ -87,6 +89,10 @@ def place(agent_id, to_number, from_number, context, priority, no_krisp, wait, d
         "max_call_duration_seconds": max_duration, "hide_phone_number": hide_number or None,
         "custom_headers": _header_rows(headers),
     }
+    if template:
+        from console.commands.profiles import apply_template
+
+        values = apply_template(template, values)
     result = check_draft(values, region=current.default_region)
     if not result.ok:
         for problem in result.problems:
