@@ -9,7 +9,8 @@ Authorized keys: the OpenSSH `authorized_keys` format, one key per line::
     [options] keytype base64-key [comment]
 
 The operator's name comes from, in order: an `operator="name"` option, an
-`environment="CALL_CONSOLE_OPERATOR=name"` option (so a file written for the plain-OpenSSH recipe
+`environment="CALL_CONSOLE_OPERATOR=name"` option, the `--operator NAME` of a
+`command="call-console --operator NAME"` option (so a file written for the plain-OpenSSH recipe
 works unchanged), or the key's comment. A `from="pattern-list"` option restricts the client
 addresses (IP wildcards and CIDR, `!` negates). Other OpenSSH options (`restrict`, `pty`,
 `command=`…) are accepted and ignored: this server only ever runs the console.
@@ -22,6 +23,7 @@ import ipaddress
 import os
 import re
 import secrets
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -176,6 +178,20 @@ def _operator_from_comment(comment: str, fp: str) -> str:
     return "key-" + re.sub(r"[^A-Za-z0-9]", "", fp.partition(":")[2])[:10]
 
 
+def _operator_in_command(command: str) -> str | None:
+    """`call-console --operator alice` → "alice" (lines written for the plain-OpenSSH recipe)."""
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return None
+    for index, word in enumerate(words):
+        if word == "--operator" and index + 1 < len(words):
+            return words[index + 1]
+        if word.startswith("--operator="):
+            return word.partition("=")[2]
+    return None
+
+
 def parse_line(line: str, number: int) -> AuthorizedKey | None:
     """Parse one authorized_keys line (None for blank and comment lines; ValueError if bad)."""
     text = line.strip()
@@ -202,6 +218,7 @@ def parse_line(line: str, number: int) -> AuthorizedKey | None:
     fp = fingerprint(key)
     operator: str | None = None
     env_operator: str | None = None
+    command_operator: str | None = None
     from_patterns: list[str] = []
     option_map: dict[str, Any] = {}
     for name, value in options:
@@ -213,10 +230,12 @@ def parse_line(line: str, number: int) -> AuthorizedKey | None:
             env_name, _, env_value = value.partition("=")
             if env_name == "CALL_CONSOLE_OPERATOR":
                 env_operator = env_value
+        elif name == "command" and value is not None:
+            command_operator = _operator_in_command(value)
         elif name == "from" and value is not None:
             from_patterns.extend(p.strip() for p in value.split(",") if p.strip())
         option_map[name] = value if value is not None else True
-    chosen = operator if operator is not None else env_operator
+    chosen = next((n for n in (operator, env_operator, command_operator) if n is not None), None)
     if chosen is not None and not _OPERATOR_OK.match(chosen):
         raise ValueError(f"operator name {chosen!r} is not allowed (letters, digits and ._@+- "
                          "only, at most 64)")

@@ -160,6 +160,9 @@ class ConsoleServer(asyncssh.SSHServer):
     def validate_public_key(self, username: str, key: asyncssh.SSHKey) -> bool:
         assert self.peer is not None
         listed = keys.load_authorized_keys(self.hub.config.authorized_keys)
+        for line, problem in listed.problems:
+            if line == 0:  # the file itself is missing or unreadable
+                log.warning("authorized keys: %s", problem)
         entry = keys.find_key(listed, key, self.peer.client_ip)
         if entry is None:
             self.hub.audit("auth_refused", self.peer, fingerprint=keys.fingerprint(key),

@@ -194,6 +194,9 @@ def test_password_and_keyboard_interactive_are_refused(lab, server, method):
 def test_keys_file_is_reread_on_every_login(lab, server, tmux):
     assert run_ssh(lab.carol, server.port, "-tt").returncode == 255
     original = lab.authorized_keys.read_text()
+    # Listed, but only from another network: still refused.
+    lab.authorized_keys.write_text(original + f'from="10.9.8.0/24" {public_line(lab.carol)}\n')
+    assert run_ssh(lab.carol, server.port, "-tt").returncode == 255
     lab.authorized_keys.write_text(original + public_line(lab.carol) + "\n")
     try:
         info = open_console(tmux, "c", lab.carol, server.port)
@@ -438,3 +441,86 @@ def test_real_console_call_screen_over_ssh_at_80x24(lab, tmux):
         wait_for(lambda: not pid_alive(pid, "console"), 20, what="the console to end")
     finally:
         real.stop()
+
+
+# -- the authorized-keys file and the documented recipes ---------------------------------------
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "ssh.md"
+
+
+def doc_block(marker: str) -> str:
+    text = DOCS.read_text()
+    after = text.split(f"<!-- {marker} -->", 1)[1]
+    return after.split("```", 2)[1].split("\n", 1)[1]
+
+
+def test_authorized_keys_parsing_names_and_problems(lab):
+    from console.ssh import keys
+
+    alice, bob = public_line(lab.alice).split()[:2], public_line(lab.bob).split()[:2]
+    text = "\n".join([
+        "# comment line", "",
+        f"{alice[0]} {alice[1]} alice@laptop",
+        f'operator="bob",from="127.0.0.1,10.0.0.0/8" {bob[0]} {bob[1]} whatever, with spaces',
+        f'restrict,pty,command="call-console --operator carol" {alice[0]} {alice[1]}',
+        f'environment="CALL_CONSOLE_OPERATOR=dave",no-agent-forwarding {alice[0]} {alice[1]} x',
+        f"{alice[0]} {alice[1]}",
+        f"{alice[0]} {alice[1]} Jane Doe (ops)",
+        f'operator="not ok" {alice[0]} {alice[1]}',
+        "ssh-ed25519 not-base64 broken",
+        f'operator="unterminated {alice[0]} {alice[1]}',
+    ])
+    parsed = keys.parse_authorized_keys(text)
+    names = [k.operator for k in parsed.keys]
+    assert names[:4] == ["alice@laptop", "bob", "carol", "dave"]
+    assert names[4].startswith("key-") and names[5] == "Jane_Doe_ops"
+    assert [line for line, _ in parsed.problems] == [9, 10, 11]
+    assert "not allowed" in parsed.problems[0][1]
+    assert parsed.keys[1].from_patterns == ("127.0.0.1", "10.0.0.0/8")
+    assert parsed.keys[1].allows_address("10.1.2.3")
+    assert not parsed.keys[1].allows_address("192.168.1.1")
+    assert keys.address_matches("127.0.0.1", ["127.0.0.*"])
+    assert not keys.address_matches("127.0.0.1", ["*", "!127.0.0.1"])
+    assert parsed.keys[0].fingerprint == key_fingerprint(lab.alice)
+
+
+def test_documented_authorized_keys_example_parses_as_described():
+    from console.ssh import keys
+
+    parsed = keys.parse_authorized_keys(doc_block("authorized-keys-example"))
+    assert parsed.problems == []
+    assert [k.operator for k in parsed.keys] == ["alice", "bob", "carol"]
+    assert parsed.keys[1].from_patterns == ("10.20.0.0/16", "127.0.0.1")
+
+
+def test_documented_openssh_key_lines_name_the_operator_for_both_servers(lab):
+    from console.ssh import keys
+
+    real = " ".join(public_line(lab.alice).split()[:2])
+    for marker, expected in (("openssh-authorized-keys", ["alice", "bob"]),
+                             ("openssh-environment-key", ["alice"])):
+        block = doc_block(marker).replace("ssh-ed25519 AAAAC3Nz...", real)
+        parsed = keys.parse_authorized_keys(block)
+        assert parsed.problems == []
+        assert [k.operator for k in parsed.keys] == expected
+        assert all("restrict" in k.options or "environment" in k.options for k in parsed.keys)
+
+
+def test_documented_forced_command_wrapper(lab, tmux, tmp_path):
+    """The plain-OpenSSH wrapper from docs/ssh.md, run as sshd would run it (no sshd here)."""
+    wrapper = tmp_path / "call-console-ssh"
+    console = Path(sys.executable).with_name("call-console")
+    wrapper.write_text(doc_block("forced-command-wrapper").replace(
+        "/home/operators/venv/bin/call-console", str(console)))
+    wrapper.chmod(0o755)
+    env = {**lab.env, "SSH_TTY": "/dev/pts/0"}
+    command = subprocess.run([str(wrapper), "--operator", "alice"], capture_output=True,
+                             text=True, env={**env, "SSH_ORIGINAL_COMMAND": "ls"}, timeout=20)
+    assert command.returncode == 1 and "not allowed" in command.stderr
+    no_tty = subprocess.run([str(wrapper), "--operator", "alice"], capture_output=True,
+                            text=True, env=lab.env, timeout=20)
+    assert no_tty.returncode == 1 and "needs a terminal" in no_tty.stderr
+    # With a terminal it becomes the console, named after the key's --operator.
+    tmux.new("wrapped", ["env", "SSH_TTY=/dev/pts/0", str(wrapper), "--operator", "alice",
+                         "--demo"], 80, 24, env={"TERM": "xterm-256color"})
+    tmux.wait_text("wrapped", r"(?s)Call.*DEMO.*alice", timeout=30)
