@@ -88,6 +88,10 @@ class PollPolicy:
     not_found_after: int = 3
     #: Calls due within this many seconds are refreshed together with the due ones.
     coalesce: float = 0.5
+    #: Live calls refreshed through their agent's list page are read again at least this
+    #: often, whatever their state: the page costs one request for all of them, so answered
+    #: calls of a batched agent need not wait 2–5 s (that spacing is for per-call GETs).
+    list_interval: float = 1.0
     #: How often a watched agent's call list is read when none of its calls is due sooner.
     discovery_interval: float = 2.0
     #: `start_date` of list refreshes is this far before the earliest wanted call's start.

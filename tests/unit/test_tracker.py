@@ -287,9 +287,25 @@ async def test_not_due_calls_found_in_a_page_are_updated_and_realigned(
     await clock.run_for(0.75)
     assert api.log == [(t0 + 1.0, "list", AGENT_A)]  # one request for all four
     assert late_call.status == "answered"
-    assert late_call.next_poll_at == t0 + 1.0 + 2.0  # realigned on the page read
+    assert late_call.next_poll_at == t0 + 1.0 + 1.0  # realigned on the page read
     await clock.run_for(4.0)
     assert api.requests("get") == []
+
+
+async def test_a_batched_agent_is_refreshed_every_second_even_when_all_are_answered(
+        tracker: CallTracker, api: FakeApi, clock: ManualClock) -> None:
+    batched = [api.add(AGENT_A, status="answered") for _ in range(3)]
+    single = api.add(AGENT_B, status="answered")
+    for cs in (*batched, single):
+        tracker.track(placed(cs, "answered"), None, None)
+    await tracker.start()
+    await clock.run_for(20.0, step=0.25)
+    lists = api.requests("list")
+    assert [b - a for a, b in zip(lists, lists[1:], strict=False)] == [1.0] * (len(lists) - 1)
+    gets = api.requests("get", single.call_id)
+    # the lone call pays per read, so it keeps the answered spacing: 2, 3, 4.5, 5, 5 ...
+    assert [b - a for a, b in zip(gets, gets[1:], strict=False)][:4] == [3.0, 4.5, 5.0, 5.0]
+    assert all(tracker.get(cs.call_id).interval == 5.0 for cs in batched)  # nominal (stale)
 
 
 async def test_an_unreadable_list_page_falls_back_to_gets_this_time(
