@@ -43,6 +43,19 @@ def _read_stdin_secret(what: str) -> str:
     return value
 
 
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    name = host.rsplit(":", 1)[0].strip("[]") if host.count(":") <= 1 or host.startswith("[") \
+        else host
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
 # --------------------------------------------------------------------------- login / logout
 
 
@@ -83,6 +96,9 @@ def login(env_name, username, password_stdin, token_stdin, as_json) -> None:
     if os.environ.get("CALL_CONSOLE_TOKEN"):
         click.echo("warning: CALL_CONSOLE_TOKEN is set and overrides any sign-in while it is",
                    err=True)
+    if found.base_url.startswith("http://") and not _loopback(found.host):
+        click.echo(f"warning: {found.base_url} is not HTTPS: credentials and tokens travel "
+                   "unencrypted", err=True)
     from console.api.client import Timeouts
 
     timeouts = Timeouts(connect=current.connect_timeout, read=current.read_timeout)
