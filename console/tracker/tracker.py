@@ -31,7 +31,8 @@ List batching (why ≤ 0.2 requests per live call per second is easy)
     in the pages is updated — including calls that were not due, which are then rescheduled
     from now, so an agent's calls stay due *together* and keep sharing one request. Calls the
     pages did not cover (started before the window, list lagging, page cap) fall back to
-    `GET /calls/{id}`.
+    `GET /calls/{id}`, and keep being read that way (so an old long call does not stretch
+    every page's window) until a page holds them again.
 
     Cost per agent ≈ ceil(M / 500) requests per refresh, M = the agent's calls (tracked or not)
     started inside the window, and one refresh per `policy.list_interval` (1 s): live calls
@@ -97,7 +98,6 @@ RATE_WINDOW = 10.0  # seconds of history behind `requests_per_second`
 LIST_PAGE_SIZE = 500  # the list route's maximum `limit`
 DISCOVERY_SLACK = timedelta(seconds=5)  # an ended call this close before the watch began counts
 
-_NOT_REPORTED = object()
 
 
 @dataclass(eq=False)
@@ -137,6 +137,8 @@ class TrackedCall:
     last_error: str | None = None
     #: Successful reads of this call (its own GETs and list pages that held it).
     reads: int = 0
+    #: List refreshes in a row that wanted this call and did not find it (then: GETs).
+    list_misses: int = 0
     #: Bumped on every visible change (handy for a UI that diffs).
     version: int = 0
 
@@ -584,10 +586,20 @@ class CallTracker:
             # One list page refreshes every call of the agent it holds (and realigns them), so
             # it pays as soon as the agent has `batch_threshold` live calls, due or not.
             if list_usable and (watch is not None or idle.get(agent_id, 0) >= self.batch_threshold):
-                self._agents_busy.add(agent_id)
+                # Calls the last page did not cover are read one by one (an old long call must
+                # not stretch every page's window); a page that holds them again heals that.
+                listed = [c for c in calls if not c.list_misses]
+                list_due = (any(c.next_poll_at <= now for c in listed)
+                            or (watch is not None and watch.next_at <= now))
+                if list_due:
+                    self._agents_busy.add(agent_id)
+                    for call in listed:
+                        self._in_flight.add(call.call_id)
+                    self._spawn(self._refresh_agent(agent_id, listed, watch))
                 for call in calls:
-                    self._in_flight.add(call.call_id)
-                self._spawn(self._refresh_agent(agent_id, calls, watch))
+                    if call.list_misses and call.next_poll_at <= now:
+                        self._in_flight.add(call.call_id)
+                        self._spawn(self._poll_one(call))
                 continue
             if watch is not None:  # list route off for now: discovery waits for it
                 watch.next_at = max(watch.next_at, self._list_off_until.get(agent_id, now))
@@ -765,6 +777,7 @@ class CallTracker:
                     continue
                 if call.done:
                     continue
+                call.list_misses = 0
                 if item.call_id in wanted:
                     self._apply_ok(call, item, now, wall, due=True)
                 elif item.call_id not in self._in_flight:
@@ -774,6 +787,8 @@ class CallTracker:
                 if not call.done and call.live:
                     call.next_poll_at = min(call.next_poll_at, now + self.policy.list_interval)
             fallback = [c for cid, c in wanted.items() if cid not in found]
+            for call in fallback:
+                call.list_misses += 1
             if watch is not None and self._watched.get(agent_id) is watch:
                 watch.since = wall0 - margin
                 watch.next_at = now + self.policy.discovery_interval

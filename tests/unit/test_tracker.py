@@ -20,7 +20,7 @@ import pytest
 from console.api import errors
 from console.api.models import CallPage, CallResponse, CallStatus
 from console.store.history import CallStore
-from console.tracker import CallTracker, ManualClock, PollPolicy, TrackedCall
+from console.tracker import CallTracker, ManualClock, TrackedCall
 
 AGENT_A = "a1b2c3d4-0001-4e5f-8a9b-0c1d2e3f4a01"
 AGENT_B = "a1b2c3d4-0002-4e5f-8a9b-0c1d2e3f4a02"
@@ -270,7 +270,18 @@ async def test_calls_missing_from_the_page_fall_back_to_get(
     assert [i for _, k, i in api.log if k == "get"] == [calls[2].call_id]
     api.set(calls[2].call_id, status="answered")
     await clock.run_for(1.0)
-    assert tracker.get(calls[2].call_id).status == "answered"
+    missing = tracker.get(calls[2].call_id)
+    assert missing.status == "answered" and missing.list_misses == 1
+    # it keeps being read on its own (answered: 2 s) while the page serves the others
+    await clock.run_for(4.0)
+    assert len(api.requests("list")) == 6 and len(api.requests("get", missing.call_id)) == 3
+    # once a page holds it again it goes back to sharing the page
+    api.hidden_from_list.clear()
+    await clock.run_for(1.0)
+    assert missing.list_misses == 0
+    gets = len(api.requests("get"))
+    await clock.run_for(5.0)
+    assert len(api.requests("get")) == gets
 
 
 async def test_not_due_calls_found_in_a_page_are_updated_and_realigned(
