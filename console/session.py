@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     import httpx
 
     from console.api.client import ApiClient
-    from console.api.models import Me
+    from console.api.models import Me, Quota
     from console.store.secrets import TokenStore
 
 
@@ -46,6 +46,8 @@ class ConsoleSession:
         self._store = store
         self._client: ApiClient | None = None
         self._listeners: list[Callable[[ConsoleSession], None]] = []
+        #: Who the API says we are (set by `whoami()` and `login()`; None after a switch).
+        self.me: Me | None = None
 
     def __repr__(self) -> str:
         name = self.target.name if self.target else None
@@ -98,6 +100,7 @@ class ConsoleSession:
     def _switch(self, base_url: str | None, token: str | None) -> None:
         old = self._client
         self.base_url, self._token, self._client = base_url, token, None
+        self.me = None
         if old is not None:
             import asyncio
 
@@ -106,6 +109,20 @@ class ConsoleSession:
             except RuntimeError:
                 pass
         self._notify()
+
+    async def whoami(self) -> Me:
+        """`GET /auth/me` (user, role, tenant id for the header); cached in `self.me`."""
+        self.me = await self.client.me()
+        return self.me
+
+    async def quota(self) -> Quota:
+        """The tenant's capacity (`GET /analytics/tenants/{tenant}/quota`) for the meter."""
+        me = self.me or await self.whoami()
+        if not me.owner_id:
+            from console.api import errors
+
+            raise errors.RequestRejected(f"user {me.username!r} has no tenant (role {me.role})")
+        return await self.client.get_quota(me.owner_id, retries=0)
 
     def _notify(self) -> None:
         for listener in list(self._listeners):
@@ -157,6 +174,7 @@ class ConsoleSession:
         tokens, me = await sign_in(target, username, password, store=self.store,
                                    timeouts=self._timeouts())
         self._adopt(tokens)
+        self.me = me
         return me
 
     async def login_with_token(self, token: str) -> Me:
@@ -166,6 +184,7 @@ class ConsoleSession:
         target = self._require_target()
         tokens, me = await save_token(target, token, store=self.store, timeouts=self._timeouts())
         self._adopt(tokens)
+        self.me = me
         return me
 
     def logout(self) -> bool:

@@ -384,6 +384,9 @@ async def test_console_session_signs_in_refreshes_and_resumes(short_sim):
     await session.login("demo", "demo")
     assert session.client is client
     assert (await client.me()).username == "demo"
+    assert session.me.owner_id == DEMO_AGENTS[1].tenant_id
+    quota = await session.quota()
+    assert quota.tenant_id == session.me.owner_id and quota.max_concurrent_calls is not None
     await session.aclose()
 
 
