@@ -87,6 +87,7 @@ from console.tracker.schedule import (
 
 if TYPE_CHECKING:
     from console.api.client import ApiClient
+    from console.session import ConsoleSession
     from console.store.history import CallStore, StoredCall
 
 log = logging.getLogger("console.tracker")
@@ -259,9 +260,16 @@ class CallTracker:
     """Polls tracked calls adaptively. See the module docstring for the policy and its cost.
 
     `client_provider` is called for every request (so a session that reconnects or refreshes
-    its token is picked up). Callbacks run synchronously on the tracker's task; an exception in
-    one is logged and never stops tracking. Public methods are meant to be called from the
-    event loop's thread (the TUI, the CLI); `stats()` may be read from anywhere.
+    its token is picked up). Public methods are meant to be called from the event loop's
+    thread (the TUI, the CLI); `stats()` may be read from anywhere, without asyncio.
+
+    Callbacks: at the end of every loop cycle that changed anything visible (status or any
+    field of the last read, flags, done, a new call, an error message), the changes are first
+    written to the store (one transaction), then `on_update(call)` is called for each changed
+    call and `on_batch(calls)` once with all of them — synchronously, on the tracker's task,
+    each call at most once per cycle. Calls added by `track()`/`track_status()`/
+    `restore_from_store()` are reported on the next cycle. An exception in a callback is
+    logged and never stops tracking.
     """
 
     def __init__(
@@ -323,6 +331,14 @@ class CallTracker:
         self._created_at = self.clock.now()
         self._last_ok_wall: datetime | None = None
         self._last_error: str | None = None
+
+    @classmethod
+    def for_session(cls, session: ConsoleSession, **kwargs: Any) -> CallTracker:
+        """A tracker on the session's client, with the budget from its settings
+        (`poll_requests_per_second`, `poll_concurrency`); other arguments as the constructor."""
+        kwargs.setdefault("requests_per_second", session.settings.poll_requests_per_second)
+        kwargs.setdefault("concurrency", session.settings.poll_concurrency)
+        return cls(lambda: session.client, **kwargs)
 
     # ------------------------------------------------------------------ public: what to track
 

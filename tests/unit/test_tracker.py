@@ -675,3 +675,14 @@ def test_stats_need_no_event_loop(clock: ManualClock, api: FakeApi) -> None:
     s = t.stats()
     assert (s.requests, s.tracked, s.live, s.counts) == (0, 1, 1, {"initiated": 1})
     assert s.backoff_until is None and s.last_ok is None
+
+
+def test_for_session_takes_the_budget_from_the_settings() -> None:
+    from console.config import Settings
+    from console.session import ConsoleSession
+
+    session = ConsoleSession(Settings(base_url="http://127.0.0.1:9", token="t",
+                                      poll_requests_per_second=7.5, poll_concurrency=3))
+    t = CallTracker.for_session(session, clock=ManualClock())
+    assert (t.requests_per_second, t.concurrency) == (7.5, 3)
+    assert t._client_provider() is session.client
