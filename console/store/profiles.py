@@ -594,13 +594,13 @@ class ProfilesStore:
     def add_header_set(self, name: str,
                        headers: Mapping[str, str] | Sequence[tuple[str, str]], *,
                        notes: str = "", replace: bool = False) -> HeaderSet:
-        rows = list(headers.items()) if isinstance(headers, Mapping) else list(headers)
-        if len({n.lower() for n, _ in rows}) != len(rows):
-            from console.store.profiles_model import check_header_rows
+        from console.store.profiles_model import check_header_rows
+        from console.telephony.sip import check_headers, headers_to_dict
 
-            issues = check_header_rows(("header_sets", name, "headers"), rows)
-            raise _located(issues, None, None)
-        return self.put("header_set", name, {"headers": dict(rows) or None,
+        rows = list(headers.items()) if isinstance(headers, Mapping) else list(headers)
+        if check_headers(rows):  # blank rows are skipped, as the form does
+            raise _located(check_header_rows(("header_sets", name, "headers"), rows), None, None)
+        return self.put("header_set", name, {"headers": headers_to_dict(rows) or None,
                                              "notes": notes or None}, replace=replace)
 
     def add_template(self, name: str, *, agent: str | None = None,

@@ -11,6 +11,7 @@ The scanner only has to understand valid TOML: the store parses the text before 
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -32,149 +33,143 @@ class Statement:
     table: tuple[str, ...] = field(default=())  # enclosing table of a key statement
 
 
+_BLANK = re.compile(r"[ \t]*")
+_BLANK_NL = re.compile(r"[ \t\r\n]*")
+_STRINGS = (
+    re.compile(r'"""(?:[^"\\]|\\[\s\S]|"(?!""))*"""(?:""?)?'),
+    re.compile(r"'''[\s\S]*?'''(?:''?)?"),
+    re.compile(r'"(?:[^"\\\n]|\\.)*"'),
+    re.compile(r"'[^'\n]*'"),
+)
+_INTERESTING = re.compile(r"""[\[\]{}"'#]""")
+
+
 class _Scanner:
-    """Walks a valid TOML text statement by statement."""
+    """Walks a valid TOML text statement by statement (regex jumps, no char-by-char loop)."""
 
     def __init__(self, text: str):
         self.s = text
+        self.n = len(text)
         self.i = 0
-        self.line = 0
+        self.newlines = [m.start() for m in re.finditer("\n", text)]
         self.out: list[Statement] = []
 
-    def _peek(self, k: int = 0) -> str:
-        j = self.i + k
-        return self.s[j] if j < len(self.s) else ""
+    def _line(self, pos: int) -> int:
+        return bisect.bisect_left(self.newlines, pos)
 
-    def _advance(self, count: int = 1) -> None:
-        for _ in range(count):
-            if self.i < len(self.s):
-                if self.s[self.i] == "\n":
-                    self.line += 1
-                self.i += 1
-
-    def _skip_blank(self, newlines: bool) -> None:
-        chars = " \t\r\n" if newlines else " \t"
-        while self.i < len(self.s) and self.s[self.i] in chars:
-            self._advance()
+    def _skip(self, pattern: re.Pattern[str]) -> None:
+        self.i = pattern.match(self.s, self.i).end()
 
     def _skip_line(self) -> None:
-        while self.i < len(self.s) and self.s[self.i] != "\n":
-            self._advance()
+        j = self.s.find("\n", self.i)
+        self.i = self.n if j < 0 else j
 
     def _string(self) -> str:
-        s = self.s
-        if s.startswith('"""', self.i) or s.startswith("'''", self.i):
-            quote = s[self.i:self.i + 3]
-            start = self.i
-            self._advance(3)
-            while self.i < len(s):
-                if quote == '"""' and s[self.i] == "\\":
-                    self._advance(2)
-                    continue
-                if s.startswith(quote, self.i):
-                    self._advance(3)
-                    while self._peek() == quote[0]:
-                        self._advance()
-                    break
-                self._advance()
-            return s[start:self.i]
-        quote = s[self.i]
+        """Consume the string at i; return its raw token."""
         start = self.i
-        self._advance()
-        while self.i < len(s) and s[self.i] not in (quote, "\n"):
-            if quote == '"' and s[self.i] == "\\":
-                self._advance()
-            self._advance()
-        self._advance()
-        token = s[start:self.i]
-        if quote == "'":
-            return token[1:-1]
-        import tomllib
+        for pattern in _STRINGS:
+            match = pattern.match(self.s, start)
+            if match:
+                self.i = match.end()
+                return match.group()
+        self._skip_line()  # not valid TOML: give up on the rest of the line
+        return self.s[start:self.i]
 
-        try:
-            return tomllib.loads("k = " + token)["k"]
-        except tomllib.TOMLDecodeError:
+    @staticmethod
+    def _decode(token: str) -> str:
+        if token.startswith("'"):
             return token[1:-1]
+        try:
+            return json.loads(token)
+        except ValueError:
+            import tomllib
+
+            try:
+                return tomllib.loads("k = " + token)["k"]
+            except tomllib.TOMLDecodeError:
+                return token[1:-1]
 
     def _key(self) -> list[tuple[str, int, int]] | None:
         parts: list[tuple[str, int, int]] = []
         while True:
-            self._skip_blank(False)
+            self._skip(_BLANK)
             start = self.i
-            if self._peek() in ('"', "'"):
-                value = self._string()
+            if self.i < self.n and self.s[self.i] in "\"'":
+                value = self._decode(self._string())
             else:
                 match = _BARE_KEY.match(self.s, self.i)
                 if not match:
                     return None
                 value = match.group()
-                self._advance(match.end() - self.i)
+                self.i = match.end()
             parts.append((value, start, self.i))
-            self._skip_blank(False)
-            if self._peek() != ".":
+            self._skip(_BLANK)
+            if self.i >= self.n or self.s[self.i] != ".":
                 return parts
-            self._advance()
+            self.i += 1
 
     def _value(self) -> None:
-        ch = self._peek()
-        if ch in ('"', "'"):
+        ch = self.s[self.i] if self.i < self.n else ""
+        if ch in ("'", '"'):
             self._string()
             return
-        if ch in "[{":
-            closing = {"[": "]", "{": "}"}
-            stack = [closing[ch]]
-            self._advance()
-            while self.i < len(self.s) and stack:
-                c = self._peek()
-                if c in ('"', "'"):
+        if ch and ch in "[{":
+            depth = 0
+            while True:
+                match = _INTERESTING.search(self.s, self.i)
+                if match is None:
+                    self.i = self.n
+                    return
+                self.i = match.start()
+                c = match.group()
+                if c in "\"'":
                     self._string()
                 elif c == "#":
                     self._skip_line()
                 elif c in "[{":
-                    stack.append(closing[c])
-                    self._advance()
-                elif c == stack[-1]:
-                    stack.pop()
-                    self._advance()
+                    depth += 1
+                    self.i += 1
                 else:
-                    self._advance()
-            return
-        while self.i < len(self.s) and self.s[self.i] not in "\n#":
-            self._advance()
+                    depth -= 1
+                    self.i += 1
+                    if depth == 0:
+                        return
+        self._skip_line()
 
     def scan(self) -> list[Statement]:
         table: tuple[str, ...] = ()
-        while self.i < len(self.s):
-            self._skip_blank(True)
-            ch = self._peek()
-            if not ch:
+        s = self.s
+        while True:
+            self._skip(_BLANK_NL)
+            if self.i >= self.n:
                 break
+            ch = s[self.i]
             if ch == "#":
                 self._skip_line()
                 continue
-            start = self.line
+            start = self._line(self.i)
             if ch == "[":
-                double = self._peek(1) == "["
-                self._advance(2 if double else 1)
+                double = s.startswith("[[", self.i)
+                self.i += 2 if double else 1
                 parts = self._key()
                 self._skip_line()
                 if parts is not None:
                     table = tuple(p for p, _, _ in parts)
                     self.out.append(Statement("array_table" if double else "table", table,
-                                              parts, start, self.line))
+                                              parts, start, start))
                 continue
             parts = self._key()
             if parts is None:
                 self._skip_line()
                 continue
-            self._skip_blank(False)
-            if self._peek() == "=":
-                self._advance()
-                self._skip_blank(False)
+            self._skip(_BLANK)
+            if self.i < self.n and s[self.i] == "=":
+                self.i += 1
+                self._skip(_BLANK)
                 self._value()
             self._skip_line()
             path = table + tuple(p for p, _, _ in parts)
-            self.out.append(Statement("key", path, parts, start, self.line, table))
+            self.out.append(Statement("key", path, parts, start, self._line(self.i), table))
         return self.out
 
 

@@ -311,6 +311,9 @@ def check_header_rows(path: tuple[str, ...], rows: Sequence[tuple[str, str]]) ->
     from console.telephony import sip
 
     issues = []
+    for name, value in rows:
+        if not name.strip() and not value.strip():  # the form skips such rows; a file can't
+            issues.append(Issue(path + (name,), "header name is empty"))
     for problem in sip.check_headers(rows):
         name = rows[problem.row][0] if problem.row is not None else ""
         message = problem.message
@@ -382,39 +385,51 @@ def _known(names: Iterable[str]) -> str:
     return "known: " + shown + (", ..." if len(names) > 8 else "")
 
 
-def _reference_issues(profiles: Profiles, names: Mapping[str, Iterable[str]]) -> list[Issue]:
-    """Cross references. `names` holds every name written in the file (valid entries or not), so
-    an entry with its own error does not also show up as missing everywhere it is used."""
+def _strings(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _reference_issues(data: Mapping[str, Any]) -> list[Issue]:
+    """Cross references, read from the raw sections so that an entry with errors of its own
+    still has its references checked (and is not reported missing where it is used)."""
+    def section(name: str) -> Mapping[str, Any]:
+        raw = data.get(name, {})
+        return raw if isinstance(raw, Mapping) else {}
+
+    def table(value: Any) -> Mapping[str, Any]:
+        return value if isinstance(value, Mapping) else {}
+
+    agents, callers, sets = section("agents"), section("caller_ids"), section("header_sets")
     issues = []
-    agents, callers, sets = (list(names.get(section, ()))
-                             for section in ("agents", "caller_ids", "header_sets"))
-    for name, caller in profiles.caller_ids.items():
-        for agent in caller.agents:
+    for name, caller in section("caller_ids").items():
+        for agent in _strings(table(caller).get("agents")):
             if agent not in agents:
                 issues.append(Issue(("caller_ids", name, "agents"),
                                     f"no agent named {agent!r} ({_known(agents)})"))
-    for name, template in profiles.templates.items():
+    for name, raw in section("templates").items():
+        template = table(raw)
         base = ("templates", name)
-        if template.agent is not None and template.agent not in agents:
-            issues.append(Issue(base + ("agent",), f"no agent named {template.agent!r} "
+        agent = template.get("agent")
+        agent = agent if isinstance(agent, str) else None
+        if agent is not None and agent not in agents:
+            issues.append(Issue(base + ("agent",), f"no agent named {agent!r} "
                                                    f"({_known(agents)})"))
-        if template.caller_id is not None:
-            caller = profiles.caller_ids.get(template.caller_id)
-            if template.caller_id not in callers:
+        caller_id = template.get("caller_id")
+        if isinstance(caller_id, str):
+            if caller_id not in callers:
                 issues.append(Issue(base + ("caller_id",),
-                                    f"no caller ID named {template.caller_id!r} "
-                                    f"({_known(callers)})"))
-            elif (caller is not None and template.agent in profiles.agents
-                  and not caller.allows(template.agent)):
-                issues.append(Issue(base + ("caller_id",),
-                                    f"caller ID {template.caller_id!r} is only for agent(s) "
-                                    f"{', '.join(caller.agents)}, not {template.agent!r}"))
+                                    f"no caller ID named {caller_id!r} ({_known(callers)})"))
+            else:
+                allowed = _strings(table(callers[caller_id]).get("agents"))
+                if agent in agents and allowed and agent not in allowed:
+                    issues.append(Issue(base + ("caller_id",),
+                                        f"caller ID {caller_id!r} is only for agent(s) "
+                                        f"{', '.join(allowed)}, not {agent!r}"))
         seen = set()
-        for set_name in template.header_sets:
+        for set_name in _strings(template.get("header_sets")):
             if set_name not in sets:
                 issues.append(Issue(base + ("header_sets",),
-                                    f"no header set named {set_name!r} "
-                                    f"({_known(sets)})"))
+                                    f"no header set named {set_name!r} ({_known(sets)})"))
             elif set_name in seen:
                 issues.append(Issue(base + ("header_sets",), f"lists {set_name!r} twice"))
             seen.add(set_name)
@@ -472,8 +487,7 @@ def validate_data(data: Mapping[str, Any]) -> tuple[Profiles | None, list[Issue]
             if entry is not None:
                 entries[name] = entry
         sections[section] = entries
-    profiles = Profiles(schema_version=SCHEMA_VERSION, **sections)
-    names = {section: list(raw) for section in SECTIONS
-             if isinstance(raw := data.get(section, {}), Mapping)}
-    issues += _reference_issues(profiles, names)
-    return (None, issues) if issues else (profiles, [])
+    issues += _reference_issues(data)
+    if issues:
+        return None, issues
+    return Profiles(schema_version=SCHEMA_VERSION, **sections), []
