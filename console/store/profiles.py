@@ -54,7 +54,7 @@ from console.store.profiles_model import (
 __all__ = [
     "ProfilesStore", "ProfilesError", "ProfilesReadOnly", "ProfileNotFound", "ProfileExists",
     "ProfileInUse", "LocatedIssue", "Reference", "HeaderConflict", "TemplateResolution",
-    "ImportReport", "Agent", "CallerId", "HeaderSet", "Template", "Profiles", "Kind", "KINDS",
+    "ImportReport", "TemplateDraft", "Agent", "CallerId", "HeaderSet", "Template", "Profiles", "Kind", "KINDS",
     "parse_kind", "check_name", "entry_plain", "merge_header_sets",
 ]
 
@@ -232,6 +232,27 @@ class TemplateResolution:
             "sources": dict(self.sources), "header_sources": dict(self.header_sources),
             "conflicts": [c.__dict__ | {"message": c.message} for c in self.conflicts],
         }
+
+
+@dataclass
+class TemplateDraft:
+    """What "save as template" would store for a filled-in Call form (see
+    `ProfilesStore.template_from_values`). `unsaved` holds the values that match no saved
+    profile (`agent_id`, `from_number`, `custom_headers`, or a `context` text that is not an
+    object), so the UI can offer to save those first."""
+
+    agent: str | None = None
+    caller_id: str | None = None
+    header_sets: list[str] = field(default_factory=list)
+    fields: dict[str, Any] = field(default_factory=dict)
+    context: dict[str, Any] = field(default_factory=dict)
+    unsaved: dict[str, Any] = field(default_factory=dict)
+
+    def kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for `ProfilesStore.add_template(name, **kwargs)`."""
+        return {"agent": self.agent, "caller_id": self.caller_id,
+                "header_sets": list(self.header_sets), "fields": dict(self.fields),
+                "context": dict(self.context)}
 
 
 @dataclass
@@ -504,8 +525,8 @@ class ProfilesStore:
                     new_text = editor.text
                 except EditError as exc:
                     raise ProfilesError(str(exc), file=self.path) from None
-                if new_text == old_text:
-                    self._accept(old_text, current)
+                if new_text == (old_text if old_text is not None else NEW_FILE_HEADER):
+                    self._accept(old_text, current)  # nothing changed: nothing written
                     return result
                 new = self._check_edit(new_text)
                 if dry_run:
@@ -806,6 +827,86 @@ class ProfilesStore:
     def agent_name_for_id(self, agent_id: str) -> str | None:
         names = sorted(self._agent_names(agent_id))
         return names[0] if names else None
+
+    def template_from_values(self, values: Mapping[str, Any], *,
+                             based_on: str | None = None,
+                             include_to_number: bool = False) -> TemplateDraft:
+        """A template for the Call form's current values (request field names, as for
+        check_draft): saved agent / caller ID / header set names where the values match one,
+        the fields that differ from the API defaults, and the context. `based_on`: the
+        template that filled the form, whose header sets are reused when the headers still
+        are what they merge to."""
+        from console.api.models import OutboundCallRequest
+        from console.draft import parse_context
+        from console.telephony.phone import PhoneError, parse_phone
+
+        profiles = self.profiles
+        draft = TemplateDraft()
+        agent_id = str(values.get("agent_id") or "").strip()
+        if agent_id:
+            name = self.agent_name_for_id(agent_id)
+            if name:
+                draft.agent = name
+            else:
+                draft.unsaved["agent_id"] = agent_id
+        from_number = str(values.get("from_number") or "").strip()
+        if from_number:
+            try:
+                e164 = parse_phone(from_number, self.region).e164
+            except PhoneError:
+                e164 = from_number
+            names = [n for n, c in profiles.caller_ids.items()
+                     if c.e164 == e164 and (draft.agent is None or c.allows(draft.agent))]
+            if names:
+                draft.caller_id = names[0]
+            else:
+                draft.unsaved["from_number"] = e164
+        headers = values.get("custom_headers") or []
+        rows = [(str(n), str(v)) for n, v in
+                (headers.items() if isinstance(headers, Mapping) else headers)
+                if str(n).strip() or str(v).strip()]
+        if rows:
+            wanted = {n.lower(): v for n, v in rows}
+            base = profiles.templates.get(_match(profiles.templates, based_on) or "") \
+                if based_on else None
+            merged = merge_header_sets([(n, profiles.header_sets[n].headers)
+                                        for n in base.header_sets])[0] if base else []
+            match = next((n for n, h in profiles.header_sets.items()
+                          if {k.lower(): v for k, v in h.headers.items()} == wanted), None)
+            if base and base.header_sets and {n.lower(): v for n, v in merged} == wanted:
+                draft.header_sets = list(base.header_sets)
+            elif match:
+                draft.header_sets = [match]
+            else:
+                draft.unsaved["custom_headers"] = rows
+        defaults = OutboundCallRequest.defaults()
+        for key, kind in FIELD_TYPES.items():
+            value = values.get(key)
+            if value is None or value == "" or (key == "to_number" and not include_to_number):
+                continue
+            if kind is int:
+                try:
+                    value = int(value)
+                except (TypeError, ValueError):
+                    continue
+            elif kind is bool:
+                value = bool(value)
+            if key != "to_number" and value == defaults.get(key):
+                continue
+            draft.fields[key] = value
+        caller = profiles.caller_ids.get(draft.caller_id or "")
+        if caller is not None and draft.fields.get("display_name") == caller.display_name:
+            del draft.fields["display_name"]  # it comes with the caller ID
+        context = values.get("context")
+        if isinstance(context, str):
+            parsed, problem = parse_context(context)
+            if problem or not isinstance(parsed, dict):
+                draft.unsaved["context"] = context
+                parsed = {}
+            context = parsed
+        if isinstance(context, Mapping) and context:
+            draft.context = dict(context)
+        return draft
 
     # -- bundles -------------------------------------------------------------------------
     def export_bundle(self, kinds: Iterable[str | Kind] | None = None) -> str:

@@ -620,3 +620,32 @@ def test_kinds_parse():
     assert parse_kind("Header_Sets").id == "header_set"
     with pytest.raises(ValueError, match="unknown kind"):
         parse_kind("robot")
+
+
+def test_template_from_form_values_round_trips(store):
+    filled(store)
+    form = store.resolve_template("fall").merged({"to_number": "+14155550000"})
+    draft = store.template_from_values(form, based_on="fall")
+    assert draft.unsaved == {} and draft.header_sets == ["crm", "track"]
+    assert (draft.agent, draft.caller_id) == ("sales", "main")
+    assert draft.fields == {"priority": "high", "ringing_timeout_seconds": 30,
+                            "krisp_enabled": False, "dtmf": "12w#"}
+    assert draft.context == {"campaign": "fall", "nested": {"a": [1, 2]}}
+    # without the template it came from, the merged headers match no saved set
+    assert store.template_from_values(form).unsaved == {"custom_headers": form["custom_headers"]}
+    store.add_header_set("merged", form["custom_headers"])
+    draft = store.template_from_values(form)
+    assert draft.header_sets == ["merged"] and not draft.unsaved
+    store.add_template("saved from form", **draft.kwargs())
+    again = store.resolve_template("saved from form").merged({"to_number": "+14155550000"})
+    assert store.resolve_template("saved from form").check(
+        {"to_number": "+14155550000"}).request == store.resolve_template("fall").check(
+        {"to_number": "+14155550000"}).request
+    assert again["custom_headers"] == form["custom_headers"]
+
+    unknown = store.template_from_values({"agent_id": A3, "from_number": "+1 415 555 0199",
+                                          "custom_headers": [("X-Z", "1"), ("", "")],
+                                          "context": "[1]", "to_number": "+14155550000"})
+    assert unknown.unsaved == {"agent_id": A3, "from_number": "+14155550199",
+                               "custom_headers": [("X-Z", "1")], "context": "[1]"}
+    assert unknown.fields == {}
