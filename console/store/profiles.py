@@ -54,8 +54,8 @@ from console.store.profiles_model import (
 __all__ = [
     "ProfilesStore", "ProfilesError", "ProfilesReadOnly", "ProfileNotFound", "ProfileExists",
     "ProfileInUse", "LocatedIssue", "Reference", "HeaderConflict", "TemplateResolution",
-    "ImportReport", "TemplateDraft", "Agent", "CallerId", "HeaderSet", "Template", "Profiles", "Kind", "KINDS",
-    "parse_kind", "check_name", "entry_plain", "merge_header_sets",
+    "ImportReport", "TemplateDraft", "Agent", "CallerId", "HeaderSet", "Template", "Profiles",
+    "Kind", "KINDS", "FIELD_TYPES", "parse_kind", "check_name", "entry_plain", "merge_header_sets",
 ]
 
 T = TypeVar("T")
@@ -1023,8 +1023,3 @@ def _located(issues: Sequence[Issue], text: str | None, file: Path | None) -> Pr
     first = located[0]
     return ProfilesError(first.message, file=file, line=first.line, key=first.key,
                          issues=located)
-
-
-def field_type(name: str) -> type | None:
-    """The Python type of a request field a template may set (None when it may not)."""
-    return FIELD_TYPES.get(name)

@@ -490,7 +490,3 @@ def _set_key(holder, key: str, value: Any, *, after: str | None = None) -> None:
         container._insert_at(0, key, value_item(value))
     else:
         holder[key] = value_item(value)
-
-
-def dumps_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
