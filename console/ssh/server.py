@@ -27,6 +27,9 @@ from console.ssh.session import (ACCEPTED_CLIENT_ENV, DROPPED_SERVER_ENV, Consol
 
 log = logging.getLogger("console.ssh")
 
+#: Refused keys per connection before it is dropped (sshd's MaxAuthTries default).
+MAX_AUTH_FAILURES = 6
+
 
 @dataclass
 class ServeConfig:
@@ -119,6 +122,7 @@ class ConsoleServer(asyncssh.SSHServer):
         self.peer: Peer | None = None
         self._candidate: keys.AuthorizedKey | None = None
         self._authenticated = False
+        self._failures = 0
         self._since = time.monotonic()
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
@@ -165,10 +169,13 @@ class ConsoleServer(asyncssh.SSHServer):
                 log.warning("authorized keys: %s", problem)
         entry = keys.find_key(listed, key, self.peer.client_ip)
         if entry is None:
+            self._failures += 1
             self.hub.audit("auth_refused", self.peer, fingerprint=keys.fingerprint(key),
                            operator=None, username=self.peer.username,
                            reason="key not authorized")
             log.info("refused key %s from %s", keys.fingerprint(key), self.peer.client)
+            if self._failures >= MAX_AUTH_FAILURES:  # like sshd's MaxAuthTries
+                raise asyncssh.PermissionDenied("too many authentication failures")
             return False
         # The signed attempt always comes last before auth_completed, so this is the key used.
         self._candidate = entry

@@ -47,6 +47,7 @@ DROPPED_SERVER_ENV = frozenset({
 })
 
 _INPUT_HIGH_WATER = 256 * 1024
+_PENDING_INPUT_LIMIT = 64 * 1024
 
 
 def set_winsize(fd: int, columns: int, rows: int, xpixels: int = 0, ypixels: int = 0) -> None:
@@ -203,12 +204,12 @@ class PtyChild:
         assert self.proc is not None
         code = await self.proc.wait()
         # Everything the child wrote before exiting is still in the master; read it out (EIO
-        # marks the end), unless a grandchild keeps the slave open.
-        if not self._paused:
-            try:
-                await asyncio.wait_for(self._output_done.wait(), 1.0)
-            except TimeoutError:
-                pass
+        # marks the end) — unless a grandchild keeps the slave open or the client stopped
+        # reading, hence the limit.
+        try:
+            await asyncio.wait_for(self._output_done.wait(), 3.0)
+        except TimeoutError:
+            pass
         self._close_master()
         return code
 
@@ -466,9 +467,10 @@ class ConsoleSession(asyncssh.SSHServerSession):
         self.last_input = asyncio.get_running_loop().time()
         if self.ending:
             return
-        if self.child is None:
-            if self.reserved:
-                self._pending_input += data
+        if self.child is None or self.child.master is None:
+            # Typed before the console started (data can even come before session_started).
+            if len(self._pending_input) < _PENDING_INPUT_LIMIT:
+                self._pending_input += data[:_PENDING_INPUT_LIMIT - len(self._pending_input)]
             return
         self.child.write(data)
 

@@ -251,6 +251,12 @@ for line in sys.stdin:
         from console.ssh.audit import audit_event
         ok = audit_event(words[1], call_id=words[2] if len(words) > 2 else None)
         print(f"AUDITED {ok}", flush=True)
+    if words[0] == "flood":
+        chunk = b"x" * 65536
+        left = int(words[1])
+        while left > 0:
+            left -= os.write(1, chunk[:left])
+        print("FLOOD-DONE", flush=True)
     if words[0] == "stubborn":
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)

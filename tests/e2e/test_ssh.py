@@ -8,6 +8,8 @@ its environment, terminal size and pid; the last ones run the real console (`--d
 from __future__ import annotations
 
 import os
+import re
+import signal
 import stat
 import subprocess
 import sys
@@ -361,6 +363,45 @@ def test_session_cap_refuses_the_extra_session(lab, tmux):
         assert second["op"] == "bob"
     finally:
         capped.stop()
+
+
+def test_large_output_arrives_whole_and_in_order(lab, server):
+    size = 8_000_000
+    result = run_ssh(lab.alice, server.port, "-tt", stdin=f"flood {size}\nexit 5\n",
+                     timeout=30)
+    assert result.returncode == 5
+    run = re.search(r"ECHO flood \d+\r?\n(x*)FLOOD-DONE", result.stdout)
+    assert run is not None and len(run.group(1)) == size
+
+
+def test_server_shutdown_ends_sessions_cleanly(lab, tmux):
+    doomed = lab.server()
+    try:
+        info = open_console(tmux, "down", lab.alice, doomed.port)
+        pid = int(info["pid"])
+        assert doomed.proc is not None
+        doomed.proc.send_signal(signal.SIGTERM)
+        tmux.wait_text("down", r"server shutting down: session closed")
+        tmux.wait_text("down", r"SSH-EXIT=1")
+        assert doomed.proc.wait(timeout=20) == 0
+        assert not pid_alive(pid, "standin")
+        assert (lab.root / f"hup-{pid}").read_text() == "saved"
+    finally:
+        doomed.stop()
+
+
+def test_a_killed_server_leaves_no_console_behind(lab, tmux):
+    doomed = lab.server()
+    try:
+        info = open_console(tmux, "crash", lab.alice, doomed.port)
+        pid = int(info["pid"])
+        assert doomed.proc is not None
+        doomed.proc.send_signal(signal.SIGKILL)
+        # The PTY master closes with the server: the kernel hangs up the child's terminal.
+        wait_for(lambda: not pid_alive(pid, "standin"), 15, what="the orphaned child to end")
+        assert (lab.root / f"hup-{pid}").read_text() == "saved"
+    finally:
+        doomed.stop()
 
 
 # -- audit -----------------------------------------------------------------------------------
