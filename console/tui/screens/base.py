@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer
 
@@ -13,6 +14,15 @@ class ConsoleScreen(Screen):
     """Subclasses set `SCREEN_NAME` (their registry name) and implement `compose_body`."""
 
     SCREEN_NAME = ""
+
+    # Textual's screen bindings again, with ids, so every binding can be remapped by id.
+    BINDINGS = [
+        Binding("tab", "app.focus_next", "Focus next", show=False, id="app.focus_next"),
+        Binding("shift+tab", "app.focus_previous", "Focus previous", show=False,
+                id="app.focus_previous"),
+        Binding("ctrl+c,super+c", "screen.copy_text", "Copy selected text", show=False,
+                id="screen.copy_text"),
+    ]
 
     def compose(self) -> ComposeResult:
         yield ConsoleHeader()
@@ -36,4 +46,4 @@ class ConsoleScreen(Screen):
         header.host = app.host_label
         header.health = app.health
         header.health_text = app.health_text
-        header.operator = app._session.operator if app.session_ready else ""
+        header.operator = app.session.operator if app.session_ready else ""

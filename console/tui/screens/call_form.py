@@ -87,6 +87,9 @@ class CallScreen(ConsoleScreen):
         self._reconciling = False
         self._preview_choice: bool | None = None  # None = automatic by width
         self._narrow = False
+        self._readiness_text: Text | None = None
+        self._fields: dict[str, FieldFrame] = {}
+        self._binding_state: tuple[Any, ...] = ()
 
     # -- layout -----------------------------------------------------------------------------
 
@@ -122,7 +125,10 @@ class CallScreen(ConsoleScreen):
 
     @property
     def fields(self) -> dict[str, FieldFrame]:
-        return {frame.field_name: frame for frame in self.query(FieldFrame)}
+        """The form's fields by request name, in form order (looked up once)."""
+        if not self._fields:
+            self._fields = {frame.field_name: frame for frame in self.query(FieldFrame)}
+        return self._fields
 
     def field(self, name: str) -> FieldFrame:
         return self.fields[name]
@@ -139,7 +145,8 @@ class CallScreen(ConsoleScreen):
         super().on_mount()
         self.app.agents_changed.subscribe(self, self._agents_changed)
         self.app.tracked_changed.subscribe(self, lambda _t: self._show_tracked())
-        self.query_one("#readiness", Static).update(Text("loading…"))
+        self._readiness_text = Text("loading…")
+        self.query_one("#readiness", Static).update(self._readiness_text)
         self.preview.show_not_ready([])
         self.field("agent_id").focus_input()
         if self.app.known_agents:
@@ -150,11 +157,19 @@ class CallScreen(ConsoleScreen):
         self._apply_preview_layout()
 
     def _apply_preview_layout(self) -> None:
-        body = self.query_one("#call-body")
+        """Wide: preview beside the form (unless hidden). Narrow: it replaces the form.
+
+        Classes go on the two columns, not their parent, so a resize restyles only what moves.
+        """
         shown = self._preview_choice if self._preview_choice is not None else not self._narrow
-        body.set_class(self._narrow, "-narrow")
-        body.set_class(shown, "-preview-open")
-        body.set_class(not shown, "-preview-closed")
+        preview = self.query_one("#preview")
+        preview.set_class(not shown, "-hidden")
+        preview.set_class(shown and self._narrow, "-full")
+        self.query_one("#form-column").set_class(shown and self._narrow, "-hidden")
+
+    @property
+    def preview_shown(self) -> bool:
+        return not self.query_one("#preview").has_class("-hidden")
 
     # -- session and agents -----------------------------------------------------------------
 
@@ -266,10 +281,21 @@ class CallScreen(ConsoleScreen):
             text = Text("Not ready: " + ", ".join(self._labels_with_problems()))
         else:
             request = self._result.request
-            text = Text(f"Ready: {request.to_number} via agent {request.agent_id}")
-        readiness.update(text)
+            agent = self.field("agent_id").chosen()  # type: ignore[attr-defined]
+            text = Text(f"Ready to call {request.to_number} with agent "
+                        f"{agent.name if agent and agent.name else request.agent_id}")
+        if text != self._readiness_text:
+            self._readiness_text = text
+            readiness.update(text)
         self.query_one("#send", Button).disabled = not self.can_send
-        self.refresh_bindings()
+        self._refresh_bindings_if_changed()
+
+    def _refresh_bindings_if_changed(self) -> None:
+        """The footer recomposes on refresh_bindings: only do it when an action's state moved."""
+        state = tuple(self.check_action(k.action, ()) for k in CALL_KEYS)
+        if state != self._binding_state:
+            self._binding_state = state
+            self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "send":
@@ -309,8 +335,7 @@ class CallScreen(ConsoleScreen):
     # -- preview and copy -------------------------------------------------------------------
 
     def action_toggle_preview(self) -> None:
-        shown = self.query_one("#call-body").has_class("-preview-open")
-        self._preview_choice = not shown
+        self._preview_choice = not self.preview_shown
         self._apply_preview_layout()
 
     def action_copy_json(self) -> None:

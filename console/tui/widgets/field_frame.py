@@ -101,6 +101,8 @@ class FieldFrame(Widget):
             self.help = help
         self.tooltip = self.help or None
         self._problems: list[str] = []
+        self._problems_shown = False
+        self._shown_note: Text | None = None
 
     # -- composition ------------------------------------------------------------------------
 
@@ -109,7 +111,8 @@ class FieldFrame(Widget):
             yield Label(self._label_text(), classes="field-label")
             with Horizontal(classes="field-body"):
                 yield from self.compose_body()
-        yield Static(self.note(), classes="field-note")
+        self._shown_note = self.note()
+        yield Static(self._shown_note, classes="field-note")
         yield Static("", classes="field-error", markup=False)
 
     def compose_body(self) -> ComposeResult:  # pragma: no cover - abstract
@@ -156,15 +159,22 @@ class FieldFrame(Widget):
         return Text("")
 
     def refresh_note(self) -> None:
-        if self.is_mounted:
-            self.query_one(".field-note", Static).update(self.note())
+        if not self.is_mounted:
+            return
+        note = self.note()
+        if note != self._shown_note:  # unchanged text: no re-layout on every keystroke
+            self._shown_note = note
+            self.query_one(".field-note", Static).update(note)
 
     def set_problems(self, problems: Iterable[Any]) -> None:
         """Show messages (FieldProblem or str) under the field; an empty list clears them."""
-        messages = [getattr(p, "message", p) for p in problems]
-        self._problems = [str(m) for m in messages]
+        messages = [str(getattr(p, "message", p)) for p in problems]
+        if messages == self._problems and self._problems_shown:
+            return
+        self._problems = messages
         self.set_class(bool(self._problems), "-error")
         if self.is_mounted:
+            self._problems_shown = True
             text = Text()
             for index, message in enumerate(self._problems):
                 if index:

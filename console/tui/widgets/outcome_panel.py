@@ -30,6 +30,9 @@ class OutcomePanel(Vertical):
     OutcomePanel.-idle #outcome-text {
         display: none;
     }
+    OutcomePanel.-idle.-no-tracked {
+        display: none;
+    }
     OutcomePanel #outcome-text {
         height: auto;
     }
@@ -72,6 +75,7 @@ class OutcomePanel(Vertical):
         yield Static("", id="tracked", markup=False)
 
     def on_mount(self) -> None:
+        self.add_class("-no-tracked")
         self.set_state("-idle")
 
     @property
@@ -97,6 +101,7 @@ class OutcomePanel(Vertical):
 
     def show_tracked(self, lines: Sequence[Text]) -> None:
         tracked = self.query_one("#tracked", Static)
+        self.set_class(not lines, "-no-tracked")
         if not lines:
             tracked.update("")
             tracked.display = False

@@ -44,6 +44,7 @@ class PreviewPane(VerticalScroll):
         super().__init__(**kwargs)
         self.json_text: str | None = None
         self.curl_text: str | None = None
+        self._not_ready: list[tuple[str, str]] | None = None
         self.can_focus = False
 
     def compose(self) -> ComposeResult:
@@ -58,7 +59,10 @@ class PreviewPane(VerticalScroll):
                          action="screen.copy_curl")
 
     def show_request(self, json_text: str, curl_text: str) -> None:
+        if (json_text, curl_text) == (self.json_text, self.curl_text):
+            return
         self.json_text, self.curl_text = json_text, curl_text
+        self._not_ready = None
         body = Text(json_text)
         JSONHighlighter().highlight(body)
         self.query_one("#preview-json", Static).update(body)
@@ -68,6 +72,10 @@ class PreviewPane(VerticalScroll):
 
     def show_not_ready(self, problems: Sequence[tuple[str, str]]) -> None:
         """No request can be built yet: say what is missing instead of a partial body."""
+        problems = list(problems)
+        if problems == self._not_ready:
+            return
+        self._not_ready = problems
         self.json_text = self.curl_text = None
         text = Text("Nothing to send yet. Fix:\n", style="italic")
         for label, message in problems:
