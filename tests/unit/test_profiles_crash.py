@@ -77,6 +77,8 @@ def test_sigkill_during_store_saves_leaves_old_or_new(tmp_path):
     a = big_profiles("alpha", 150, 200)
     b = big_profiles("bravo", 150, 200)
     path.write_bytes(a)
+    ProfilesStore(path).write_text(a.decode())  # warm up: children fork with imports done
+    assert path.read_bytes() == a
 
     def save_forever():
         store = ProfilesStore(path)
