@@ -9,7 +9,10 @@ import pytest
 def isolated_dirs(tmp_path, monkeypatch):
     monkeypatch.setenv("CALL_CONSOLE_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("CALL_CONSOLE_DATA_DIR", str(tmp_path / "data"))
+    # Never touch a developer's real keyring: tokens go to the 0600 file in the temp data dir.
+    monkeypatch.setenv("CALL_CONSOLE_KEYRING", "0")
     for name in ("CALL_CONSOLE_BASE_URL", "CALL_CONSOLE_TOKEN", "CALL_CONSOLE_PROFILES",
-                 "CALL_CONSOLE_OPERATOR", "CALL_CONSOLE_DEFAULT_REGION", "NO_COLOR"):
+                 "CALL_CONSOLE_OPERATOR", "CALL_CONSOLE_DEFAULT_REGION", "CALL_CONSOLE_ENV",
+                 "NO_COLOR"):
         monkeypatch.delenv(name, raising=False)
     return tmp_path
