@@ -48,10 +48,10 @@ CALL_UNDO_RESET = KeySpec("call.undo_reset", "ctrl+g", "undo_reset", "Undo reset
                           help="Bring back the values the last reset replaced.")
 CALL_PREVIEW = KeySpec("call.preview", "f6", "toggle_preview", "Preview", "Show or hide the preview",
                        help="Show or hide the JSON + curl preview.")
-CALL_COPY_JSON = KeySpec("call.copy_json", "f7", "copy_json", "Copy JSON", "Copy the request JSON",
+CALL_COPY_JSON = KeySpec("call.copy_json", "f7", "copy_json", "Copy JSON", "Copy the request JSON", show=False,
                          help="Copy the exact JSON body (OSC 52).")
 CALL_COPY_CURL = KeySpec("call.copy_curl", "f8", "copy_curl", "Copy curl",
-                         "Copy the curl command (token masked)",
+                         "Copy the curl command (token masked)", show=False,
                          help="Copy the curl command; the token is replaced by $CALL_CONSOLE_TOKEN.")
 CALL_RECONCILE = KeySpec("call.reconcile", "ctrl+f", "reconcile", "Reconcile",
                          "Reconcile the unknown outcome", priority=True,

@@ -20,7 +20,7 @@ def _hhmmss(moment: datetime) -> str:
 
 
 def placed(call: Any) -> Text:
-    text = Text("✔ Call placed", style="bold")
+    text = Text.assemble(("✔ Call placed", "bold"))
     text.append("  call id ")
     text.append(str(call.call_id), style="bold")
     text.append(f"\n  status {call.status} · to {call.to_number} · from "
@@ -34,7 +34,7 @@ def sending(request: Any) -> Text:
 
 
 def waiting(request: Any, elapsed: float, status: str | None, call_id: str | None) -> Text:
-    text = Text("⏳ Waiting for the answer", style="bold")
+    text = Text.assemble(("⏳ Waiting for the answer", "bold"))
     text.append(f"  {elapsed:.0f} s elapsed / ringing timeout "
                 f"{request.ringing_timeout_seconds} s")
     if status:
@@ -65,7 +65,7 @@ def validation_failed(exc: errors.ValidationFailed, labels: dict[str, str],
 
 def api_error(exc: errors.ApiError) -> Text:
     """Status + the server's detail, what it means, and that the values are kept."""
-    text = Text("✖ Not placed: ", style="bold")
+    text = Text.assemble(("✖ Not placed: ", "bold"))
     text.append(exc.message)
     hint = ""
     if isinstance(exc, errors.ConnectionFailed):
@@ -92,7 +92,7 @@ def api_error(exc: errors.ApiError) -> Text:
 
 
 def unknown(cause: str, *, stopped: bool = False) -> Text:
-    text = Text("⚠ OUTCOME UNKNOWN", style="bold reverse")
+    text = Text.assemble(("⚠ OUTCOME UNKNOWN", "bold reverse"))
     text.append(" — the call may or may not have been placed.", style="bold")
     if stopped:
         text.append("\n  You stopped waiting for the answer. That did NOT hang up the call: it "
@@ -106,7 +106,7 @@ def unknown(cause: str, *, stopped: bool = False) -> Text:
 
 
 def reconcile_none(window: errors.AttemptWindow) -> Text:
-    text = Text("⚠ OUTCOME STILL UNKNOWN", style="bold reverse")
+    text = Text.assemble(("⚠ OUTCOME STILL UNKNOWN", "bold reverse"))
     text.append(f" — no call to {window.to_number} by this agent started between "
                 f"{_hhmmss(window.sent_at)} and {_hhmmss(window.gave_up_at)} "
                 "(±10 s) in the agent's call list.")
@@ -117,7 +117,7 @@ def reconcile_none(window: errors.AttemptWindow) -> Text:
 
 
 def reconcile_found(call: Any) -> Text:
-    text = Text("✔ Reconciled: the attempt placed call ", style="bold")
+    text = Text.assemble(("✔ Reconciled: the attempt placed call ", "bold"))
     text.append(str(call.call_id), style="bold")
     text.append(f"\n  status {call.status} · to {call.to_number} · started "
                 f"{call.started_at or '?'} · now tracked. Nothing was resent.")
@@ -125,12 +125,13 @@ def reconcile_found(call: Any) -> Text:
 
 
 def reconcile_many(count: int) -> Text:
-    return Text(f"⚠ OUTCOME UNKNOWN — {count} calls in the agent's list match this attempt; "
-                f"pick one to track ({CALL_RECONCILE.key} to choose again).", style="bold")
+    return Text.assemble((f"⚠ OUTCOME UNKNOWN — {count} calls in the agent's list match this "
+                          f"attempt; pick one to track ({CALL_RECONCILE.key} to choose again).",
+                          "bold"))
 
 
 def reconcile_failed(exc: errors.ApiError) -> Text:
-    text = Text("⚠ OUTCOME UNKNOWN", style="bold reverse")
+    text = Text.assemble(("⚠ OUTCOME UNKNOWN", "bold reverse"))
     text.append(" — reconciling failed: ")
     text.append(exc.message)
     text.append(f"\n  Nothing was sent. Try again with {CALL_RECONCILE.key}.")

@@ -271,7 +271,7 @@ class CallScreen(ConsoleScreen):
         app = self.app
         readiness = self.query_one("#readiness", Static)
         if self._send_worker is not None:
-            text = Text("request in flight…", style="bold")
+            text = Text.assemble(("request in flight…", "bold"))
         elif not app.session_ready or self._result is None:
             text = Text("loading…")
         elif not app.session.connected:

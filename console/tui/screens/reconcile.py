@@ -21,7 +21,7 @@ from console.tui.keys import MODAL_CLOSE, bindings
 def call_line(call: Any) -> Text:
     """One candidate call as plain server text (never markup)."""
     started = call.started_at or "?"
-    text = Text(str(call.call_id), style="bold")
+    text = Text.assemble((str(call.call_id), "bold"))
     text.append(f"  {call.status}  to {call.to_number}  from {call.from_number or '—'}"
                 f"  started {started}")
     return text

@@ -100,7 +100,7 @@ class AgentField(TextField):
         agent = self.chosen()
         if agent is None:
             return Text("typed UUID (not one of the known agents)")
-        text = Text(agent.name or agent.agent_id, style="bold")
+        text = Text.assemble((agent.name or agent.agent_id, "bold"))
         if agent.caller_ids:
             text.append(f" · caller IDs {', '.join(agent.caller_ids)}")
         return text

@@ -75,7 +75,7 @@ class ConsoleHeader(Horizontal):
         self.set_class(self.demo, "-demo")
         self.query_one("#screen-title", Label).update(self.screen_title)
         self.query_one("#host", Label).update(Text(self.host))
-        dot = Text("● ", style=HEALTH_STYLES.get(self.health, "dim"))
+        dot = Text.assemble(("● ", HEALTH_STYLES.get(self.health, "dim")))
         self.query_one("#health", Label).update(dot + Text(self.health_text))
         self.query_one("#operator", Label).update(Text(self.operator))
 

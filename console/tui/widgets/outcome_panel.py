@@ -107,7 +107,7 @@ class OutcomePanel(Vertical):
             tracked.display = False
             return
         tracked.display = True
-        out = Text(f"Tracked this session ({len(lines)}): ", style="bold")
+        out = Text.assemble((f"Tracked this session ({len(lines)}): ", "bold"))
         for index, line in enumerate(lines[-3:]):
             if index:
                 out.append("\n  ")

@@ -22,7 +22,7 @@ def describe_number(text: str, region: str, now: datetime | None) -> Text | None
         parsed = parse_phone(text, region)
     except PhoneError:
         return None
-    out = Text(parsed.international, style="bold")
+    out = Text.assemble((parsed.international, "bold"))
     out.append(f" · {parsed.region_name} · {parsed.number_type}")
     local = parsed.local_time_text(now)
     if local:
@@ -34,6 +34,7 @@ class PhoneField(TextField):
     """A number in E.164 or national form (the operator's default region)."""
 
     empty_note = ""
+    format_hint = "E.164 (+ and digits) or a national number of region {region}"
 
     def _region(self) -> str:
         return getattr(self.app, "default_region", "US")
@@ -47,7 +48,9 @@ class PhoneField(TextField):
         if not text:
             return Text(self.empty_note.format(region=self._region()))
         info = describe_number(text, self._region(), self._now())
-        return info if info is not None else Text("")
+        if info is None:  # the error line says what is wrong; keep the hint
+            return Text(self.format_hint.format(region=self._region()))
+        return info
 
     def on_mount(self) -> None:
         # The callee's local time moves on: refresh it while the form is open.
@@ -59,7 +62,7 @@ class ToNumberField(PhoneField):
     label = "To"
     required = True
     placeholder = "+14155550000, or a national number"
-    empty_note = "E.164 (+ and digits) or a national number of region {region}"
+    empty_note = PhoneField.format_hint
     help = ("The number to call. Type it in E.164 (+14155550000) or national form for your "
             "default region; it is checked with phonenumbers and sent as strict E.164. The "
             "international form, the region and the callee's local time are shown under it.")

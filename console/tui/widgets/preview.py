@@ -77,7 +77,7 @@ class PreviewPane(VerticalScroll):
             return
         self._not_ready = problems
         self.json_text = self.curl_text = None
-        text = Text("Nothing to send yet. Fix:\n", style="italic")
+        text = Text.assemble(("Nothing to send yet. Fix:\n", "italic"))
         for label, message in problems:
             text.append(f"• {label}: ", style="bold")
             text.append(f"{message}\n")

@@ -78,6 +78,7 @@ class DisplayNameField(TextField):
 
     def note(self) -> Text:
         count = len(self.value)
-        text = Text(f"{count}/{DISPLAY_NAME_MAX} characters", style="bold" if count > DISPLAY_NAME_MAX else "")
+        over = count > DISPLAY_NAME_MAX
+        text = Text.assemble((f"{count}/{DISPLAY_NAME_MAX} characters", "bold" if over else ""))
         text.append(" · default: none")
         return text
