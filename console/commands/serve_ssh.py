@@ -124,8 +124,9 @@ def serve_ssh(ctx: click.Context, host: str, port: int, authorized_keys: Path | 
 
     def ready(running) -> None:
         fp = keys.fingerprint(running.host_key)
-        where = f"[{host}]" if ":" in host else host
-        click.echo(f"call-console serve-ssh listening on {where}:{running.port}")
+        bound = ", ".join(f"[{a}]:{p}" if ":" in a else f"{a}:{p}"
+                          for a, p in running.addresses) or f"{host}:{running.port}"
+        click.echo(f"call-console serve-ssh listening on {bound}")
         click.echo(f"host key: {running.host_key.get_algorithm()} {fp} ({host_key_path}"
                    f"{', generated now' if running.host_key_created else ''})")
         click.echo(f"authorized keys: {keys_path} ({len(listed.keys)} "

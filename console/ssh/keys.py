@@ -284,6 +284,9 @@ def address_matches(address: str | None, patterns: tuple[str, ...] | list[str]) 
         ip = ipaddress.ip_address(address)
     except ValueError:
         ip = None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped  # a dual-stack listener sees IPv4 clients as ::ffff:a.b.c.d
+        address = str(ip)
     matched = False
     for raw in patterns:
         negated = raw.startswith("!")

@@ -236,6 +236,7 @@ class Running:
     host_key: asyncssh.SSHKey
     host_key_created: bool
     port: int
+    addresses: list[tuple[str, int]] = field(default_factory=list)
 
 
 async def start(config: ServeConfig) -> Running:
@@ -254,9 +255,9 @@ async def start(config: ServeConfig) -> Running:
         login_timeout=config.login_timeout,
         keepalive_interval=30, keepalive_count_max=4,
     )
-    sockets = acceptor.sockets
-    port = sockets[0].getsockname()[1] if sockets else config.port
-    return Running(acceptor, hub, host_key, created, port)
+    addresses = [sock.getsockname()[:2] for sock in acceptor.sockets]
+    port = addresses[0][1] if addresses else config.port
+    return Running(acceptor, hub, host_key, created, port, addresses)
 
 
 def serve_forever(config: ServeConfig, on_ready: Callable[[Running], None]) -> None:

@@ -357,6 +357,9 @@ class ConsoleSession(asyncssh.SSHServerSession):
             self._refuse("no-pty", "the operator console needs a terminal; connect with "
                          "`ssh -t` from a terminal (no -T, no command).")
             return
+        if self.hub.closing:
+            self._refuse("server-shutdown", "the server is shutting down; try again later.")
+            return
         if not self.hub.reserve(self):
             self._refuse("max-sessions", f"too many sessions (the limit is "
                          f"{self.hub.config.max_sessions}); try again later.")
@@ -392,6 +395,7 @@ class ConsoleSession(asyncssh.SSHServerSession):
             return
         if not self.closed:
             child.on_output = self._forward_output
+        child.resize(*self.size)  # a window change may have come in while it was starting
         if self._pending_input:
             child.write(bytes(self._pending_input))
             self._pending_input.clear()

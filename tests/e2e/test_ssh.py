@@ -522,6 +522,8 @@ def test_authorized_keys_parsing_names_and_problems(lab):
     assert not parsed.keys[1].allows_address("192.168.1.1")
     assert keys.address_matches("127.0.0.1", ["127.0.0.*"])
     assert not keys.address_matches("127.0.0.1", ["*", "!127.0.0.1"])
+    assert keys.address_matches("::ffff:10.1.2.3", ["10.0.0.0/8"])
+    assert keys.address_matches("::1", ["::1"]) and not keys.address_matches(None, ["*"])
     assert parsed.keys[0].fingerprint == key_fingerprint(lab.alice)
 
 
