@@ -461,25 +461,39 @@ def test_audit_appends_from_many_processes_never_tear(tmp_path):
 # -- the real console ------------------------------------------------------------------------
 
 
-def test_real_console_call_screen_over_ssh_at_80x24(lab, tmux):
+def test_real_console_two_operators_at_once_at_80x24(lab, tmux):
+    """The issue's bar: two operators with their own keys in at once, each on the Call screen
+    at 80×24, each in their own console process."""
     pytest.importorskip("console.tui.launch", reason="the TUI has not landed")
     real = lab.server(prefix=("--demo",), standin=False)
     seen = len(lab.audit())
     try:
-        tmux.new("real", ssh_argv(lab.bob, real.port, "-tt"), 80, 24,
-                 env={"TERM": "xterm-256color"})
-        screen = tmux.wait_text("real", r"(?s)Call.*DEMO.*bob", timeout=30).string
-        assert "To" in screen and "Agent" in screen
-        assert all(len(line) <= 80 for line in screen.splitlines())
-        start = wait_for(lambda: [r for r in lab.audit()[seen:]
-                                  if r["kind"] == "session_start"], 10, what="session_start")
-        assert start[0]["operator"] == "bob" and start[0]["term"] == "xterm-256color"
-        pid = start[0]["child_pid"]
-        assert pid_alive(pid, "console")
-        tmux.resize("real", 100, 30)
-        tmux.wait_text("real", r"(?s)Call.*DEMO", timeout=15)
-        tmux.kill_session("real")
-        wait_for(lambda: not pid_alive(pid, "console"), 20, what="the console to end")
+        for name, key in (("real-alice", lab.alice), ("real-bob", lab.bob)):
+            tmux.new(name, ssh_argv(key, real.port, "-tt"), 80, 24,
+                     env={"TERM": "xterm-256color"})
+        for name, operator in (("real-alice", "alice"), ("real-bob", "bob")):
+            screen = tmux.wait_text(name, rf"(?s)Call.*DEMO.*{operator}", timeout=30).string
+            assert "To" in screen and "Agent" in screen
+            assert all(len(line) <= 80 for line in screen.splitlines())
+        def new_starts() -> list[dict]:
+            found = [r for r in lab.audit()[seen:] if r["kind"] == "session_start"]
+            return found if len(found) == 2 else []
+
+        starts = wait_for(new_starts, 10, what="two session_start records")
+        assert sorted(r["operator"] for r in starts) == ["alice", "bob"]
+        assert all(r["term"] == "xterm-256color" and r["size"] == "80x24" for r in starts)
+        pids = {r["operator"]: r["child_pid"] for r in starts}
+        assert pids["alice"] != pids["bob"]
+        assert all(pid_alive(pid, "console") for pid in pids.values())
+        # A window change re-lays the console out at the new width.
+        tmux.resize("real-bob", 100, 30)
+        wait_for(lambda: max(map(len, tmux.capture("real-bob").splitlines() or [""])) > 80,
+                 15, what="the console to use 100 columns")
+        # Closing one client ends that console only.
+        tmux.kill_session("real-bob")
+        wait_for(lambda: not pid_alive(pids["bob"], "console"), 20, what="bob's console to end")
+        assert pid_alive(pids["alice"], "console")
+        tmux.wait_text("real-alice", r"(?s)Call.*DEMO.*alice")
     finally:
         real.stop()
 
