@@ -147,6 +147,7 @@ def test_two_processes_writing_at_once_lose_nothing(file_store, isolated_dirs):
 
 
 def test_keyring_disabled_by_env_or_unusable_backends(monkeypatch, restore_keyring):
+    monkeypatch.delenv("CALL_CONSOLE_KEYRING", raising=False)  # the suite's conftest sets it
     keyring.set_keyring(MemoryKeyring())
     assert usable_keyring() is not None
     monkeypatch.setenv("CALL_CONSOLE_KEYRING", "0")
