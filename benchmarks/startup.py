@@ -1,9 +1,14 @@
 """Time to first frame: `call-console` against a bare Textual hello app, on this machine.
 
 Each program is started in its own pseudo-terminal (120x40) and timed from just before the
-spawn until a marker text of its first frame appears on the terminal; then it is killed. The
-runs alternate between the two programs so both see the same machine state. Prints the medians
-and the ratio (target: call-console <= 1.3 x bare Textual).
+spawn until a marker text appears on the terminal; then it is killed. The runs alternate
+between the programs so all see the same machine state. Prints the medians and the ratio
+(target: call-console <= 1.3 x bare Textual).
+
+Two figures for call-console:
+- first frame: the header ("call-console") and the footer are on screen. The form (about 170
+  widgets) is mounted one refresh later (Textual's `Lazy`), so it does not hold this up;
+- form on screen: the last field of the form ("SIP headers") has been painted.
 
     python benchmarks/startup.py [--runs 9] [--demo] [--cmd call-console]
 """
@@ -96,6 +101,7 @@ def main() -> int:
         programs = {
             "bare Textual": ([sys.executable, hello], b"first frame"),
             "call-console": (console_argv, b"call-console"),
+            "form on screen": (console_argv, b"SIP headers"),
         }
         # One warm-up run each (disk cache, .pyc files), not counted.
         for argv, marker in programs.values():
@@ -107,10 +113,12 @@ def main() -> int:
 
     medians = {name: statistics.median(values) for name, values in times.items()}
     for name, values in times.items():
-        print(f"{name:>13}: median {medians[name] * 1000:6.0f} ms  "
+        print(f"{name:>14}: median {medians[name] * 1000:6.0f} ms  "
               f"(min {min(values) * 1000:.0f}, max {max(values) * 1000:.0f}, n={len(values)})")
-    ratio = medians["call-console"] / medians["bare Textual"]
-    print(f"ratio call-console / bare Textual: {ratio:.2f} (target <= 1.30)")
+    bare = medians["bare Textual"]
+    print(f"ratio, first frame of call-console / bare Textual: "
+          f"{medians['call-console'] / bare:.2f} (target <= 1.30)")
+    print(f"ratio, whole form on screen / bare Textual: {medians['form on screen'] / bare:.2f}")
     return 0
 
 

@@ -1,10 +1,11 @@
 """The console app and the one `make_app` factory used by the CLI, --demo, tests and screenshots.
 
 Start-up order (nothing slow before the first frame):
-1. the first frame: header, the chosen screen's widgets, footer. No settings, pydantic, httpx,
+1. the first frame: header and footer of the chosen screen. No settings, pydantic, httpx,
    phonenumbers or simulator imports yet;
-2. right after it, a thread worker loads the settings and warms the heavy imports (draft rules,
-   API client); the `ConsoleSession` is created and `session_changed` is published;
+2. right after it (`after_first_frame`), the screen mounts its body (the Call form), and a
+   thread worker loads the settings and warms the heavy imports (draft rules, API client);
+   the `ConsoleSession` is created and `session_changed` is published;
 3. `--demo`: a thread worker starts the simulator, then the session connects to it;
 4. a worker probes `GET /agents` (known agents + connection health).
 
@@ -27,7 +28,7 @@ from textual.worker import Worker, WorkerState
 
 from console.tui.keys import PALETTE, QUIT
 from console.tui.screens import SCREENS, ScreenSpec
-from console.tui.widgets.agent_picker import KnownAgent
+from console.tui.known_agents import KnownAgent
 
 if TYPE_CHECKING:
     from console.api.models import CallResponse, CallStatus, OutboundCallRequest
@@ -72,7 +73,9 @@ class TrackedCall:
 
 
 class CallConsoleApp(App[int]):
-    CSS_PATH = "app.tcss"
+    # Screens' own .tcss files are listed here, not as Screen.CSS_PATH: installing a screen with
+    # its own CSS re-parses the whole stylesheet, which would cost the first frame ~10 ms.
+    CSS_PATH = ["app.tcss", "screens/call_form.tcss"]
     TITLE = "call-console"
     ENABLE_COMMAND_PALETTE = True
     COMMANDS = App.COMMANDS | {_commands_provider}
@@ -92,9 +95,12 @@ class CallConsoleApp(App[int]):
         sim_config: SimConfig | None = None,
         probe_agents: bool = True,
     ) -> None:
-        super().__init__()
         if screen not in SCREENS:
             raise ValueError(f"unknown screen {screen!r}; known: {', '.join(SCREENS)}")
+        # Start in the chosen screen's mode directly: switch_mode() at start-up would hold
+        # back the first frame (it suspends painting for a moment to mask the switch).
+        self.DEFAULT_MODE = screen
+        super().__init__()
         self._session = session
         self._settings_loader = settings_loader
         self.demo = demo
@@ -111,6 +117,8 @@ class CallConsoleApp(App[int]):
         self.known_agents: list[KnownAgent] = []
         self.tracked_calls: list[TrackedCall] = []
         self.fatal_message: str | None = None
+        self._first_frame_shown = False
+        self._after_first_frame_callbacks: list[Callable[[], object]] = []
         #: published (with the app) when the session is ready, reconnects, or its health changes
         self.session_changed: Signal[CallConsoleApp] = Signal(self, "session-changed")
         self.agents_changed: Signal[list[KnownAgent]] = Signal(self, "agents-changed")
@@ -151,10 +159,23 @@ class CallConsoleApp(App[int]):
     def on_mount(self) -> None:
         if self._keymap_overrides:
             self.update_keymap(self._keymap_overrides)
-        self.switch_mode(self.initial_screen)
-        self.call_after_refresh(self._after_first_frame)
 
-    def _after_first_frame(self) -> None:
+    def on_ready(self) -> None:
+        # Ready comes with the first layout; one more refresh and the frame is on the terminal.
+        self.call_after_refresh(self._first_frame_done)
+
+    def after_first_frame(self, callback: Callable[[], Any]) -> None:
+        """Run `callback` once the first frame is on screen (at once, after a refresh, later)."""
+        if self._first_frame_shown:
+            self.call_after_refresh(callback)
+        else:
+            self._after_first_frame_callbacks.append(callback)
+
+    def _first_frame_done(self) -> None:
+        self._first_frame_shown = True
+        callbacks, self._after_first_frame_callbacks = self._after_first_frame_callbacks, []
+        for callback in callbacks:
+            self.call_later(callback)
         self.run_worker(self._prepare, thread=True, name="prepare", group="startup",
                         exit_on_error=False)
 

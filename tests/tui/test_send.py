@@ -216,13 +216,14 @@ async def test_422_on_a_header_lands_on_its_row(tui):
 
 
 async def test_wait_until_answered_shows_progress_then_the_answered_call(tui):
+    # hold the request 2 s in the simulator so the wait is long enough to look at
+    tui.arm({"route": "POST /calls/outbound", "kind": "latency", "seconds": 2, "count": 1})
     app = tui.app()
     async with app.run_test(size=SIZE) as pilot:
         await tui.ready(pilot)
         screen = app.screen
         await fill(tui, pilot, "+14155550000", wait_until_answered=True)
         await pilot.press("ctrl+s")
-        # the progress shows at once, before any answer can come back
         assert "Waiting for the answer" in screen.outcome.text
         assert "ringing timeout 80 s" in screen.outcome.text
         assert "does NOT hang up" in screen.outcome.text

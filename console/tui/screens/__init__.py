@@ -6,7 +6,8 @@ only when first shown. To add one (e.g. the Calls screen of the live-calls issue
     register_screen(ScreenSpec("calls", "Calls", "f3", "console.tui.screens.calls:CallsScreen",
                                "The live calls table"))
 
-in this module, next to the Call screen's entry. Binding id: `app.screen.<name>`.
+in this module, next to the Call screen's entry. Binding id: `app.screen.<name>`. A screen's
+.tcss file goes into `CallConsoleApp.CSS_PATH` (one stylesheet parse at start-up).
 """
 
 from __future__ import annotations

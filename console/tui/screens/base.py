@@ -41,9 +41,15 @@ class ConsoleScreen(Screen):
 
         header = self.query_one(ConsoleHeader)
         spec = SCREENS.get(self.SCREEN_NAME)
-        header.screen_title = spec.title if spec else ""
-        header.demo = app.demo
-        header.host = app.host_label
-        header.health = app.health
-        header.health_text = app.health_text
-        header.operator = app.session.operator if app.session_ready else ""
+        values = {
+            "screen_title": spec.title if spec else "",
+            "demo": app.demo,
+            "host": app.host_label,
+            "health": app.health,
+            "health_text": app.health_text,
+            "operator": app.session.operator if app.session_ready else "",
+        }
+        # Set them all without a repaint each, then render the header once.
+        for name, value in values.items():
+            header.set_reactive(getattr(ConsoleHeader, name), value)
+        header._render_all()

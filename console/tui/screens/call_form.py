@@ -17,36 +17,24 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.timer import Timer
 from textual.widgets import Button, Static
 from textual.worker import Worker, WorkerState
 
-from console.tui.keys import CALL_KEYS, CALL_SEND, CALL_UNDO_RESET, bindings
+from console.tui.keys import CALL_KEYS, CALL_UNDO_RESET, bindings
 from console.tui.screens.base import ConsoleScreen
-from console.tui.widgets.agent_picker import AgentField, KnownAgent
-from console.tui.widgets.caller_id_picker import CallerIdField
-from console.tui.widgets.choice import MediaEncryptionField, PriorityField
-from console.tui.widgets.context_editor import ContextField
-from console.tui.widgets.dtmf_input import DtmfField
 from console.tui.widgets.field_frame import FieldFrame
-from console.tui.widgets.header_list import HeadersField
-from console.tui.widgets.number_input import MaxDurationField, RingingTimeoutField
-from console.tui.widgets.outcome_panel import OutcomePanel
-from console.tui.widgets.phone_input import ToNumberField
-from console.tui.widgets.preview import PreviewPane
-from console.tui.widgets.switch_field import (
-    DialtoneField,
-    HideNumberField,
-    KrispField,
-    WaitAnsweredField,
-)
-from console.tui.widgets.text_field import DisplayNameField
 
 if TYPE_CHECKING:
     from console.api.errors import ApiError, AttemptWindow
     from console.api.models import CallResponse, OutboundCallRequest
     from console.draft import DraftResult
+    from console.tui.known_agents import KnownAgent
+    from console.tui.widgets.agent_picker import AgentField
+    from console.tui.widgets.caller_id_picker import CallerIdField
+    from console.tui.widgets.header_list import HeadersField
+    from console.tui.widgets.outcome_panel import OutcomePanel
+    from console.tui.widgets.preview import PreviewPane
 
 #: below this width the preview is not shown beside the form (toggle it with the preview key)
 NARROW_WIDTH = 100
@@ -68,7 +56,6 @@ class Attempt:
 
 class CallScreen(ConsoleScreen):
     SCREEN_NAME = "call"
-    CSS_PATH = "call_form.tcss"
     BINDINGS = bindings(*CALL_KEYS)
 
     def __init__(self) -> None:
@@ -89,39 +76,25 @@ class CallScreen(ConsoleScreen):
         self._narrow = False
         self._readiness_text: Text | None = None
         self._fields: dict[str, FieldFrame] = {}
+        self._form_mounted = False
         self._binding_state: tuple[Any, ...] = ()
 
     # -- layout -----------------------------------------------------------------------------
 
     def compose_body(self) -> ComposeResult:
-        with Horizontal(id="call-body"):
-            with Vertical(id="form-column"):
-                with VerticalScroll(id="form"):
-                    yield AgentField()
-                    yield ToNumberField()
-                    yield CallerIdField()
-                    yield DisplayNameField()
-                    yield DtmfField()
-                    yield ContextField()
-                    with Horizontal(classes="pair"):
-                        yield PriorityField()
-                        yield MediaEncryptionField()
-                    with Horizontal(classes="pair"):
-                        yield RingingTimeoutField()
-                        yield MaxDurationField()
-                    with Horizontal(classes="pair"):
-                        yield KrispField()
-                        yield WaitAnsweredField()
-                    with Horizontal(classes="pair"):
-                        yield DialtoneField()
-                        yield HideNumberField()
-                    yield HeadersField()
-                yield OutcomePanel(id="outcome")
-                with Horizontal(id="action-bar"):
-                    yield Button(f"Send {CALL_SEND.key}", id="send", variant="primary",
-                                 compact=True, disabled=True, action="screen.send")
-                    yield Static("", id="readiness", markup=False)
-            yield PreviewPane(id="preview")
+        # The form (about 170 widgets) is mounted once the first frame (header, footer) is on
+        # screen, so that frame is not held up by it. See `app.after_first_frame`.
+        yield Static("Loading the call form…", id="form-loading")
+
+    async def _mount_form(self) -> None:
+        from console.tui.screens.call_body import CallBody
+
+        if self.query("#call-body") or not self.is_running:
+            return
+        await self.query_one("#form-loading").remove()
+        await self.mount(CallBody(id="call-body"), before=self.query_one("Footer"))
+        if self.is_running:
+            self._form_ready()
 
     @property
     def fields(self) -> dict[str, FieldFrame]:
@@ -135,26 +108,42 @@ class CallScreen(ConsoleScreen):
 
     @property
     def outcome(self) -> OutcomePanel:
-        return self.query_one(OutcomePanel)
+        return self.query_one("#outcome")  # type: ignore[return-value]
 
     @property
     def preview(self) -> PreviewPane:
-        return self.query_one(PreviewPane)
+        return self.query_one("#preview")  # type: ignore[return-value]
 
     def on_mount(self) -> None:
         super().on_mount()
         self.app.agents_changed.subscribe(self, self._agents_changed)
         self.app.tracked_changed.subscribe(self, lambda _t: self._show_tracked())
+        self.app.after_first_frame(self._mount_form)
+
+    @property
+    def form_ready(self) -> bool:
+        """The (lazily mounted) form is in the DOM."""
+        return self._form_mounted
+
+    def _form_ready(self) -> None:
+        """Called once the form has been mounted (see CallBody)."""
+        self._form_mounted = True
         self._readiness_text = Text("loading…")
         self.query_one("#readiness", Static).update(self._readiness_text)
         self.preview.show_not_ready([])
+        self._narrow = self.size.width < NARROW_WIDTH
+        self._apply_preview_layout()
         self.field("agent_id").focus_input()
         if self.app.known_agents:
             self._agents_changed(self.app.known_agents)
+        self._session_changed(self.app)
+        self._show_tracked()
+        self.refresh_bindings()  # the footer now shows the form's keys
 
     def on_resize(self, event: events.Resize) -> None:
         self._narrow = event.size.width < NARROW_WIDTH
-        self._apply_preview_layout()
+        if self._form_mounted:
+            self._apply_preview_layout()
 
     def _apply_preview_layout(self) -> None:
         """Wide: preview beside the form (unless hidden). Narrow: it replaces the form.
@@ -175,7 +164,7 @@ class CallScreen(ConsoleScreen):
 
     def _session_changed(self, app) -> None:
         super()._session_changed(app)
-        if not app.session_ready:
+        if not app.session_ready or not self._form_mounted:
             return
         if not self._checks_ready:
             self._checks_ready = True
@@ -187,6 +176,8 @@ class CallScreen(ConsoleScreen):
         self._update_readiness()
 
     def _agents_changed(self, agents: list[KnownAgent]) -> None:
+        if not self._form_mounted:
+            return  # applied by _form_ready
         agent_field: AgentField = self.field("agent_id")  # type: ignore[assignment]
         agent_field.set_known_agents(agents)
         if self.app.demo and agents and not agent_field.value.strip():
@@ -298,6 +289,8 @@ class CallScreen(ConsoleScreen):
             self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if not self._form_mounted:
+            return False  # nothing to act on yet; also keeps the first frame's footer short
         if action == "send":
             return True if self.can_send else None
         if action == "undo_reset":
@@ -472,7 +465,7 @@ class CallScreen(ConsoleScreen):
         for name, frame in fields.items():  # form order
             if name in by_field:
                 rows = [p.row for p in by_field[name] if p.row is not None]
-                if isinstance(frame, HeadersField) and rows:
+                if name == "custom_headers" and rows:
                     frame.focus_row(rows[0], by_field[name][0].part)
                 else:
                     frame.focus_input()
@@ -586,6 +579,8 @@ class CallScreen(ConsoleScreen):
     # -- tracked calls ----------------------------------------------------------------------
 
     def _show_tracked(self) -> None:
+        if not self._form_mounted or not self.app.tracked_calls:
+            return
         from console.tui.outcome_text import tracked_line
 
         self.outcome.show_tracked([tracked_line(t) for t in self.app.tracked_calls])

@@ -7,22 +7,16 @@ The text input is the source of truth; picking from the list just fills it in.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Select
 
+from console.tui.known_agents import KnownAgent
 from console.tui.widgets.text_field import TextField
 
-
-@dataclass(frozen=True)
-class KnownAgent:
-    agent_id: str
-    name: str
-    caller_ids: tuple[str, ...] = ()
-    source: str = "server"  # where it came from: "server" (GET /agents), "profile"
+__all__ = ["AgentField", "KnownAgent"]
 
 
 class AgentField(TextField):
@@ -35,7 +29,7 @@ class AgentField(TextField):
 
     DEFAULT_CSS = """
     AgentField #agent-select {
-        width: 24;
+        width: 17;
         margin-left: 1;
     }
     """

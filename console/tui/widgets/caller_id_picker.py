@@ -23,7 +23,7 @@ class CallerIdField(PhoneField):
 
     DEFAULT_CSS = """
     CallerIdField #from-select {
-        width: 24;
+        width: 17;
         margin-left: 1;
     }
     """

@@ -1,0 +1,66 @@
+"""The Call screen's body: every field of the request, the result area, the action bar and
+the preview. Imported and mounted right after the first frame (see CallScreen._mount_form)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, Static
+
+from console.tui.keys import CALL_SEND
+from console.tui.widgets.agent_picker import AgentField
+from console.tui.widgets.caller_id_picker import CallerIdField
+from console.tui.widgets.choice import MediaEncryptionField, PriorityField
+from console.tui.widgets.context_editor import ContextField
+from console.tui.widgets.dtmf_input import DtmfField
+from console.tui.widgets.header_list import HeadersField
+from console.tui.widgets.number_input import MaxDurationField, RingingTimeoutField
+from console.tui.widgets.outcome_panel import OutcomePanel
+from console.tui.widgets.phone_input import ToNumberField
+from console.tui.widgets.preview import PreviewPane
+from console.tui.widgets.switch_field import (
+    DialtoneField,
+    HideNumberField,
+    KrispField,
+    WaitAnsweredField,
+)
+from console.tui.widgets.text_field import DisplayNameField
+
+
+class CallBody(Horizontal):
+    """The form column (fields, result area, action bar) and the preview."""
+
+    # The body's stylesheet is parsed when the body is first mounted, not for the first frame.
+    DEFAULT_CSS = Path(__file__).with_name("call_body.tcss").read_text(encoding="utf-8")
+    SCOPED_CSS = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="form-column"):
+            with VerticalScroll(id="form"):
+                yield AgentField()
+                yield ToNumberField()
+                yield CallerIdField()
+                yield DisplayNameField()
+                yield DtmfField()
+                yield ContextField()
+                with Horizontal(classes="pair"):
+                    yield PriorityField()
+                    yield MediaEncryptionField()
+                with Horizontal(classes="pair"):
+                    yield RingingTimeoutField()
+                    yield MaxDurationField()
+                with Horizontal(classes="pair"):
+                    yield KrispField()
+                    yield WaitAnsweredField()
+                with Horizontal(classes="pair"):
+                    yield DialtoneField()
+                    yield HideNumberField()
+                yield HeadersField()
+            yield OutcomePanel(id="outcome")
+            with Horizontal(id="action-bar"):
+                yield Button(f"Send {CALL_SEND.key}", id="send", variant="primary",
+                             compact=True, disabled=True, action="screen.send")
+                yield Static("", id="readiness", markup=False)
+        yield PreviewPane(id="preview")
