@@ -75,4 +75,5 @@ def main(ctx: click.Context, demo: bool, screen: str | None, no_mouse: bool,
         return
     from console.tui.launch import run_tui
 
-    raise SystemExit(run_tui(demo=demo, screen=screen, mouse=not no_mouse, operator=operator))
+    raise SystemExit(run_tui(demo=demo, screen=screen, mouse=not no_mouse, operator=operator,
+                             env=env_name))

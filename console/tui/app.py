@@ -26,7 +26,8 @@ from textual.binding import Binding
 from textual.signal import Signal
 from textual.worker import Worker, WorkerState
 
-from console.tui.keys import PALETTE, QUIT
+from console.tui.account import AccountController
+from console.tui.keys import ENV_SWITCH, PALETTE, QUIT, SIGN_IN
 from console.tui.screens import SCREENS, ScreenSpec
 from console.tui.known_agents import KnownAgent
 
@@ -75,11 +76,11 @@ class TrackedCall:
 class CallConsoleApp(App[int]):
     # Screens' own .tcss files are listed here, not as Screen.CSS_PATH: installing a screen with
     # its own CSS re-parses the whole stylesheet, which would cost the first frame ~10 ms.
-    CSS_PATH = ["app.tcss", "screens/call_form.tcss"]
+    CSS_PATH = ["app.tcss", "screens/call_form.tcss", "screens/settings.tcss"]
     TITLE = "call-console"
     ENABLE_COMMAND_PALETTE = True
     COMMANDS = App.COMMANDS | {_commands_provider}
-    BINDINGS = [QUIT.binding(), PALETTE.binding()] + [
+    BINDINGS = [QUIT.binding(), PALETTE.binding(), SIGN_IN.binding(), ENV_SWITCH.binding()] + [
         _screen_binding(spec) for spec in SCREENS.values()]
 
     def __init__(
@@ -94,6 +95,9 @@ class CallConsoleApp(App[int]):
         keymap: Mapping[str, str] | None = None,
         sim_config: SimConfig | None = None,
         probe_agents: bool = True,
+        env: str | None = None,
+        account_checks: bool = False,
+        onboarding: bool = False,
     ) -> None:
         if screen not in SCREENS:
             raise ValueError(f"unknown screen {screen!r}; known: {', '.join(SCREENS)}")
@@ -110,6 +114,8 @@ class CallConsoleApp(App[int]):
         self._keymap_overrides = dict(keymap or {})
         self.sim_config = sim_config
         self.probe_enabled = probe_agents
+        #: `--env NAME`: the environment the session uses (None: CALL_CONSOLE_ENV / active_env)
+        self.env = env
         self.default_region = "US"
         self.sim: SimServer | None = None
         self.health = "idle"
@@ -123,6 +129,8 @@ class CallConsoleApp(App[int]):
         self.session_changed: Signal[CallConsoleApp] = Signal(self, "session-changed")
         self.agents_changed: Signal[list[KnownAgent]] = Signal(self, "agents-changed")
         self.tracked_changed: Signal[TrackedCall] = Signal(self, "tracked-changed")
+        #: who is signed in, capacity, login modal, environments, onboarding, audit records
+        self.account = AccountController(self, checks=account_checks, onboarding=onboarding)
         for spec in SCREENS.values():
             self.add_mode(spec.name, spec.load)
 
@@ -144,7 +152,7 @@ class CallConsoleApp(App[int]):
         from console.session import ConsoleSession
 
         settings = (self._settings_loader or _default_settings_loader(self.operator))()
-        return ConsoleSession(settings, demo=self.demo, operator=self.operator)
+        return ConsoleSession(settings, demo=self.demo, operator=self.operator, env=self.env)
 
     @property
     def host_label(self) -> str:
@@ -216,14 +224,22 @@ class CallConsoleApp(App[int]):
         self._session = session
         self.default_region = session.settings.default_region
         session.on_connect(lambda _s: self._connected())
+        self.account.session_ready(session)
         if self.demo:
-            self.set_health("checking", "starting simulator…")
-            self.run_worker(self._start_sim, thread=True, name="demo-sim", group="startup",
-                            exit_on_error=False)
+            self.start_demo()
         elif session.connected:
             self._connected()
         else:
             self.set_health("idle", "not connected")
+
+    def start_demo(self) -> None:
+        """Start the in-process simulator and connect the session to it (--demo, onboarding)."""
+        self.demo = True
+        if self._session is not None:
+            self._session.demo = True
+        self.set_health("checking", "starting simulator…")
+        self.run_worker(self._start_sim, thread=True, name="demo-sim", group="startup",
+                        exit_on_error=False)
 
     def _start_sim(self) -> SimServer:
         from console.sim.runner import start_in_thread
@@ -252,6 +268,7 @@ class CallConsoleApp(App[int]):
             agents = await self.session.client.probe_agents()
         except errors.AuthRequired:
             self.set_health("error", "sign-in needed")
+            self.account.auth_required()
             return
         except errors.ConnectionFailed:
             self.set_health("error", "unreachable")
@@ -288,6 +305,7 @@ class CallConsoleApp(App[int]):
             request=request, via=via)
         self.tracked_calls.append(tracked)
         self.tracked_changed.publish(tracked)
+        self.account.call_placed(tracked)  # audit record (with the operator), quota re-read
         return tracked
 
     # -- navigation -------------------------------------------------------------------------
@@ -296,9 +314,16 @@ class CallConsoleApp(App[int]):
         if name in SCREENS and self.current_mode != name:
             self.switch_mode(name)
 
+    def action_sign_in(self) -> None:
+        self.account.request_login()
+
+    def action_switch_env(self) -> None:
+        self.account.open_switcher()
+
     # -- shutdown ---------------------------------------------------------------------------
 
     async def on_unmount(self) -> None:
+        self.account.stop()
         if self._session is not None:
             try:
                 await self._session.aclose()
@@ -332,13 +357,21 @@ def make_app(
     keymap: Mapping[str, str] | None = None,
     sim_config: SimConfig | None = None,
     probe_agents: bool = True,
+    env: str | None = None,
+    account_checks: bool = False,
+    onboarding: bool = False,
 ) -> CallConsoleApp:
     """Build the console. With neither `session` nor `settings`, settings are loaded (config
-    file + CALL_CONSOLE_* env) right after the first frame."""
+    file + CALL_CONSOLE_* env) right after the first frame.
+
+    `env` selects `[environments.NAME]` like `--env`. `account_checks` turns on the background
+    reads of who is signed in and the capacity meter's quota polling; `onboarding` shows the
+    first-run view when nothing is configured. The CLI turns both on; tests opt in."""
     loader = None
     if session is None and settings is not None:
         def loader() -> Settings:
             return settings
     return CallConsoleApp(session=session, settings_loader=loader, demo=demo, screen=screen,
                           operator=operator, clock=clock, keymap=keymap, sim_config=sim_config,
-                          probe_agents=probe_agents)
+                          probe_agents=probe_agents, env=env, account_checks=account_checks,
+                          onboarding=onboarding)

@@ -29,6 +29,9 @@ class ConsoleCommands(Provider):
                     continue  # disabled (None) or hidden (False) right now
                 yield (f"call: {key.command} ({key.key})", key.help,
                        partial(screen.run_action, key.action))
+        from console.tui.account import palette_commands
+
+        yield from palette_commands(app, screen)  # auth:, env:, settings:
 
     async def discover(self) -> Hits:
         for text, help_text, callback in self._commands():

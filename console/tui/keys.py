@@ -65,6 +65,46 @@ CALL_KEYS: tuple[KeySpec, ...] = (
     CALL_RECONCILE, CALL_STOP_WAITING,
 )
 
+# -- account and environments (app-wide) -----------------------------------------------------
+
+SIGN_IN = KeySpec("app.sign_in", "ctrl+l", "sign_in", "Sign in", "Sign in to the API in use",
+                  show=False,
+                  help="Open the login modal (username + password, or a pre-issued token). What "
+                       "is on screen stays as it is.")
+ENV_SWITCH = KeySpec("app.env.switch", "f9", "switch_env", "Environment",
+                     "Switch to another environment", show=False,
+                     help="Pick one of config.toml's environments for this console.")
+
+ACCOUNT_KEYS: tuple[KeySpec, ...] = (SIGN_IN, ENV_SWITCH)
+
+# -- Settings screen --------------------------------------------------------------------------
+
+SETTINGS_ADD = KeySpec("settings.env.add", "ctrl+n", "add_env", "Add env", "Add an environment",
+                       help="Add an environment (name, base URL, login or token).")
+SETTINGS_EDIT = KeySpec("settings.env.edit", "ctrl+o", "edit_env", "Edit env",
+                        "Edit the selected environment",
+                        help="Edit the selected environment (enter on the table does it too).")
+SETTINGS_REMOVE = KeySpec("settings.env.remove", "delete", "remove_env", "Remove env",
+                          "Remove the selected environment",
+                          help="Remove the selected environment and forget its stored sign-in.")
+SETTINGS_DEFAULT = KeySpec("settings.env.default", "ctrl+b", "make_default", "Make default",
+                           "Make the selected environment the default",
+                           help="Set active_env: the environment used when --env is not given.")
+SETTINGS_USE = KeySpec("settings.env.use", "ctrl+g", "use_env", "Use now",
+                       "Use the selected environment now",
+                       help="Switch this console to the selected environment.")
+SETTINGS_TEST = KeySpec("settings.env.test", "ctrl+t", "test_env", "Test",
+                        "Test the selected environment's connection",
+                        help="Call /auth/me and the quota route and show what came back.")
+SETTINGS_SAVE = KeySpec("settings.save", "ctrl+s", "save_preferences", "Save prefs",
+                        "Save the preferences",
+                        help="Write the preferences to config.toml (comments are kept).")
+
+SETTINGS_KEYS: tuple[KeySpec, ...] = (
+    SETTINGS_ADD, SETTINGS_EDIT, SETTINGS_REMOVE, SETTINGS_DEFAULT, SETTINGS_USE, SETTINGS_TEST,
+    SETTINGS_SAVE,
+)
+
 # -- widgets ----------------------------------------------------------------------------------
 
 HEADERS_ADD = KeySpec("call.headers.add", "ctrl+n", "add_row", "Add header",

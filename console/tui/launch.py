@@ -2,15 +2,26 @@
 
 Only Textual and the console's own small modules are imported before the first frame; the
 settings, the API client and the simulator are loaded by the app right after it.
+
+Before the UI, a cheap stdlib check of config.toml (it parses; the environment asked for by
+`--env`, CALL_CONSOLE_ENV or active_env exists) exits 2 with the file, line and key; the full
+validation (URLs, keys, types) runs right after the first frame and exits 2 the same way.
+
+SIGHUP (the terminal or the SSH client went away) and SIGTERM end the console cleanly: the
+app is asked to exit from its event loop, so its unmount runs (the session and the stores are
+closed, the demo simulator stops) and the exit code is 128 + the signal number.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Callable
+from typing import Any
 
 
 def run_tui(*, demo: bool = False, screen: str | None = None, mouse: bool = True,
-            operator: str | None = None) -> int:
+            operator: str | None = None, env: str | None = None) -> int:
     from console.tui.screens import SCREENS
 
     name = (screen or "call").strip().lower()
@@ -18,14 +29,108 @@ def run_tui(*, demo: bool = False, screen: str | None = None, mouse: bool = True
         print(f"call-console: unknown screen {screen!r}; choose one of: {', '.join(SCREENS)}",
               file=sys.stderr)
         return 2
+    problem = precheck_config(env, demo=demo)
+    if problem:
+        print(f"call-console: configuration error: {problem}", file=sys.stderr)
+        return 2
 
     from console.tui.app import make_app
 
-    app = make_app(demo=demo, screen=name, operator=operator)
+    app = make_app(demo=demo, screen=name, operator=operator, env=env, account_checks=True,
+                   onboarding=True)
+    restore = install_exit_signals(app)
     try:
         app.run(mouse=mouse)
     finally:
+        restore()
         app.stop_demo()
     if app.fatal_message:
-        print(app.fatal_message, file=sys.stderr)
+        try:
+            print(app.fatal_message, file=sys.stderr)
+        except OSError:  # the terminal is gone (hangup)
+            pass
     return app.return_code or 0
+
+
+def precheck_config(env: str | None, *, demo: bool = False) -> str | None:
+    """A problem with config.toml found with the standard library only, or None.
+
+    Checks that the file parses, and (not for --demo) that the environment named by `--env`,
+    else CALL_CONSOLE_ENV, else `active_env` is defined in it.
+    """
+    import re
+    import tomllib
+
+    from console import paths
+
+    file = paths.config_file()
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""
+    except OSError as exc:
+        return f"{file}: cannot read: {exc.strerror}"
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"at line (\d+)", str(exc))
+        where = f"{file}:{match.group(1)}" if match else str(file)
+        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+        return f"{where}: not valid TOML: {message}"
+    if demo:
+        return None
+    environments = data.get("environments", {})
+    names = sorted(environments) if isinstance(environments, dict) else []
+    known = f" (known: {', '.join(names)})" if names else " (none defined)"
+    chosen, source = env, "--env"
+    if not chosen:
+        chosen, source = os.environ.get("CALL_CONSOLE_ENV") or None, "CALL_CONSOLE_ENV"
+    if chosen:
+        if chosen not in names:
+            return (f"{file}: {source}: no environment named {chosen!r}{known}; add one with "
+                    "`call-console env add`")
+        return None
+    if os.environ.get("CALL_CONSOLE_BASE_URL"):
+        return None
+    active = data.get("active_env")
+    if isinstance(active, str) and active and active not in names:
+        line = next((n for n, row in enumerate(text.splitlines(), start=1)
+                     if re.match(r"\s*active_env\s*=", row)), None)
+        where = f"{file}:{line}" if line else str(file)
+        return f"{where}: active_env: no [environments.{active}] in this file{known}"
+    return None
+
+
+def install_exit_signals(app: Any) -> Callable[[], None]:
+    """Make SIGHUP and SIGTERM ask `app` to exit cleanly; returns a function restoring the
+    previous handlers. Safe from the signal handler: the exit is scheduled on the app's loop
+    with `call_soon_threadsafe` (which wakes the loop)."""
+    import functools
+    import signal
+
+    def handler(signum: int, _frame: object) -> None:
+        code = 128 + signum
+        loop = getattr(app, "_loop", None)
+        if loop is None or loop.is_closed():
+            raise SystemExit(code)  # before the app runs, or after it stopped
+        app.exit_signal = signum
+        loop.call_soon_threadsafe(functools.partial(app.exit, return_code=code))
+
+    previous: dict[int, Any] = {}
+    for name in ("SIGHUP", "SIGTERM"):
+        signum = getattr(signal, name, None)
+        if signum is None:
+            continue
+        try:
+            previous[signum] = signal.signal(signum, handler)
+        except (ValueError, OSError):  # not the main thread
+            pass
+
+    def restore() -> None:
+        for signum, old in previous.items():
+            try:
+                signal.signal(signum, old)
+            except (ValueError, OSError, TypeError):
+                pass
+
+    return restore

@@ -48,3 +48,5 @@ def register_screen(spec: ScreenSpec) -> None:
 
 register_screen(ScreenSpec("call", "Call", "f2", "console.tui.screens.call_form:CallScreen",
                            "The call form: fill in every field, preview, send"))
+register_screen(ScreenSpec("settings", "Settings", "f5", "console.tui.screens.settings:SettingsScreen",
+                           "Environments (add, edit, remove, test, default) and preferences"))

@@ -365,13 +365,23 @@ class CallScreen(ConsoleScreen):
 
             def confirmed(ok: bool | None) -> None:
                 if ok and self.can_send:
-                    self._start_send(request)
+                    self._send_within_cap(request)
 
             self.app.push_screen(ConfirmScreen("Send while an outcome is unknown?", body,
                                                confirm="Send anyway", cancel="Don't send"),
                                  confirmed)
             return
-        self._start_send(request)
+        self._send_within_cap(request)
+
+    def _send_within_cap(self, request: OutboundCallRequest) -> None:
+        """Send, unless the capacity meter says the tenant is at its concurrency cap (or out of
+        quota): then ask first (`AccountController.confirm_send`). Never retried either way."""
+
+        def send() -> None:
+            if self.can_send:
+                self._start_send(request)
+
+        self.app.account.confirm_send(self, send)
 
     def _start_send(self, request: OutboundCallRequest) -> None:
         from console.tui import outcome_text
@@ -482,6 +492,7 @@ class CallScreen(ConsoleScreen):
             self.app.set_health("error", "unreachable")
         elif isinstance(exc, errors.AuthRequired):
             self.app.set_health("error", "sign-in needed")
+            self.app.account.auth_required()  # the login modal; the form keeps its values
 
     def _show_unknown(self, window: AttemptWindow, cause: str, *, stopped: bool = False) -> None:
         from console.tui import outcome_text

@@ -1,4 +1,8 @@
-"""The one-line header: app name, screen, API host, connection health, DEMO marker, operator."""
+"""The one-line header: app name, screen, environment, API host, connection health, signed-in
+user and tenant, capacity meter, DEMO marker, operator.
+
+Host and health come from the screen (`ConsoleScreen._session_changed`); environment, user,
+tenant and capacity from the app's `AccountController` (its `changed` signal)."""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.widgets import Label
+
+from console.tui.widgets.capacity_meter import CapacityMeter
 
 #: health -> (dot style, default text)
 HEALTH_STYLES = {
@@ -49,6 +55,16 @@ class ConsoleHeader(Horizontal):
     ConsoleHeader.-demo #demo {
         display: block;
     }
+    ConsoleHeader #env {
+        color: $text-accent;
+        text-style: bold;
+    }
+    ConsoleHeader #env.-empty, ConsoleHeader #user.-empty {
+        display: none;
+    }
+    ConsoleHeader #user {
+        color: $text-muted;
+    }
     """
 
     screen_title: reactive[str] = reactive("")
@@ -61,13 +77,32 @@ class ConsoleHeader(Horizontal):
     def compose(self) -> ComposeResult:
         yield Label("☎ call-console", id="app-title")
         yield Label("", id="screen-title")
+        yield Label("", id="env", markup=False, classes="-empty")
         yield Label("", id="host", markup=False)
         yield Label("", id="health", markup=False)
+        yield Label("", id="user", markup=False, classes="-empty")
+        yield CapacityMeter(id="capacity")
         yield Label(" DEMO ", id="demo")
         yield Label("", id="operator", markup=False)
 
     def on_mount(self) -> None:
         self._render_all()
+        account = getattr(self.app, "account", None)
+        if account is not None:
+            account.changed.subscribe(self, self._account_changed)
+            self._account_changed(account)
+
+    def _account_changed(self, account) -> None:
+        """Environment, user@tenant and the capacity meter, from the AccountController."""
+        env, user = account.env_label, account.user_label
+        env_label = self.query_one("#env", Label)
+        env_label.update(Text(env))
+        env_label.set_class(not env, "-empty")
+        user_label = self.query_one("#user", Label)
+        user_label.update(Text(user))
+        user_label.set_class(not user, "-empty")
+        user_label.tooltip = account.user_tooltip or None
+        self.query_one(CapacityMeter).show(account.capacity)
 
     def _render_all(self) -> None:
         if not self.is_mounted:
