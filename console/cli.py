@@ -55,10 +55,14 @@ class LazyGroup(click.Group):
 @click.option("--env", "env_name", metavar="NAME",
               help="Use [environments.NAME] of the config file (default: $CALL_CONSOLE_ENV, "
                    "then active_env).")
+@click.option("--theme", metavar="NAME",
+              help="Use this theme (shipped: call-console-dark, call-console-light, "
+                   "high-contrast, ansi-256; or one of your theme dir; or a Textual theme). "
+                   "Default: theme in config.toml.")
 @click.version_option(__version__, prog_name="call-console")
 @click.pass_context
 def main(ctx: click.Context, demo: bool, screen: str | None, no_mouse: bool,
-         operator: str | None, env_name: str | None) -> None:
+         operator: str | None, env_name: str | None, theme: str | None) -> None:
     """call-console: place outbound calls through the MrAssistant API and watch them live.
 
     Run without a command to open the console; `call-console --demo` runs it on the built-in
@@ -76,4 +80,4 @@ def main(ctx: click.Context, demo: bool, screen: str | None, no_mouse: bool,
     from console.tui.launch import run_tui
 
     raise SystemExit(run_tui(demo=demo, screen=screen, mouse=not no_mouse, operator=operator,
-                             env=env_name))
+                             env=env_name, theme=theme))

@@ -21,13 +21,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from textual.app import App
 from textual.binding import Binding
 from textual.signal import Signal
 from textual.worker import Worker, WorkerState
 
 from console.tui.account import AccountController
 from console.tui.keys import ENV_SWITCH, PALETTE, QUIT, SIGN_IN
+from console.tui.look_and_feel import LookAndFeelApp
 from console.tui.screens import SCREENS, ScreenSpec
 from console.tui.known_agents import KnownAgent
 
@@ -73,13 +73,13 @@ class TrackedCall:
     at: datetime = field(default_factory=utc_now)
 
 
-class CallConsoleApp(App[int]):
+class CallConsoleApp(LookAndFeelApp):
     # Screens' own .tcss files are listed here, not as Screen.CSS_PATH: installing a screen with
     # its own CSS re-parses the whole stylesheet, which would cost the first frame ~10 ms.
     CSS_PATH = ["app.tcss", "screens/call_form.tcss", "screens/settings.tcss"]
     TITLE = "call-console"
     ENABLE_COMMAND_PALETTE = True
-    COMMANDS = App.COMMANDS | {_commands_provider}
+    COMMANDS = LookAndFeelApp.COMMANDS | {_commands_provider}
     BINDINGS = [QUIT.binding(), PALETTE.binding(), SIGN_IN.binding(), ENV_SWITCH.binding()] + [
         _screen_binding(spec) for spec in SCREENS.values()]
 
@@ -360,6 +360,7 @@ def make_app(
     env: str | None = None,
     account_checks: bool = False,
     onboarding: bool = False,
+    theme: str | None = None,
 ) -> CallConsoleApp:
     """Build the console. With neither `session` nor `settings`, settings are loaded (config
     file + CALL_CONSOLE_* env) right after the first frame.
@@ -371,7 +372,9 @@ def make_app(
     if session is None and settings is not None:
         def loader() -> Settings:
             return settings
-    return CallConsoleApp(session=session, settings_loader=loader, demo=demo, screen=screen,
+    made = CallConsoleApp(session=session, settings_loader=loader, demo=demo, screen=screen,
                           operator=operator, clock=clock, keymap=keymap, sim_config=sim_config,
                           probe_agents=probe_agents, env=env, account_checks=account_checks,
                           onboarding=onboarding)
+    made.requested_theme = theme  # --theme NAME (wins over config.toml's theme)
+    return made

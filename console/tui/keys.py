@@ -114,6 +114,22 @@ HEADERS_REMOVE = KeySpec("call.headers.remove", "ctrl+o", "remove_row", "Remove 
 
 MODAL_CLOSE = KeySpec("modal.close", "escape", "close", "Close")
 
+# -- help, jump mode, find (app-wide; console/tui/look_and_feel.py) ---------------------------
+
+HELP = KeySpec("app.help", "f1", "help", "Help", "Help for the focused field, and every key",
+               show=False, priority=True,
+               help="What the focused field is, its rules and its keys, then every key of the "
+                    "console (generated from the bindings and your [keymap]).")
+JUMP = KeySpec("app.jump", "ctrl+j", "jump", "Jump", "Jump to a field by its letter", show=False,
+               priority=True,
+               help="Show a letter on every focusable area; press one to move the focus there.")
+FIND = KeySpec("app.find", "f12", "find", "Find", "Find a profile or a call", show=False,
+               priority=True,
+               help="Search saved agents, caller IDs, header sets, templates and this session's "
+                    "calls by name, number or id.")
+
+LOOK_KEYS: tuple[KeySpec, ...] = (HELP, JUMP, FIND)
+
 
 def bindings(*specs: KeySpec) -> list[Binding]:
     return [spec.binding() for spec in specs]

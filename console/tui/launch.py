@@ -21,7 +21,8 @@ from typing import Any
 
 
 def run_tui(*, demo: bool = False, screen: str | None = None, mouse: bool = True,
-            operator: str | None = None, env: str | None = None) -> int:
+            operator: str | None = None, env: str | None = None,
+            theme: str | None = None) -> int:
     from console.tui.screens import SCREENS
 
     name = (screen or "call").strip().lower()
@@ -37,7 +38,7 @@ def run_tui(*, demo: bool = False, screen: str | None = None, mouse: bool = True
     from console.tui.app import make_app
 
     app = make_app(demo=demo, screen=name, operator=operator, env=env, account_checks=True,
-                   onboarding=True)
+                   onboarding=True, theme=theme)
     restore = install_exit_signals(app)
     try:
         app.run(mouse=mouse)
