@@ -1,0 +1,93 @@
+"""How a call status, a flag and a disposition look in the Calls screen.
+
+Every status is a symbol AND a word (the colour is extra, so the table reads the same with
+NO_COLOR or on a monochrome terminal). Status strings the API did not document are shown
+verbatim with `?` and treated as live, as api.md §2 asks. Everything returns `rich.text.Text`
+built from plain strings: server text is never parsed as markup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+
+
+@dataclass(frozen=True)
+class StatusStyle:
+    symbol: str
+    style: str
+    label: str
+
+
+STATUS_STYLES: dict[str, StatusStyle] = {
+    "initiated": StatusStyle("◌", "cyan", "initiated"),
+    "ringing": StatusStyle("☎", "bold yellow", "ringing"),
+    "answered": StatusStyle("●", "bold green", "answered"),
+    "ended": StatusStyle("✔", "dim", "ended"),
+    "failed": StatusStyle("✖", "bold red", "failed"),
+}
+UNKNOWN_STATUS = StatusStyle("?", "bold magenta", "")
+#: api.md §2 (kept here too, so the first frame does not import pydantic for them)
+KNOWN_STATUSES: tuple[str, ...] = tuple(STATUS_STYLES)
+TERMINAL_STATUSES: frozenset[str] = frozenset({"ended", "failed"})
+
+#: Sort order of statuses (live first, in lifecycle order; unknown statuses with the live ones).
+STATUS_ORDER: dict[str, int] = {"initiated": 0, "ringing": 1, "answered": 2, "ended": 4,
+                                "failed": 5}
+UNKNOWN_ORDER = 3
+
+
+def status_style(status: str | None) -> StatusStyle:
+    style = STATUS_STYLES.get(status or "")
+    if style is not None:
+        return style
+    return StatusStyle(UNKNOWN_STATUS.symbol, UNKNOWN_STATUS.style, status or "(none)")
+
+
+def status_text(status: str | None) -> Text:
+    """`● answered` — symbol and word in the status colour; unknown strings verbatim."""
+    style = status_style(status)
+    return Text(f"{style.symbol} {style.label}", style=style.style, no_wrap=True,
+                overflow="ellipsis")
+
+
+def status_sort_key(status: str | None) -> tuple[int, str]:
+    return STATUS_ORDER.get(status or "", UNKNOWN_ORDER), status or ""
+
+
+# -- flags ------------------------------------------------------------------------------------
+
+#: flag -> (short word for the table, style, sentence for the detail pane)
+FLAG_STYLES: dict[str, tuple[str, str, str]] = {
+    "stale": ("stale", "yellow",
+              "no successful poll for a while: the status shown may be out of date"),
+    "ringing-overdue": ("ring-late", "yellow",
+                        "still not answered after its ringing timeout (+ margin)"),
+    "over-max-duration": ("over-max", "red",
+                          "answered for longer than its max call duration"),
+    "not-found": ("not-found", "red", "the API answers 404 for this call id"),
+    "outcome-unknown": ("unconfirmed", "magenta",
+                        "placed by a request whose answer never came; found by reconciling"),
+}
+FLAG_ORDER = tuple(FLAG_STYLES)
+
+
+def sorted_flags(flags) -> list[str]:
+    known = [f for f in FLAG_ORDER if f in flags]
+    return known + sorted(f for f in flags if f not in FLAG_STYLES)
+
+
+def flags_text(flags) -> Text:
+    """Short words, comma separated (`stale, ring-late`)."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    for i, flag in enumerate(sorted_flags(flags)):
+        if i:
+            text.append(" ")
+        word, style, _ = FLAG_STYLES.get(flag, (flag, "yellow", flag))
+        text.append(word, style=style)
+    return text
+
+
+def flag_sentence(flag: str) -> str:
+    return FLAG_STYLES.get(flag, (flag, "", flag))[2]

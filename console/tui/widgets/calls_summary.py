@@ -1,0 +1,87 @@
+"""The Calls screen's summary line: calls per status, the polling cost, the last good poll and
+any back-off the API asked for. Fed a `TrackerStats` snapshot (`tracker.stats()`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual.widgets import Static
+
+from console.tui.status_style import STATUS_STYLES, status_style
+
+if TYPE_CHECKING:
+    from console.tracker import TrackerStats
+
+
+def _clock(value: datetime) -> str:
+    return value.astimezone().strftime("%H:%M:%S")
+
+
+def summary_text(stats: TrackerStats | None, *, shown: int | None = None,
+                 polling: bool = True) -> Text:
+    text = Text(no_wrap=False)
+    if stats is None:
+        text.append("call tracking starts once the API is configured", style="dim")
+        return text
+    text.append(f"{stats.tracked} tracked", style="bold")
+    if shown is not None and shown != stats.tracked:
+        text.append(f" ({shown} shown)")
+    counts = dict(stats.counts)
+    parts: list[tuple[str, int]] = [(s, counts.pop(s)) for s in STATUS_STYLES if s in counts]
+    parts += sorted(counts.items())
+    for status, count in parts:
+        style = status_style(status)
+        text.append("  ")
+        text.append(f"{style.symbol} {count} {style.label}", style=style.style)
+    text.append("  │  ", style="dim")
+    if not polling:
+        text.append("not polling", style="yellow")
+    else:
+        text.append(f"{stats.requests_per_second:.1f} req/s")
+        per_call = stats.requests_per_live_call_second()
+        if per_call is not None:
+            text.append(f" ({per_call:.3f} per live call)", style="dim")
+    text.append("  │  ", style="dim")
+    if stats.last_ok is not None:
+        text.append(f"last poll {_clock(stats.last_ok)}")
+    else:
+        text.append("no successful poll yet", style="dim")
+    if stats.backoff_until is not None:
+        text.append("  ")
+        text.append(f"⏸ API asked to back off: paused until {_clock(stats.backoff_until)}",
+                    style="bold yellow")
+    elif stats.last_error and stats.errors:
+        text.append("  ")
+        text.append(f"⚠ {stats.errors} errors, last: {stats.last_error[:60]}", style="yellow")
+    if stats.watched_agents:
+        text.append(f"  │  watching {len(stats.watched_agents)} agent"
+                    f"{'s' if len(stats.watched_agents) != 1 else ''}", style="dim")
+    return text
+
+
+class CallsSummary(Static):
+    DEFAULT_CSS = """
+    CallsSummary {
+        height: auto;
+        max-height: 2;
+        padding: 0 1;
+        background: $boost;
+    }
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("", markup=False, **kwargs)
+        self._last: Text | None = None
+
+    def show(self, stats: TrackerStats | None, *, shown: int | None = None,
+             polling: bool = True) -> None:
+        text = summary_text(stats, shown=shown, polling=polling)
+        if self._last is None or text.plain != self._last.plain:
+            self._last = text
+            self.update(text)
+
+    @property
+    def text(self) -> str:
+        return self._last.plain if self._last is not None else ""
