@@ -53,9 +53,13 @@ def _commands_provider():
     return ConsoleCommands
 
 
+#: The screen keys share one footer entry ("f2 f3 f4 f5 Views"): the footer must fit 80 columns.
+SCREENS_GROUP = Binding.Group("Views")
+
+
 def _screen_binding(spec: ScreenSpec):
     return Binding(spec.key, f"app.show_screen('{spec.name}')", spec.title, id=spec.binding_id,
-                   tooltip=spec.description)
+                   tooltip=f"{spec.title}: {spec.description}", group=SCREENS_GROUP)
 
 
 @dataclass

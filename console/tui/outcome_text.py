@@ -29,12 +29,12 @@ def placed(call: Any) -> Text:
 
 
 def sending(request: Any) -> Text:
-    return Text(f"⏳ Sending the call to {request.to_number}… (POST /calls/outbound, never "
+    return Text(f"◌ Sending the call to {request.to_number}… (POST /calls/outbound, never "
                 f"retried automatically)")
 
 
 def waiting(request: Any, elapsed: float, status: str | None, call_id: str | None) -> Text:
-    text = Text.assemble(("⏳ Waiting for the answer", "bold"))
+    text = Text.assemble(("◌ Waiting for the answer", "bold"))
     text.append(f"  {elapsed:.0f} s elapsed / ringing timeout "
                 f"{request.ringing_timeout_seconds} s")
     if status:

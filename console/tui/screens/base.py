@@ -10,6 +10,10 @@ from textual.widgets import Footer
 from console.tui.widgets.console_header import ConsoleHeader
 
 
+#: below this width the footer is compact
+COMPACT_FOOTER_BELOW = 100
+
+
 class ConsoleScreen(Screen):
     """Subclasses set `SCREEN_NAME` (their registry name) and implement `compose_body`."""
 
@@ -28,6 +32,10 @@ class ConsoleScreen(Screen):
         yield ConsoleHeader()
         yield from self.compose_body()
         yield Footer()
+
+    def on_resize(self, event) -> None:
+        # Narrow terminals (80 columns): the footer drops its padding so every key still fits.
+        self.query_one(Footer).compact = event.size.width < COMPACT_FOOTER_BELOW
 
     def compose_body(self) -> ComposeResult:  # pragma: no cover - abstract
         raise NotImplementedError

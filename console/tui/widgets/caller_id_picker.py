@@ -34,7 +34,7 @@ class CallerIdField(PhoneField):
 
     def compose_body(self) -> ComposeResult:
         yield from super().compose_body()
-        yield Select([], prompt="agent's numbers", compact=True, id="from-select", disabled=True)
+        yield Select([], prompt="caller IDs", compact=True, id="from-select", disabled=True)
 
     @property
     def known_numbers(self) -> list[str]:
@@ -46,7 +46,7 @@ class CallerIdField(PhoneField):
         with self.prevent(Select.Changed):
             select.set_options([(n, n) for n in self._numbers])
             select.disabled = not self._numbers
-            select.prompt = "agent's numbers" if self._numbers else "no known numbers"
+            select.prompt = "caller IDs" if self._numbers else "none known"
             self._sync_select()
 
     def _sync_select(self) -> None:
