@@ -278,6 +278,7 @@ class SettingsScreen(ConsoleScreen):
                 for key, label, width in ENV_COLUMNS:
                     table.add_column(label, key=key, width=width)
                 yield table
+                yield Static("", id="env-hint", markup=False)
                 with Horizontal(classes="settings-buttons"):
                     for button_id, label in (("add", "Add"), ("edit", "Edit"),
                                              ("remove", "Remove"), ("default", "Make default"),
@@ -379,6 +380,27 @@ class SettingsScreen(ConsoleScreen):
         if selected in self._rows:
             table.move_cursor(row=self._rows.index(selected))
         self._update_buttons()
+        self._show_hint()
+
+    def _show_hint(self) -> None:
+        """Under the table: what is in use when it is not one of the environments."""
+        app = self.app
+        hint = ""
+        if app.session_ready:
+            session = app.session
+            if session.env_name is None:
+                if app.demo and session.connected:
+                    hint = "In use: the demo simulator (--demo)."
+                elif session.connected:
+                    source = session.target.source if session.target else "base_url"
+                    hint = f"In use: {session.host} (from {source}, not a named environment)."
+                else:
+                    hint = "Nothing in use yet."
+        if self.environments is not None and not len(self.environments):
+            hint = (hint + " " if hint else "") + "No environments yet: add one (ctrl+n)."
+        widget = self.query_one("#env-hint", Static)
+        widget.update(Text(hint))
+        widget.display = bool(hint)
 
     @property
     def selected_name(self) -> str | None:
