@@ -109,8 +109,8 @@ class AccountController:
 
     def _apply_theme(self, session: ConsoleSession) -> None:
         theme = session.settings.theme
-        if not theme:
-            return
+        if not theme or getattr(self.app, "requested_theme", None):
+            return  # nothing set, or --theme NAME (which wins over the settings)
         if theme in self.app.available_themes:
             self.app.theme = theme
         else:

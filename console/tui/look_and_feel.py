@@ -63,14 +63,13 @@ class LookAndFeelApp(App[int]):
         from console.tui.themes import read_configured_theme
 
         self._configured_theme = read_configured_theme()
-        wanted = self.requested_theme or self._configured_theme
-        if wanted:
-            self._load_themes(apply=wanted)   # before the first frame: no flash of another theme
+        if self.requested_theme or self._configured_theme:
+            self._load_themes(apply=True)     # before the first frame: no flash of another theme
         else:
             self.call_after_refresh(self._load_themes)
         self.call_after_refresh(self._start_keymap_check)
 
-    def _load_themes(self, apply: str | None = None) -> None:
+    def _load_themes(self, apply: bool = False) -> None:
         from console.tui.themes import load_themes
 
         if self._themes_loaded:
@@ -84,10 +83,13 @@ class LookAndFeelApp(App[int]):
         for note in found.notes:
             log.info("%s", note)
         if apply:
-            if apply in self.available_themes:
-                self.theme = apply
-            else:
-                self.theme_problems.append(self._unknown_theme(apply))
+            # --theme first, then config.toml's theme; each unknown name is reported
+            for name in dict.fromkeys(n for n in (self.requested_theme, self._configured_theme)
+                                      if n):
+                if name in self.available_themes:
+                    self.theme = name
+                    break
+                self.theme_problems.append(self._unknown_theme(name))
         if self.theme_problems:
             for problem in self.theme_problems:
                 log.warning("theme: %s", problem)
@@ -100,7 +102,7 @@ class LookAndFeelApp(App[int]):
         from console.tui.themes import ThemeProblem
 
         known = ", ".join(sorted(self.available_themes))
-        if self.requested_theme == name:
+        if self.requested_theme == name and self._configured_theme != name:
             return ThemeProblem(Path("--theme"), None, None,
                                 f"no theme called {name!r}; known: {known}")
         file = paths.config_file()
