@@ -37,6 +37,8 @@ class LiveCalls:
         #: False: the tracker is built and restored but its loop never starts (snapshots)
         self.polling = polling
         self.clock = clock
+        #: a `PollPolicy` for the tracker (None: its default); tests scale it down
+        self.policy: Any = None
         self.tracker: CallTracker | None = None
         self.store: CallStore | None = None
         self.store_error: str | None = None
@@ -64,6 +66,8 @@ class LiveCalls:
         kwargs: dict[str, Any] = {"store": store, "on_batch": self._on_batch}
         if self.clock is not None:
             kwargs["clock"] = self.clock
+        if self.policy is not None:
+            kwargs["policy"] = self.policy
         tracker = CallTracker.for_session(session, **kwargs)
         if store is not None:
             try:

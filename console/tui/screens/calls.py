@@ -148,8 +148,12 @@ class CallsScreen(ConsoleScreen):
         detail = self.detail
         shown = self._detail_choice if self._detail_choice is not None else (
             self.size.height >= SHORT_HEIGHT)
+        narrow = self.size.width < NARROW_WIDTH
         detail.set_class(not shown, "-hidden")
-        detail.set_class(self.size.width < NARROW_WIDTH, "-narrow")
+        if detail.has_class("-narrow") != narrow:
+            detail.set_class(narrow, "-narrow")
+            detail.call_id = None  # re-render: the outcome moves
+        self.filter_bar.set_class(narrow, "-narrow")
         if shown:
             self._show_detail()
 

@@ -13,10 +13,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import Button, Input, Label, Select, Static
 
 from console.tui.keys import MODAL_CLOSE, bindings
 from console.tui.status_style import status_text
+from console.tui.widgets.calls_filter import MarkCheckbox
 
 if TYPE_CHECKING:
     from console.tracker import TrackedCall
@@ -71,9 +72,8 @@ class TransferScreen(ModalScreen[Any]):
     TransferScreen #transfer-check.-ok {
         color: $success;
     }
-    TransferScreen RadioSet {
+    TransferScreen #transfer-type {
         width: 100%;
-        height: auto;
     }
     TransferScreen #transfer-target {
         margin-bottom: 0;
@@ -112,11 +112,11 @@ class TransferScreen(ModalScreen[Any]):
                         id="transfer-target", compact=True)
             yield Static(Text("required: tel:+E164, sip:user@host, or a phone number"),
                          id="transfer-check", classes="-error")
-            with RadioSet(id="transfer-type", compact=True):
-                yield RadioButton("Cold: hand the call over at once", value=True, id="cold")
-                yield RadioButton("Warm: the agent briefs the target first", id="warm")
-            yield Checkbox("Play a dial tone while transferring", id="transfer-dialtone",
-                           compact=True)
+            yield Select([("Cold: hand the call over at once", "cold"),
+                          ("Warm: the agent briefs the target first", "warm")],
+                         value="cold", allow_blank=False, id="transfer-type", compact=True)
+            yield MarkCheckbox("Play a dial tone while transferring", id="transfer-dialtone",
+                               compact=True)
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel", compact=True)
                 yield Button("Transfer", id="transfer", variant="warning", disabled=True,
@@ -148,8 +148,7 @@ class TransferScreen(ModalScreen[Any]):
 
     @property
     def transfer_type(self) -> str:
-        pressed = self.query_one("#transfer-type", RadioSet).pressed_button
-        return "warm" if pressed is not None and pressed.id == "warm" else "cold"
+        return "warm" if self.query_one("#transfer-type", Select).value == "warm" else "cold"
 
     def _done(self) -> None:
         from console.api.models import TransferRequest
@@ -158,7 +157,7 @@ class TransferScreen(ModalScreen[Any]):
             return
         self.dismiss(TransferRequest(
             transfer_to=self.uri, transfer_type=self.transfer_type,
-            play_dialtone=self.query_one("#transfer-dialtone", Checkbox).value))
+            play_dialtone=self.query_one("#transfer-dialtone", MarkCheckbox).value))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

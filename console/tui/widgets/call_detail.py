@@ -119,13 +119,13 @@ def outcome_text(call: TrackedCall) -> Text | None:
     return text
 
 
-def timeline_text(call: TrackedCall) -> Text:
+def timeline_text(call: TrackedCall, *, with_outcome: bool = True) -> Text:
     text = Text()
-    outcome = outcome_text(call)
+    outcome = outcome_text(call) if with_outcome else None
     if outcome is not None:
         _heading(text, "Outcome")
         text.append_text(outcome)
-    _heading(text, "Timeline (observed by this console)")
+    _heading(text, "Timeline (observed)")
     changes = call.status_changes
     first = changes[0][0] if changes else None
     for when, status in changes:
@@ -160,13 +160,13 @@ def json_text(value: Any) -> Text:
 
 def request_text(call: TrackedCall) -> Text:
     text = Text(no_wrap=True)
-    _heading(text, "Request that placed it (no token)")
+    _heading(text, "Request (token-free)")
     if call.request:
         text.append_text(json_text(call.request))
         text.append("\n")
     else:
-        text.append("Not placed from this console: the request is not known.\n", style="dim")
-    _heading(text, "Raw JSON (last status read)")
+        text.append("not known: placed elsewhere\n", style="dim")
+    _heading(text, "Raw JSON (last read)")
     if call.last is not None:
         text.append_text(json_text(call.last.model_dump(mode="json")))
         text.append("\n")
@@ -211,6 +211,7 @@ class CallDetail(Horizontal):
     CallDetail.-narrow {
         layout: vertical;
         overflow-y: auto;
+        height: 60%;
     }
     CallDetail.-narrow > VerticalScroll {
         width: 100%;
@@ -253,9 +254,18 @@ class CallDetail(Horizontal):
             return
         moved = call.call_id != self.call_id
         self.call_id, self._version = call.call_id, call.version
-        self.query_one("#detail-fields-text", Static).update(
-            fields_text(call, agent_name=agent_name, region=region))
-        self.query_one("#detail-timeline-text", Static).update(timeline_text(call))
+        fields = fields_text(call, agent_name=agent_name, region=region)
+        narrow = self.has_class("-narrow")
+        outcome = outcome_text(call) if narrow else None
+        if outcome is not None:  # stacked: the explanation first, where it is seen
+            top = Text()
+            _heading(top, "Outcome")
+            top.append_text(outcome)
+            top.append("\n")
+            fields = top + fields
+        self.query_one("#detail-fields-text", Static).update(fields)
+        self.query_one("#detail-timeline-text", Static).update(
+            timeline_text(call, with_outcome=not narrow))
         self.query_one("#detail-request-text", Static).update(request_text(call))
         if moved:
             for scroll in self.query(VerticalScroll):

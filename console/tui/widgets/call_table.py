@@ -40,8 +40,8 @@ class ColumnSpec:
 
 COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("status", "Status", 14),
-    ColumnSpec("to", "To", 16),
-    ColumnSpec("from", "From", 16),
+    ColumnSpec("to", "To", 17),
+    ColumnSpec("from", "From", 17),
     ColumnSpec("agent", "Agent", 10),
     ColumnSpec("started", "Started", 9),
     ColumnSpec("duration", "Duration", 8),

@@ -26,6 +26,15 @@ SEARCH_DEBOUNCE = 0.15
 _NUMBERISH = re.compile(r"^[+\d][\d\s().\-]*$")
 
 
+class MarkCheckbox(Checkbox):
+    """A checkbox that reads without colour: `X` when on, blank when off."""
+
+    @property
+    def _button(self):  # type: ignore[override]
+        self.BUTTON_INNER = "X" if self.value else " "
+        return super()._button
+
+
 @dataclass(frozen=True)
 class CallFilter:
     status: str | None = None     # a known status, OTHER (unknown strings), or None (all)
@@ -96,6 +105,9 @@ class CallsFilterBar(Horizontal):
     CallsFilterBar #filter-agent {
         width: 22;
     }
+    CallsFilterBar.-narrow Select, CallsFilterBar.-narrow #filter-agent {
+        width: 15;
+    }
     CallsFilterBar Checkbox {
         margin-left: 1;
         width: auto;
@@ -121,7 +133,7 @@ class CallsFilterBar(Horizontal):
         yield Select(statuses, value=ALL, allow_blank=False, id="filter-status", compact=True)
         yield Select([("all agents", ALL)], value=ALL, allow_blank=False, id="filter-agent",
                      compact=True)
-        yield Checkbox("live only", id="filter-live", compact=True)
+        yield MarkCheckbox("live only", id="filter-live", compact=True)
 
     # -- agents ----------------------------------------------------------------------------------
 

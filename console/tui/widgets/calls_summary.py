@@ -25,7 +25,7 @@ def summary_text(stats: TrackerStats | None, *, shown: int | None = None,
     if stats is None:
         text.append("call tracking starts once the API is configured", style="dim")
         return text
-    text.append(f"{stats.tracked} tracked", style="bold")
+    text.append(f"{stats.tracked} calls", style="bold")
     if shown is not None and shown != stats.tracked:
         text.append(f" ({shown} shown)")
     counts = dict(stats.counts)
@@ -34,7 +34,7 @@ def summary_text(stats: TrackerStats | None, *, shown: int | None = None,
     for status, count in parts:
         style = status_style(status)
         text.append("  ")
-        text.append(f"{style.symbol} {count} {style.label}", style=style.style)
+        text.append(f"{style.symbol}{count} {style.label}", style=style.style)
     text.append("  │  ", style="dim")
     if not polling:
         text.append("not polling", style="yellow")
@@ -42,12 +42,12 @@ def summary_text(stats: TrackerStats | None, *, shown: int | None = None,
         text.append(f"{stats.requests_per_second:.1f} req/s")
         per_call = stats.requests_per_live_call_second()
         if per_call is not None:
-            text.append(f" ({per_call:.3f} per live call)", style="dim")
+            text.append(f" ({per_call:.3f}/live call)", style="dim")
     text.append("  │  ", style="dim")
     if stats.last_ok is not None:
         text.append(f"last poll {_clock(stats.last_ok)}")
     else:
-        text.append("no successful poll yet", style="dim")
+        text.append("no poll yet", style="dim")
     if stats.backoff_until is not None:
         text.append("  ")
         text.append(f"⏸ API asked to back off: paused until {_clock(stats.backoff_until)}",
@@ -56,8 +56,8 @@ def summary_text(stats: TrackerStats | None, *, shown: int | None = None,
         text.append("  ")
         text.append(f"⚠ {stats.errors} errors, last: {stats.last_error[:60]}", style="yellow")
     if stats.watched_agents:
-        text.append(f"  │  watching {len(stats.watched_agents)} agent"
-                    f"{'s' if len(stats.watched_agents) != 1 else ''}", style="dim")
+        count = len(stats.watched_agents)
+        text.append(f"  │  {count} watched agent{'s' if count != 1 else ''}", style="dim")
     return text
 
 
