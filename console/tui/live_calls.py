@@ -85,9 +85,10 @@ class LiveCalls:
         self._prepared = None
         self.app.tracker = self.tracker
         self.app.call_store = self.store
-        if not self._subscribed:
+        profiles_changed = getattr(self.app, "profiles_changed", None)
+        if not self._subscribed and profiles_changed is not None:
             self._subscribed = True
-            self.app.profiles_changed.subscribe(self.app, lambda _store: self.watch_saved())
+            profiles_changed.subscribe(self.app, lambda _store: self.watch_saved())
         if self.store_error:
             self.app.notify(f"Call history: {self.store_error}", title="History unavailable",
                             severity="warning", markup=False, timeout=15)
