@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import socket
 import threading
@@ -81,6 +82,9 @@ class SimServer:
 
     def stop(self) -> None:
         if self._server is not None:
+            # Requests still open (a wait-until-answered POST) are cut on purpose: no traceback
+            # on the operator's terminal for that.
+            logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL)
             self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=5)

@@ -13,7 +13,7 @@ from datetime import datetime, timezone as dt_timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
-from phonenumbers import PhoneNumberFormat, PhoneNumberType, ValidationResult, geocoder
+from phonenumbers import PhoneNumberFormat, PhoneNumberType, ValidationResult
 from phonenumbers import timezone as pn_timezone
 
 __all__ = [
@@ -119,6 +119,9 @@ def region_name(code: str) -> str:
     if code == _NON_GEO:
         return "non-geographic"
     try:
+        # Imported here: the geocoder's data costs ~200 ms to import, and only names need it.
+        from phonenumbers import geocoder
+
         name = geocoder._region_display_name(code, "en")  # no public API for this
     except Exception:  # pragma: no cover - private helper changed shape
         name = ""
