@@ -80,7 +80,8 @@ class TrackedCall:
 class CallConsoleApp(LookAndFeelApp):
     # Screens' own .tcss files are listed here, not as Screen.CSS_PATH: installing a screen with
     # its own CSS re-parses the whole stylesheet, which would cost the first frame ~10 ms.
-    CSS_PATH = ["app.tcss", "screens/call_form.tcss", "screens/settings.tcss"]
+    CSS_PATH = ["app.tcss", "screens/call_form.tcss", "screens/settings.tcss",
+                "screens/calls.tcss"]
     TITLE = "call-console"
     ENABLE_COMMAND_PALETTE = True
     COMMANDS = LookAndFeelApp.COMMANDS | {_commands_provider}
@@ -135,6 +136,15 @@ class CallConsoleApp(LookAndFeelApp):
         self.tracked_changed: Signal[TrackedCall] = Signal(self, "tracked-changed")
         #: who is signed in, capacity, login modal, environments, onboarding, audit records
         self.account = AccountController(self, checks=account_checks, onboarding=onboarding)
+        #: the live calls (live_calls.py): the CallStore and CallTracker, created with the
+        #: session in the start-up worker; `calls_changed` carries each batch of changed calls.
+        #: Tests may set `app.live.polling = False` / `app.live.clock` before running the app.
+        from console.tui.live_calls import LiveCalls
+
+        self.live = LiveCalls(self)
+        self.tracker: Any = None
+        self.call_store: Any = None
+        self.calls_changed: Signal[list[Any]] = Signal(self, "calls-changed")
         for spec in SCREENS.values():
             self.add_mode(spec.name, spec.load)
 
@@ -197,6 +207,7 @@ class CallConsoleApp(LookAndFeelApp):
         import console.api.client  # noqa: F401  (httpx, pydantic models)
         import console.draft  # noqa: F401  (phonenumbers, SIP rules)
 
+        self.live.prepare(session)  # call history + tracker, today's calls re-attached
         return session
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -229,6 +240,7 @@ class CallConsoleApp(LookAndFeelApp):
         self.default_region = session.settings.default_region
         session.on_connect(lambda _s: self._connected())
         self.account.session_ready(session)
+        self.live.session_ready()
         if self.demo:
             self.start_demo()
         elif session.connected:
@@ -258,6 +270,7 @@ class CallConsoleApp(LookAndFeelApp):
         self.session.connect(sim.base_url, sim.token)  # calls _connected via the listener
 
     def _connected(self) -> None:
+        self.live.connected()  # watch agents, start polling
         self.set_health("checking", "checking…")
         if self.probe_enabled:
             self.run_worker(self._probe, name="probe", group="probe", exit_on_error=False)
@@ -299,15 +312,16 @@ class CallConsoleApp(LookAndFeelApp):
                    request: OutboundCallRequest | None = None, *, via: str = "send") -> TrackedCall:
         """Hand a placed call to tracking.
 
-        For now the call is kept in `tracked_calls` (the Call screen lists them); the live-calls
-        issue attaches its CallTracker here. `placed` is a `CallResponse` from Send, or a
-        `CallStatus` when an unknown outcome was reconciled from the agent's call list.
+        The call is kept in `tracked_calls` (the Call screen lists them) and handed to the
+        CallTracker (`app.live`). `placed` is a `CallResponse` from Send, or a `CallStatus` when
+        an unknown outcome was reconciled from the agent's call list (flagged outcome-unknown).
         """
         tracked = TrackedCall(
             call_id=placed.call_id, agent_id=placed.agent_id, to_number=placed.to_number,
             from_number=placed.from_number, status=placed.status, placed=placed,
             request=request, via=via)
         self.tracked_calls.append(tracked)
+        self.live.track(placed, request, via=via)
         self.tracked_changed.publish(tracked)
         self.account.call_placed(tracked)  # audit record (with the operator), quota re-read
         return tracked
@@ -328,6 +342,7 @@ class CallConsoleApp(LookAndFeelApp):
 
     async def on_unmount(self) -> None:
         self.account.stop()
+        await self.live.stop()
         if self._session is not None:
             try:
                 await self._session.aclose()

@@ -29,6 +29,13 @@ class ConsoleCommands(Provider):
                     continue  # disabled (None) or hidden (False) right now
                 yield (f"call: {key.command} ({key.key})", key.help,
                        partial(screen.run_action, key.action))
+        if getattr(screen, "SCREEN_NAME", "") == "calls":
+            from console.tui.keys import CALLS_KEYS
+
+            for key in CALLS_KEYS:
+                if key.command and screen.check_action(key.action, ()):
+                    yield (f"calls: {key.command} ({key.key})", key.help,
+                           partial(screen.run_action, key.action))
         from console.tui.account import palette_commands
 
         yield from palette_commands(app, screen)  # auth:, env:, settings:

@@ -105,6 +105,65 @@ SETTINGS_KEYS: tuple[KeySpec, ...] = (
     SETTINGS_SAVE,
 )
 
+# -- Calls screen (plain keys: typing in the search box is not taken by them) -----------------
+
+CALLS_END = KeySpec("calls.end", "e", "end_call", "End", "End the selected call…",
+                    help="Hang up the selected call (asks first; the API answers 409 if it "
+                         "already ended).")
+CALLS_TRANSFER = KeySpec("calls.transfer", "t", "transfer_call", "Transfer",
+                         "Transfer the selected call…",
+                         help="Transfer the selected answered call to tel:+E164 or "
+                              "sip:user@host, cold or warm.")
+CALLS_REDIAL = KeySpec("calls.redial", "r", "redial", "Redial", "Redial the selected call…",
+                       help="Place a NEW call with the selected call's request (asks first; "
+                            "never retried).")
+CALLS_CLONE = KeySpec("calls.clone", "c", "clone", "Clone", "Clone the call into the Call form",
+                      help="Open the Call form with the selected call's request loaded.")
+CALLS_COPY_ID = KeySpec("calls.copy_id", "y", "copy_id", "Copy id", "Copy the call id",
+                        help="Copy the selected call's id (OSC 52).")
+CALLS_COPY_RECORDING = KeySpec("calls.copy_recording", "u", "copy_recording", "Copy recording",
+                               "Copy the recording URL", show=False,
+                               help="Copy the selected call's recording URL (OSC 52).")
+CALLS_COPY_JSON = KeySpec("calls.copy_json", "j", "copy_json", "Copy JSON",
+                          "Copy the call's raw JSON", show=False,
+                          help="Copy the last status JSON of the selected call (OSC 52).")
+CALLS_DETAIL = KeySpec("calls.detail", "d", "toggle_detail", "Detail",
+                       "Show or hide the detail pane",
+                       help="Show or hide the selected call's detail pane.")
+CALLS_SEARCH = KeySpec("calls.search", "slash", "search", "Search", "Search calls",
+                       help="Search by number, call id, disposition or agent name.")
+CALLS_LIVE_ONLY = KeySpec("calls.live_only", "l", "live_only", "Live only",
+                          "Show live calls only (toggle)", show=False,
+                          help="Hide ended and failed calls (toggle).")
+CALLS_STATUS_FILTER = KeySpec("calls.status_filter", "f", "cycle_status", "Status filter",
+                              "Filter by the next status", show=False,
+                              help="Cycle the status filter: all, each status, other statuses.")
+CALLS_AGENT_FILTER = KeySpec("calls.agent_filter", "a", "cycle_agent", "Agent filter",
+                             "Filter by the next agent", show=False,
+                             help="Cycle the agent filter through the agents in the table.")
+CALLS_CLEAR_FILTERS = KeySpec("calls.clear_filters", "x", "clear_filters", "Clear filters",
+                              "Clear every filter", show=False,
+                              help="Show every tracked call again.")
+CALLS_SORT = KeySpec("calls.sort", "s", "cycle_sort", "Sort", "Sort by the next column",
+                     show=False,
+                     help="Sort by the next column (status, to, from, agent, started, ...).")
+CALLS_SORT_REVERSE = KeySpec("calls.sort_reverse", "o", "reverse_sort", "Reverse",
+                             "Reverse the sort order", show=False,
+                             help="Reverse the sort order.")
+CALLS_WATCH_AGENT = KeySpec("calls.watch_agent", "w", "watch_agent", "Watch agent",
+                            "Watch agent…", show=False,
+                            help="Show the calls an agent places from anywhere (asks for a UUID "
+                                 "or a saved agent name).")
+CALLS_FOCUS_TABLE = KeySpec("calls.focus_table", "escape", "focus_table", "Table", show=False,
+                            help="Back to the table from the search box or the detail pane.")
+
+CALLS_KEYS: tuple[KeySpec, ...] = (
+    CALLS_END, CALLS_TRANSFER, CALLS_REDIAL, CALLS_CLONE, CALLS_COPY_ID, CALLS_DETAIL,
+    CALLS_SEARCH, CALLS_COPY_RECORDING, CALLS_COPY_JSON, CALLS_LIVE_ONLY, CALLS_STATUS_FILTER,
+    CALLS_AGENT_FILTER, CALLS_CLEAR_FILTERS, CALLS_SORT, CALLS_SORT_REVERSE, CALLS_WATCH_AGENT,
+    CALLS_FOCUS_TABLE,
+)
+
 # -- widgets ----------------------------------------------------------------------------------
 
 HEADERS_ADD = KeySpec("call.headers.add", "ctrl+n", "add_row", "Add header",
