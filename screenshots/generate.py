@@ -110,8 +110,97 @@ async def main() -> None:
         await shoot(make, (120, 40), "call-form-errors.svg", errors)
         await shoot(make, (80, 24), "call-form-80x24.svg", small)
         await shoot(make, (120, 40), "call-placed.svg", placed)
+        await tour(sim, agent)
     finally:
         sim.stop()
+
+
+# -- the tour: help, palette, jump, the other screens, every shipped theme ----------------------
+
+
+def screen_available(name: str) -> bool:
+    """The screen is registered and its module imports (screens land one by one)."""
+    import importlib
+
+    from console.tui.screens import SCREENS
+
+    spec = SCREENS.get(name)
+    if spec is None:
+        return False
+    module, _, attr = spec.target.partition(":")
+    try:
+        return hasattr(importlib.import_module(module), attr)
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def skipped(name: str, why: str) -> None:
+    print(f"skipped screenshots/{name}: {why}")
+
+
+async def tour(sim, agent) -> None:
+    from console.config import Settings
+    from console.tui.app import make_app
+    from console.tui.themes import shipped_theme_names
+
+    def make(theme: str | None = None):
+        settings = Settings(base_url=sim.base_url, token=sim.token, operator="operator")
+        return make_app(settings=settings, clock=clock, theme=theme)
+
+    def pressing(*keys, focus: str | None = None, wait: float = 0.3):
+        async def steps(pilot) -> None:
+            if focus:
+                pilot.app.screen.field(focus).focus_input()
+                await pilot.pause()
+            await pilot.press(*keys)
+            await pilot.pause(wait)
+        return steps
+
+    async def calls_placed(pilot) -> None:
+        """A few calls from the form, so the live table has mixed statuses."""
+        screen = pilot.app.screen
+        for number in ("+14155550101", "+14155550102", "+14155550103", "+14155550104"):
+            screen.set_values({"agent_id": agent.agent_id, "to_number": number})
+            await pilot.pause()
+            await pilot.press("ctrl+s")
+            count = len(pilot.app.tracked_calls)
+            await settle(pilot, lambda: len(pilot.app.tracked_calls) >= count)
+            await pilot.pause(0.8)
+        pilot.app.switch_mode("calls")
+        await pilot.pause(1.0)
+
+    async def shown(pilot, name: str) -> None:
+        pilot.app.switch_mode(name)
+        await pilot.pause(0.5)
+
+    await shoot(make, (120, 40), "help.svg", pressing("f1", focus="to_number"))
+    await shoot(make, (120, 40), "palette.svg", pressing("ctrl+p", *"theme:"))
+    await shoot(make, (120, 40), "jump.svg", pressing("ctrl+j"))
+    await shoot(make, (80, 24), "help-80x24.svg", pressing("f1", focus="dtmf"))
+
+    if screen_available("calls"):
+        await shoot(make, (120, 40), "calls-table.svg", calls_placed)
+
+        async def detail(pilot) -> None:
+            await calls_placed(pilot)
+            await pilot.press("enter")            # open the highlighted call's detail/timeline
+            await pilot.pause(0.8)
+
+        await shoot(make, (120, 40), "call-detail.svg", detail)
+    else:
+        skipped("calls-table.svg, call-detail.svg", "the Calls screen is not registered yet")
+    for name in ("profiles", "settings"):
+        if screen_available(name):
+            await shoot(make, (120, 40), f"{name}.svg",
+                        lambda pilot, name=name: shown(pilot, name))
+        else:
+            skipped(f"{name}.svg", f"the {name.capitalize()} screen is not registered yet")
+
+    themed = calls_placed if screen_available("calls") else pressing(wait=0.1)
+    where = "calls table" if screen_available("calls") else "call form (no Calls screen yet)"
+    for theme in shipped_theme_names():
+        await shoot(lambda theme=theme: make(theme), (120, 40), f"theme-{theme}.svg", themed)
+        print(f"  ({theme} on the {where})")
 
 
 if __name__ == "__main__":
