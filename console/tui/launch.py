@@ -115,6 +115,14 @@ def install_exit_signals(app: Any) -> Callable[[], None]:
         if loop is None or loop.is_closed():
             raise SystemExit(code)  # before the app runs, or after it stopped
         app.exit_signal = signum
+        driver = getattr(app, "_driver", None)
+        if driver is not None and hasattr(driver, "_auto_restart"):
+            # Textual restarts application mode on SIGCONT (its Ctrl+Z resume). A hangup
+            # comes with a SIGCONT: restarting then, half-way through the shutdown, deadlocks
+            # its output thread. Nothing is resumed after a hangup.
+            driver._auto_restart = False
+        if signum == getattr(signal, "SIGHUP", None) and _terminal_hung_up():
+            _discard_output()
         loop.call_soon_threadsafe(functools.partial(app.exit, return_code=code))
 
     previous: dict[int, Any] = {}
@@ -135,3 +143,34 @@ def install_exit_signals(app: Any) -> Callable[[], None]:
                 pass
 
     return restore
+
+
+def _terminal_hung_up(fd: int = 2) -> bool:
+    """The terminal the console draws on was hung up (its fd now answers EIO)."""
+    import errno
+    import termios
+
+    try:
+        termios.tcgetattr(fd)
+    except termios.error as exc:
+        return bool(exc.args) and exc.args[0] == errno.EIO
+    except OSError:
+        return False
+    return False
+
+
+def _discard_output() -> None:
+    """Point stdout and stderr at /dev/null: the shutdown's last writes (restoring a terminal
+    that is gone) then succeed instead of failing or blocking the UI's output thread."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        return
+    try:
+        for fd in (1, 2):
+            try:
+                os.dup2(null, fd)
+            except OSError:
+                pass
+    finally:
+        os.close(null)

@@ -267,6 +267,7 @@ class SettingsScreen(ConsoleScreen):
         self._prefs_loaded: dict[str, str] | None = None
         self._rows: list[str] = []
         self._sources: dict[str, str] = {}
+        self._body_ready = False
 
     # -- layout -----------------------------------------------------------------------------
 
@@ -307,12 +308,16 @@ class SettingsScreen(ConsoleScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
+        self._body_ready = True
+        self._follow_session(self.app)
         self.reload()
 
     def _session_changed(self, app) -> None:
         super()._session_changed(app)
-        if not self.is_mounted:
-            return
+        if self._body_ready:
+            self._follow_session(app)
+
+    def _follow_session(self, app) -> None:
         if app.session_ready and self._prefs_loaded is None:
             self._load_preferences()
         if self.environments is not None:
