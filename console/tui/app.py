@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from console.session import ConsoleSession
     from console.sim.runner import SimServer
     from console.sim.state import SimConfig
+    from console.store.profiles import ProfilesStore
 
 #: --demo simulator: real time, room for a busy demo.
 DEMO_TIME_SCALE = 1.0
@@ -134,6 +135,12 @@ class CallConsoleApp(LookAndFeelApp):
         self.session_changed: Signal[CallConsoleApp] = Signal(self, "session-changed")
         self.agents_changed: Signal[list[KnownAgent]] = Signal(self, "agents-changed")
         self.tracked_changed: Signal[TrackedCall] = Signal(self, "tracked-changed")
+        #: saved profiles (opened in the start-up worker; None until then) and the signal
+        #: published after every write and when the file changes on disk (profiles_link.py)
+        self.profiles: ProfilesStore | None = None
+        self.profiles_changed: Signal[ProfilesStore] = Signal(self, "profiles-changed")
+        self.server_agents: list[KnownAgent] = []  # GET /agents; known_agents adds profiles
+        self._profiles_opened: ProfilesStore | None = None
         #: who is signed in, capacity, login modal, environments, onboarding, audit records
         self.account = AccountController(self, checks=account_checks, onboarding=onboarding)
         #: the live calls (live_calls.py): the CallStore and CallTracker, created with the
@@ -208,6 +215,9 @@ class CallConsoleApp(LookAndFeelApp):
         import console.draft  # noqa: F401  (phonenumbers, SIP rules)
 
         self.live.prepare(session)  # call history + tracker, today's calls re-attached
+        from console.tui.profiles_link import open_profiles
+
+        self._profiles_opened = open_profiles(session.settings.default_region)
         return session
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -217,6 +227,9 @@ class CallConsoleApp(LookAndFeelApp):
                 self._session_ready(worker.result)
             elif event.state == WorkerState.ERROR:
                 self._fatal(worker.error)
+        elif worker.group == "profiles-reload" and event.state in (WorkerState.SUCCESS,
+                                                                  WorkerState.ERROR):
+            self.profiles_written()
         elif worker.name == "demo-sim":
             if event.state == WorkerState.SUCCESS:
                 self._sim_ready(worker.result)
@@ -238,6 +251,7 @@ class CallConsoleApp(LookAndFeelApp):
     def _session_ready(self, session: ConsoleSession) -> None:
         self._session = session
         self.default_region = session.settings.default_region
+        self._profiles_ready()
         session.on_connect(lambda _s: self._connected())
         self.account.session_ready(session)
         self.live.session_ready()
@@ -295,10 +309,50 @@ class CallConsoleApp(LookAndFeelApp):
             return
         self.set_health("ok", "online")
         if agents:
-            self.known_agents = [
+            self.server_agents = [
                 KnownAgent(a.agent_id, a.name or "", tuple(
                     n.number for n in a.phone_numbers if n.outbound_enabled))
                 for a in agents]
+            self._publish_known_agents()
+
+    # -- saved profiles ---------------------------------------------------------------------
+
+    def _profiles_ready(self) -> None:
+        from console.tui.profiles_link import WATCH_INTERVAL
+
+        store, self._profiles_opened = self._profiles_opened, None
+        if store is None or self.profiles is not None:
+            return
+        self.profiles = store
+        self.set_interval(WATCH_INTERVAL, self._watch_profiles_file)
+        self.profiles_written()
+
+    def profiles_written(self) -> None:
+        """After a write (or a reload): known agents again, then `profiles_changed`."""
+        if self.profiles is None:
+            return
+        self._publish_known_agents()
+        self.profiles_changed.publish(self.profiles)
+
+    def reload_profiles(self) -> None:
+        """Re-read the profiles file in a thread, then publish `profiles_changed`."""
+        store = self.profiles
+        if store is not None:
+            self.run_worker(store.reload, thread=True, name="profiles-reload",
+                            group="profiles-reload", exit_on_error=False)
+
+    def _watch_profiles_file(self) -> None:
+        store = self.profiles
+        if store is not None and store.changed_on_disk() and not any(
+                w.group == "profiles-reload" and w.is_running for w in self.workers):
+            self.reload_profiles()
+
+    def _publish_known_agents(self) -> None:
+        from console.tui.profiles_link import merge_known_agents, profile_agents
+
+        known = merge_known_agents(profile_agents(self.profiles), self.server_agents)
+        if known != self.known_agents:
+            self.known_agents = known
             self.agents_changed.publish(self.known_agents)
 
     def set_health(self, level: str, text: str) -> None:

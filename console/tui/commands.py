@@ -36,6 +36,9 @@ class ConsoleCommands(Provider):
                 if key.command and screen.check_action(key.action, ()):
                     yield (f"calls: {key.command} ({key.key})", key.help,
                            partial(screen.run_action, key.action))
+        from console.tui.profiles_link import profile_commands
+
+        yield from profile_commands(app, screen)  # profile:
         from console.tui.account import palette_commands
 
         yield from palette_commands(app, screen)  # auth:, env:, settings:

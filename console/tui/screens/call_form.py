@@ -21,7 +21,7 @@ from textual.timer import Timer
 from textual.widgets import Button, Static
 from textual.worker import Worker, WorkerState
 
-from console.tui.keys import CALL_KEYS, CALL_UNDO_RESET, bindings
+from console.tui.keys import CALL_KEYS, CALL_TEMPLATE_KEYS, CALL_UNDO_RESET, bindings
 from console.tui.screens.base import ConsoleScreen
 from console.tui.widgets.field_frame import FieldFrame
 
@@ -56,7 +56,7 @@ class Attempt:
 
 class CallScreen(ConsoleScreen):
     SCREEN_NAME = "call"
-    BINDINGS = bindings(*CALL_KEYS)
+    BINDINGS = bindings(*CALL_KEYS, *CALL_TEMPLATE_KEYS)
 
     def __init__(self) -> None:
         super().__init__(id="call-screen")
@@ -128,6 +128,7 @@ class CallScreen(ConsoleScreen):
     def _form_ready(self) -> None:
         """Called once the form has been mounted (see CallBody)."""
         self._form_mounted = True
+        self._mount_template_picker()
         self._readiness_text = Text("loading…")
         self.query_one("#readiness", Static).update(self._readiness_text)
         self.preview.show_not_ready([])
@@ -213,6 +214,8 @@ class CallScreen(ConsoleScreen):
         self._server_problems.pop(name, None)
         if name == "agent_id":
             self._update_caller_ids()
+        if (picker := self.template_picker) is not None:
+            picker.field_changed(event.frame)  # an edited field loses its template mark
         if not self._recompute_pending:
             self._recompute_pending = True
             self.call_later(self._recompute)
@@ -293,6 +296,9 @@ class CallScreen(ConsoleScreen):
             return False  # nothing to act on yet; also keeps the first frame's footer short
         if action == "send":
             return True if self.can_send else None
+        if action == "save_template":
+            store = getattr(self.app, "profiles", None)
+            return True if store is not None and not store.read_only else None
         if action == "undo_reset":
             return bool(self._undo)
         if action == "reconcile":
@@ -302,6 +308,35 @@ class CallScreen(ConsoleScreen):
         if action in ("copy_json", "copy_curl"):
             return True if self.preview.json_text is not None else None
         return True
+
+    # -- saved templates (template_picker.py) -----------------------------------------------
+
+    def _mount_template_picker(self) -> None:
+        from console.tui.widgets.template_picker import TemplatePicker
+
+        self.query_one("#form-column").mount(TemplatePicker(id="template-picker"),
+                                             before="#form")
+
+    @property
+    def template_picker(self):
+        """The template bar above the fields (None until the form is mounted)."""
+        from console.tui.widgets.template_picker import TemplatePicker
+
+        found = self.query("#template-picker")
+        return found.first(TemplatePicker) if found else None
+
+    def action_choose_template(self) -> None:
+        if (picker := self.template_picker) is not None:
+            picker.open()
+
+    def action_save_template(self) -> None:
+        if (picker := self.template_picker) is not None:
+            picker.save_as_template()
+
+    def use_template(self, name: str) -> bool:
+        """Fill the form from saved template `name` (the palette's `profile: use template`)."""
+        picker = self.template_picker
+        return picker.apply(name) if picker is not None else False
 
     # -- reset / undo -----------------------------------------------------------------------
 
