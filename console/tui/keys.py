@@ -105,6 +105,112 @@ SETTINGS_KEYS: tuple[KeySpec, ...] = (
     SETTINGS_SAVE,
 )
 
+# -- Calls screen (plain keys: typing in the search box is not taken by them) -----------------
+
+CALLS_END = KeySpec("calls.end", "e", "end_call", "End", "End the selected call…",
+                    help="Hang up the selected call (asks first; the API answers 409 if it "
+                         "already ended).")
+CALLS_TRANSFER = KeySpec("calls.transfer", "t", "transfer_call", "Transfer",
+                         "Transfer the selected call…",
+                         help="Transfer the selected answered call to tel:+E164 or "
+                              "sip:user@host, cold or warm.")
+CALLS_REDIAL = KeySpec("calls.redial", "r", "redial", "Redial", "Redial the selected call…",
+                       help="Place a NEW call with the selected call's request (asks first; "
+                            "never retried).")
+CALLS_CLONE = KeySpec("calls.clone", "c", "clone", "Clone", "Clone the call into the Call form",
+                      help="Open the Call form with the selected call's request loaded.")
+CALLS_COPY_ID = KeySpec("calls.copy_id", "y", "copy_id", "Copy id", "Copy the call id",
+                        help="Copy the selected call's id (OSC 52).")
+CALLS_COPY_RECORDING = KeySpec("calls.copy_recording", "u", "copy_recording", "Copy recording",
+                               "Copy the recording URL", show=False,
+                               help="Copy the selected call's recording URL (OSC 52).")
+CALLS_COPY_JSON = KeySpec("calls.copy_json", "j", "copy_json", "Copy JSON",
+                          "Copy the call's raw JSON", show=False,
+                          help="Copy the last status JSON of the selected call (OSC 52).")
+CALLS_DETAIL = KeySpec("calls.detail", "d", "toggle_detail", "Detail",
+                       "Show or hide the detail pane",
+                       help="Show or hide the selected call's detail pane.")
+CALLS_SEARCH = KeySpec("calls.search", "slash", "search", "Search", "Search calls",
+                       help="Search by number, call id, disposition or agent name.")
+CALLS_LIVE_ONLY = KeySpec("calls.live_only", "l", "live_only", "Live only",
+                          "Show live calls only (toggle)", show=False,
+                          help="Hide ended and failed calls (toggle).")
+CALLS_STATUS_FILTER = KeySpec("calls.status_filter", "f", "cycle_status", "Status filter",
+                              "Filter by the next status", show=False,
+                              help="Cycle the status filter: all, each status, other statuses.")
+CALLS_AGENT_FILTER = KeySpec("calls.agent_filter", "a", "cycle_agent", "Agent filter",
+                             "Filter by the next agent", show=False,
+                             help="Cycle the agent filter through the agents in the table.")
+CALLS_CLEAR_FILTERS = KeySpec("calls.clear_filters", "x", "clear_filters", "Clear filters",
+                              "Clear every filter", show=False,
+                              help="Show every tracked call again.")
+CALLS_SORT = KeySpec("calls.sort", "s", "cycle_sort", "Sort", "Sort by the next column",
+                     show=False,
+                     help="Sort by the next column (status, to, from, agent, started, ...).")
+CALLS_SORT_REVERSE = KeySpec("calls.sort_reverse", "o", "reverse_sort", "Reverse",
+                             "Reverse the sort order", show=False,
+                             help="Reverse the sort order.")
+CALLS_WATCH_AGENT = KeySpec("calls.watch_agent", "w", "watch_agent", "Watch agent",
+                            "Watch agent…", show=False,
+                            help="Show the calls an agent places from anywhere (asks for a UUID "
+                                 "or a saved agent name).")
+CALLS_FOCUS_TABLE = KeySpec("calls.focus_table", "escape", "focus_table", "Table", show=False,
+                            help="Back to the table from the search box or the detail pane.")
+
+CALLS_KEYS: tuple[KeySpec, ...] = (
+    CALLS_END, CALLS_TRANSFER, CALLS_REDIAL, CALLS_CLONE, CALLS_COPY_ID, CALLS_DETAIL,
+    CALLS_SEARCH, CALLS_COPY_RECORDING, CALLS_COPY_JSON, CALLS_LIVE_ONLY, CALLS_STATUS_FILTER,
+    CALLS_AGENT_FILTER, CALLS_CLEAR_FILTERS, CALLS_SORT, CALLS_SORT_REVERSE, CALLS_WATCH_AGENT,
+    CALLS_FOCUS_TABLE,
+)
+
+# -- saved profiles: the Call form's template bar and the Profiles screen ---------------------
+
+CALL_TEMPLATE = KeySpec("call.template", "ctrl+b", "choose_template", "Template",
+                        help="Choose a saved call template: it fills the form's fields and marks "
+                             "them (◆); a field you edit afterwards loses its mark.")
+CALL_SAVE_TEMPLATE = KeySpec("call.save_template", "ctrl+y", "save_template", "Save template",
+                             show=False,
+                             help="Save the form as a call template (asks for a name and says "
+                                  "which values match no saved agent, caller ID or header set).")
+CALL_TEMPLATE_KEYS: tuple[KeySpec, ...] = (CALL_TEMPLATE, CALL_SAVE_TEMPLATE)
+
+# On the list of a Profiles part (plain keys: they only act while the list has the focus).
+PROFILES_NEW = KeySpec("profiles.new", "n", "screen.new_entry", "New", "New entry",
+                       help="Start a new entry of the shown kind in the editor.")
+PROFILES_DUPLICATE = KeySpec("profiles.duplicate", "d", "screen.duplicate_entry", "Duplicate",
+                             "Duplicate the selected entry",
+                             help="Copy the selected entry under a new name.")
+PROFILES_RENAME = KeySpec("profiles.rename", "r", "screen.rename_entry", "Rename",
+                          "Rename the selected entry",
+                          help="Rename the selected entry and every reference to it.")
+PROFILES_DELETE = KeySpec("profiles.delete", "delete", "screen.delete_entry", "Delete",
+                          "Delete the selected entry",
+                          help="Delete the selected entry (asks first and lists what still "
+                               "refers to it).")
+PROFILES_SEARCH = KeySpec("profiles.search", "slash", "screen.search", "Search",
+                          help="Search the list by name, UUID, number or header.")
+PROFILES_LIST_KEYS: tuple[KeySpec, ...] = (
+    PROFILES_NEW, PROFILES_DUPLICATE, PROFILES_RENAME, PROFILES_DELETE, PROFILES_SEARCH)
+# On the whole Profiles screen.
+PROFILES_SAVE = KeySpec("profiles.save", "ctrl+s", "save_entry", "Save", "Save the entry",
+                        priority=True,
+                        help="Write the entry in the editor to the profiles file (locked, "
+                             "re-read, merged, replaced atomically).")
+PROFILES_RELOAD = KeySpec("profiles.reload", "ctrl+r", "reload", "Reload",
+                          "Re-read the profiles file",
+                          help="Re-read the profiles file (after fixing it in an editor).")
+PROFILES_BACK = KeySpec("profiles.back", "escape", "back_to_list", "List", show=False,
+                        help="Back to the list.")
+PROFILES_KIND_KEYS: tuple[KeySpec, ...] = tuple(
+    KeySpec(f"profiles.kind.{section}", str(number), f"show_kind('{section}')", label,
+            show=False, help=f"Show the {label} part.")
+    for number, (section, label) in enumerate(
+        (("agents", "Agents"), ("caller_ids", "Caller IDs"), ("header_sets", "Header sets"),
+         ("templates", "Templates")), start=1))
+PROFILES_KEYS: tuple[KeySpec, ...] = (PROFILES_SAVE, PROFILES_RELOAD, PROFILES_BACK,
+                                      *PROFILES_KIND_KEYS)
+
 # -- widgets ----------------------------------------------------------------------------------
 
 HEADERS_ADD = KeySpec("call.headers.add", "ctrl+n", "add_row", "Add header",
