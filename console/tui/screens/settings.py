@@ -33,8 +33,10 @@ from console.tui.screens.base import ConsoleScreen
 if TYPE_CHECKING:
     from console.environments import Environment, Environments
 
-ENV_COLUMNS = (("name", "Name", 14), ("base_url", "Base URL", 40), ("auth", "Auth", 6),
-               ("default", "Default", 8), ("in_use", "In use", 7), ("sign_in", "Sign-in", 14))
+#: (key, label, width); the base URL's width (None) follows the screen's width
+ENV_COLUMNS = (("name", "Name", 12), ("base_url", "Base URL", None), ("auth", "Auth", 5),
+               ("default", "Default", 7), ("in_use", "In use", 6), ("sign_in", "Sign-in", 11))
+URL_WIDTH = (16, 48)
 
 PREF_FIELDS = (
     ("default_region", "Default phone region", "numbers typed without + (ISO code)"),
@@ -275,10 +277,7 @@ class SettingsScreen(ConsoleScreen):
         with VerticalScroll(id="settings-body"):
             with Vertical(id="env-section", classes="settings-section") as section:
                 section.border_title = "Environments"
-                table: DataTable = DataTable(id="env-table", cursor_type="row", zebra_stripes=True)
-                for key, label, width in ENV_COLUMNS:
-                    table.add_column(label, key=key, width=width)
-                yield table
+                yield DataTable(id="env-table", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="env-hint", markup=False)
                 with Horizontal(classes="settings-buttons"):
                     for button_id, label in (("add", "Add"), ("edit", "Edit"),
@@ -369,7 +368,12 @@ class SettingsScreen(ConsoleScreen):
     def _fill_table(self) -> None:
         table = self.query_one("#env-table", DataTable)
         selected = self.selected_name
-        table.clear()
+        table.clear(columns=True)
+        # Fits the screen: borders, padding and one cell padding each side per column.
+        fixed = sum(w for _, _, w in ENV_COLUMNS if w) + 2 * len(ENV_COLUMNS) + 8
+        url_width = max(URL_WIDTH[0], min(URL_WIDTH[1], self.size.width - fixed))
+        for key, label, width in ENV_COLUMNS:
+            table.add_column(label, key=key, width=width or url_width)
         self._rows = []
         environments = self.environments
         if environments is None:
@@ -377,7 +381,8 @@ class SettingsScreen(ConsoleScreen):
         in_use = self.app.session.env_name if self.app.session_ready else None
         sources = self._sources
         for env in environments:
-            table.add_row(Text(env.name, style="bold"), Text(env.base_url), Text(env.auth),
+            table.add_row(Text(env.name, style="bold"), Text(env.base_url, overflow="ellipsis",
+                                                             no_wrap=True), Text(env.auth),
                           Text("★ yes" if env.name == environments.active else ""),
                           Text("● yes" if env.name == in_use else ""),
                           Text(sources.get(env.name, "")), key=env.name)
@@ -406,6 +411,10 @@ class SettingsScreen(ConsoleScreen):
         widget = self.query_one("#env-hint", Static)
         widget.update(Text(hint))
         widget.display = bool(hint)
+
+    def on_resize(self) -> None:
+        if self._body_ready and self.environments is not None:
+            self._fill_table()
 
     @property
     def selected_name(self) -> str | None:
