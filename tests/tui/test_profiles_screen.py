@@ -88,7 +88,7 @@ async def test_create_one_of_each_kind_in_the_tui(tui_offline):
         # Caller ID: a national number is saved in E.164; only for agent sales.
         callers = await show(pilot, "caller_ids")
         await pilot.press("n")
-        await type_text(pilot, "main")
+        await paste_text(pilot, "main")
         await focus_field(pilot, callers, "number")
         await paste_text(pilot, "(415) 555-0100")
         await focus_field(pilot, callers, "display_name")
@@ -101,12 +101,12 @@ async def test_create_one_of_each_kind_in_the_tui(tui_offline):
         # Header set: add two rows with the header list editor.
         sets = await show(pilot, "header_sets")
         await pilot.press("n")
-        await type_text(pilot, "crm")
+        await paste_text(pilot, "crm")
         await focus_field(pilot, sets, "custom_headers")  # the "+ Add header" button
         await pilot.press("enter")
         await paste_text(pilot, "X-Campaign")
         await pilot.press("tab")
-        await type_text(pilot, "fall")
+        await paste_text(pilot, "fall")
         await pilot.press("ctrl+n")                       # the header list's own add-row key
         await paste_text(pilot, "X-Team")
         await pilot.press("tab")
@@ -117,7 +117,7 @@ async def test_create_one_of_each_kind_in_the_tui(tui_offline):
         # Template: agent, caller ID and header set from the saved names; two field defaults.
         templates = await show(pilot, "templates")
         await pilot.press("n")
-        await type_text(pilot, "recall")
+        await paste_text(pilot, "recall")
         editor = templates.editor
         await focus_field(pilot, templates, "agent")
         await pilot.press("enter", "down", "enter")       # open the list, first name: sales
@@ -210,6 +210,13 @@ async def test_search_filters_the_list(tui_offline):
         assert callers.entries.get_option_at_index(0).id == "any"
         await pilot.press("enter")
         assert app.focused is callers.entries
+        # Another operator adds one: the app sees the file change (its 3 s timer runs this).
+        ProfilesStore().add_caller_id("night", "+14155550777")
+        app._watch_profiles_file()
+        await writes_done(pilot)
+        await wait_for(pilot, lambda: "Caller IDs (3)" in screen_text(app), "tab count")
+        callers.query_one(".part-search").value = ""
+        await wait_for(pilot, lambda: callers.entries.option_count == 3, "listed")
 
 
 async def test_editing_an_entry_keeps_the_hand_written_comments(tui_offline):
@@ -397,6 +404,12 @@ def test_snapshot_part(snap_compare, tui_offline, section):
     seed()
     app = tui_offline.app(connected=False, screen="profiles")
     assert snap_compare(app, terminal_size=SIZE, run_before=prepare(tui_offline, section))
+
+
+def test_snapshot_agents_80x24(snap_compare, tui_offline):
+    seed()
+    app = tui_offline.app(connected=False, screen="profiles")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=prepare(tui_offline, "agents"))
 
 
 def test_snapshot_read_only(snap_compare, tui_offline, tmp_path, monkeypatch):

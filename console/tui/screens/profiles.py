@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Input, OptionList, Static, TabbedContent, TabPane
@@ -50,6 +50,9 @@ KIND_TABS: tuple[tuple[str, str, str], ...] = (
     ("header_set", "header_sets", "Header sets"),
     ("template", "templates", "Templates"),
 )
+
+#: below this width the list is narrower (80x24 terminals)
+NARROW_WIDTH = 100
 
 READ_ONLY_HELP = (
     "Fix the file in a text editor (`call-console profiles validate` checks it), then reload "
@@ -1104,6 +1107,9 @@ class ProfilesScreen(ConsoleScreen):
             self._profiles_changed(self.app.profiles)
         await self.ensure_part(self.active_section)
         self._focus_list()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < NARROW_WIDTH, "-narrow")
 
     @property
     def parts(self) -> list[KindPart]:
