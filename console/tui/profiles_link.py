@@ -44,10 +44,11 @@ def profile_agents(store: ProfilesStore | None) -> list[KnownAgent]:
     return out
 
 
-def merge_known_agents(profile: Iterable[KnownAgent],
-                       server: Iterable[KnownAgent]) -> list[KnownAgent]:
+def merge_known_agents(profile: Iterable[KnownAgent], server: Iterable[KnownAgent],
+                       store: ProfilesStore | None = None) -> list[KnownAgent]:
     """Saved agents first (file order, their names), then the server's agents that are not
-    saved. An agent in both keeps the saved name and gets the numbers of both."""
+    saved. An agent in both keeps the saved name and gets the numbers of both; a server agent
+    that is not saved also gets the saved caller IDs any agent may use."""
     merged: dict[str, KnownAgent] = {}
     for agent in profile:
         merged.setdefault(agent.agent_id.lower(), agent)
@@ -55,7 +56,11 @@ def merge_known_agents(profile: Iterable[KnownAgent],
         key = agent.agent_id.lower()
         saved = merged.get(key)
         if saved is None:
-            merged[key] = agent
+            shared = tuple(c.e164 for c in store.caller_ids_for_agent(agent.agent_id).values()
+                           ) if store is not None else ()
+            merged[key] = KnownAgent(agent.agent_id, agent.name,
+                                     tuple(dict.fromkeys((*agent.caller_ids, *shared))),
+                                     source=agent.source)
         else:
             numbers = tuple(dict.fromkeys((*saved.caller_ids, *agent.caller_ids)))
             merged[key] = KnownAgent(saved.agent_id, saved.name, numbers, source="profile")

@@ -132,6 +132,21 @@ async def test_header_set_picker_and_caller_ids_from_the_store(tui_offline):
         assert "from header set 'qa'" in legend(screen)
 
 
+def test_known_agents_are_the_saved_ones_and_the_servers():
+    from console.tui.known_agents import KnownAgent
+    from console.tui.profiles_link import merge_known_agents, profile_agents
+
+    store = seed()
+    server = [KnownAgent(SALES, "Reception", ("+14155551000",)),
+              KnownAgent("99999999-8888-4777-8666-555555555555", "Billing", ("+14155552000",))]
+    known = merge_known_agents(profile_agents(store), server, store)
+    assert [(a.name, a.caller_ids) for a in known] == [
+        ("sales", ("+14155550100", "+14155550199", "+14155551000")),   # saved name, both lists
+        ("support", ("+14155550199",)),                                # 'main' is sales' only
+        ("Billing", ("+14155552000", "+14155550199")),                 # + caller IDs for anyone
+    ]
+
+
 async def test_save_as_template_round_trip(tui_offline):
     seed()
     app = tui_offline.app(connected=False)
