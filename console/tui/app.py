@@ -350,46 +350,6 @@ class CallConsoleApp(LookAndFeelApp):
     def _publish_known_agents(self) -> None:
         from console.tui.profiles_link import merge_known_agents, profile_agents
 
-        known = merge_known_agents(profile_agents(self.profiles), self.server_agents)
-        if known != self.known_agents:
-            self.known_agents = known
-            self.agents_changed.publish(self.known_agents)
-
-    # -- saved profiles ---------------------------------------------------------------------
-
-    def _profiles_ready(self) -> None:
-        from console.tui.profiles_link import WATCH_INTERVAL
-
-        store, self._profiles_opened = self._profiles_opened, None
-        if store is None or self.profiles is not None:
-            return
-        self.profiles = store
-        self.set_interval(WATCH_INTERVAL, self._watch_profiles_file)
-        self.profiles_written()
-
-    def profiles_written(self) -> None:
-        """After a write (or a reload): known agents again, then `profiles_changed`."""
-        if self.profiles is None:
-            return
-        self._publish_known_agents()
-        self.profiles_changed.publish(self.profiles)
-
-    def reload_profiles(self) -> None:
-        """Re-read the profiles file in a thread, then publish `profiles_changed`."""
-        store = self.profiles
-        if store is not None:
-            self.run_worker(store.reload, thread=True, name="profiles-reload",
-                            group="profiles-reload", exit_on_error=False)
-
-    def _watch_profiles_file(self) -> None:
-        store = self.profiles
-        if store is not None and store.changed_on_disk() and not any(
-                w.group == "profiles-reload" and w.is_running for w in self.workers):
-            self.reload_profiles()
-
-    def _publish_known_agents(self) -> None:
-        from console.tui.profiles_link import merge_known_agents, profile_agents
-
         known = merge_known_agents(profile_agents(self.profiles), self.server_agents,
                                    self.profiles)
         if known != self.known_agents:
