@@ -19,6 +19,7 @@ No widget code here: screens subscribe to `app.calls_changed`.
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -28,6 +29,11 @@ if TYPE_CHECKING:
     from console.tui.app import CallConsoleApp
 
 log = logging.getLogger("console.tui.live_calls")
+
+#: Deliveries to the UI are at least this far apart (seconds): the tracker may finish a cycle
+#: several times a second (one per agent page); each delivery repaints the table, so they are
+#: coalesced. Adds at most this much to the time a change takes to show.
+MIN_DELIVERY_INTERVAL = 0.25
 
 
 class LiveCalls:
@@ -45,6 +51,7 @@ class LiveCalls:
         self._prepared: tuple[CallTracker, CallStore | None] | None = None
         self._pending: dict[str, TrackedCall] = {}
         self._delivery_scheduled = False
+        self._last_delivery = -1e9
         self._waiting: list[tuple[Any, Any, str]] = []  # track() before the tracker exists
         self._subscribed = False
         #: batches delivered to the UI (tests and benchmarks look at it)
@@ -158,8 +165,12 @@ class LiveCalls:
             self._pending[call.call_id] = call
         if not self._delivery_scheduled:
             self._delivery_scheduled = True
+            delay = self._last_delivery + MIN_DELIVERY_INTERVAL - time.monotonic()
             try:
-                self.app.call_later(self._deliver)
+                if delay > 0:
+                    self.app.set_timer(delay, self._deliver, name="calls-delivery")
+                else:
+                    self.app.call_later(self._deliver)
             except Exception:  # noqa: BLE001 - the app is shutting down
                 self._delivery_scheduled = False
 
@@ -167,6 +178,7 @@ class LiveCalls:
         self._delivery_scheduled = False
         if not self._pending:
             return
+        self._last_delivery = time.monotonic()
         calls, self._pending = list(self._pending.values()), {}
         self.deliveries += 1
         self.app.calls_changed.publish(calls)

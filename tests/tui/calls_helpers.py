@@ -100,6 +100,8 @@ async def select(pilot, screen, call_id: str) -> None:
     table.focus()
     await pilot.pause()
     assert table.selected_id == call_id
+    if screen.detail_shown:  # the pane follows the cursor a moment later
+        await wait_for(pilot, lambda: screen.detail.call_id == call_id, "the detail pane")
 
 
 def notes(app) -> list[str]:

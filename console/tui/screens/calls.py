@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 #: below this height the detail pane starts hidden (toggle it with the detail key)
 SHORT_HEIGHT = 30
 TICK_SECONDS = 1.0
+#: the detail pane follows the cursor this long after it stops moving: the cursor's own frame
+#: is painted first (re-laying out the pane costs more than moving the cursor)
+DETAIL_DELAY = 0.08
 #: actions that need a selected call
 CALL_ACTIONS = frozenset({"end_call", "transfer_call", "redial", "clone", "copy_id",
                           "copy_recording", "copy_json"})
@@ -69,6 +72,7 @@ class CallsScreen(ConsoleScreen):
         self._agent_names: dict[str, str] = {}
         self._agents_seen: set[str] = set()
         self._has_selection = False
+        self._detail_timer: Any = None
         self._sort_columns = COLUMN_KEYS
         #: diffs applied (tests and benchmarks)
         self.diffs = 0
@@ -154,6 +158,7 @@ class CallsScreen(ConsoleScreen):
             detail.set_class(narrow, "-narrow")
             detail.call_id = None  # re-render: the outcome moves
         self.filter_bar.set_class(narrow, "-narrow")
+        self.summary.set_class(narrow, "-narrow")
         if shown:
             self._show_detail()
 
@@ -365,7 +370,11 @@ class CallsScreen(ConsoleScreen):
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
-        self._show_detail()
+        if self.detail_shown:
+            if self._detail_timer is not None:
+                self._detail_timer.stop()
+            self._detail_timer = self.set_timer(DETAIL_DELAY, self._show_detail,
+                                                name="calls-detail")
         self._selection_maybe_changed()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
@@ -381,6 +390,7 @@ class CallsScreen(ConsoleScreen):
             self.refresh_bindings()
 
     def _show_detail(self) -> None:
+        self._detail_timer = None
         if not self.detail_shown:
             return
         call = self.selected_call

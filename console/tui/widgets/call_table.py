@@ -58,13 +58,18 @@ EMPTY = "—"
 
 @lru_cache(maxsize=8192)
 def format_number(number: str | None, region: str = "US") -> str:
-    """`+1 415-555-0000` for a parseable number; the string as received otherwise."""
+    """`+1 415-555-0000` for a parseable number; the string as received otherwise.
+
+    Formatting only (phonenumbers' parse + format): the form's full `parse_phone` also loads
+    the time-zone and geocoding data (~100 MB), which a table of numbers does not need.
+    """
     if not number:
         return EMPTY
     try:
-        from console.telephony.phone import parse_phone
+        import phonenumbers
 
-        return parse_phone(number, region).international
+        parsed = phonenumbers.parse(number, region)
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     except Exception:  # noqa: BLE001 - whatever the server sent, show it as is
         return number
 

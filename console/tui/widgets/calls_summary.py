@@ -21,7 +21,7 @@ def _clock(value: datetime) -> str:
 
 def summary_text(stats: TrackerStats | None, *, shown: int | None = None,
                  polling: bool = True) -> Text:
-    text = Text(no_wrap=False)
+    text = Text(overflow="ellipsis")
     if stats is None:
         text.append("call tracking starts once the API is configured", style="dim")
         return text
@@ -64,10 +64,12 @@ def summary_text(stats: TrackerStats | None, *, shown: int | None = None,
 class CallsSummary(Static):
     DEFAULT_CSS = """
     CallsSummary {
-        height: auto;
-        max-height: 2;
+        height: 1;
         padding: 0 1;
         background: $boost;
+    }
+    CallsSummary.-narrow {
+        height: 2;
     }
     """
 
@@ -80,7 +82,9 @@ class CallsSummary(Static):
         text = summary_text(stats, shown=shown, polling=polling)
         if self._last is None or text.plain != self._last.plain:
             self._last = text
-            self.update(text)
+            # A fixed height: no layout pass for a new line of figures (it comes several
+            # times a second with 1,000 calls).
+            self.update(text, layout=False)
 
     @property
     def text(self) -> str:
