@@ -694,7 +694,8 @@ class KindPart(Horizontal):
         self._loaded = editor.values()
         self._touched.clear()
         editor.field("name").input.disabled = True  # rename with r: it updates references
-        self.query_one(".editor-title", Static).update(f"{self.kind.label[0].upper()}{self.kind.label[1:]} {name!r}")
+        label = self.kind.label
+        self.query_one(".editor-title", Static).update(f"{label[0].upper()}{label[1:]} {name!r}")
         self._show_refs()
         self._status("")
         self._apply_read_only()
