@@ -48,9 +48,9 @@ def register_screen(spec: ScreenSpec) -> None:
 
 register_screen(ScreenSpec("call", "Call", "f2", "console.tui.screens.call_form:CallScreen",
                            "The call form: fill in every field, preview, send"))
-register_screen(ScreenSpec("profiles", "Profiles", "f4", "console.tui.screens.profiles:ProfilesScreen",
-                           "Saved agents, caller IDs, SIP header sets and call templates"))
 register_screen(ScreenSpec("calls", "Calls", "f3", "console.tui.screens.calls:CallsScreen",
                            "Live calls: status, timeline, end, transfer, redial, clone"))
+register_screen(ScreenSpec("profiles", "Profiles", "f4", "console.tui.screens.profiles:ProfilesScreen",
+                           "Saved agents, caller IDs, SIP header sets and call templates"))
 register_screen(ScreenSpec("settings", "Settings", "f5", "console.tui.screens.settings:SettingsScreen",
                            "Environments (add, edit, remove, test, default) and preferences"))
