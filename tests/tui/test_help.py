@@ -3,6 +3,8 @@ palette; snapshots of the help screen and the open palette."""
 
 from __future__ import annotations
 
+import pytest
+
 from console.tui.help import key_reference
 from console.tui.keymap import binding_contexts
 from console.tui.screens.help import HelpScreen
@@ -89,12 +91,20 @@ def _settled(tui, *, keys=(), focus: str | None = None):
     return run_before
 
 
-def test_snapshot_help_on_a_field(snap_compare, tui):
+@pytest.fixture
+def relative_dirs(tmp_path, monkeypatch):
+    """Help names the config file: keep the temp dir's random name out of the pictures."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CALL_CONSOLE_CONFIG_DIR", "config")
+    monkeypatch.setenv("CALL_CONSOLE_DATA_DIR", "data")
+
+
+def test_snapshot_help_on_a_field(snap_compare, tui, relative_dirs):
     assert snap_compare(tui.app(), terminal_size=WIDE,
                         run_before=_settled(tui, focus="to_number", keys=("f1",)))
 
 
-def test_snapshot_help_80x24(snap_compare, tui):
+def test_snapshot_help_80x24(snap_compare, tui, relative_dirs):
     assert snap_compare(tui.app(), terminal_size=SMALL,
                         run_before=_settled(tui, focus="dtmf", keys=("f1",)))
 
