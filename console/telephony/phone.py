@@ -7,6 +7,11 @@ dials exactly the digits they typed.
 
 from __future__ import annotations
 
+import ast
+import functools
+import importlib.util
+import os
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timezone as dt_timezone
@@ -113,18 +118,46 @@ def _utc(now: datetime | None) -> datetime:
     return now
 
 
+_NAME_PAIR = re.compile(
+    r"""'(\w+)':(?:u\(("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')\)|('(?:[^'\\]|\\.)*'))""")
+
+
+@functools.cache
+def _english_region_names() -> dict[str, str]:
+    """Region code → English name, read from phonenumbers' locale table.
+
+    Importing `phonenumbers.geocoder` would load every number-prefix description in every
+    language (~100 MB and ~200 ms) just for these 250 names, so the table's source file is
+    scanned instead (~20 ms, ~1 MB).
+    """
+    spec = importlib.util.find_spec("phonenumbers")
+    if spec is None or spec.origin is None:  # pragma: no cover - phonenumbers is a dependency
+        return {}
+    path = os.path.join(os.path.dirname(spec.origin), "geodata", "locale.py")
+    names: dict[str, str] = {}
+    try:
+        with open(path, encoding="utf-8") as table:
+            for line in table:
+                if not line.startswith("  '") or "{" not in line:
+                    continue
+                code = line[3:line.index("'", 3)]
+                values = {lang: quoted or plain
+                          for lang, quoted, plain in _NAME_PAIR.findall(line[line.index("{"):])}
+                name = ast.literal_eval(values.get("en", "''"))
+                if name.startswith("*"):  # "*xx": the same name as language xx
+                    name = ast.literal_eval(values.get(name[1:], "''"))
+                names[code] = name
+    except (OSError, ValueError, SyntaxError):  # pragma: no cover - table changed shape
+        return {}
+    return names
+
+
 def region_name(code: str) -> str:
     """'US' -> 'United States'; unknown codes come back unchanged."""
     code = (code or "").strip().upper()
     if code == _NON_GEO:
         return "non-geographic"
-    try:
-        # Imported here: the geocoder's data costs ~200 ms to import, and only names need it.
-        from phonenumbers import geocoder
-
-        name = geocoder._region_display_name(code, "en")  # no public API for this
-    except Exception:  # pragma: no cover - private helper changed shape
-        name = ""
+    name = _english_region_names().get(code, "")
     return name or _EXTRA_NAMES.get(code, code)
 
 

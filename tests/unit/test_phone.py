@@ -346,3 +346,14 @@ def test_layer_is_headless():
     code = ("import sys, console.telephony.phone, console.telephony.sip; "
             "sys.exit('textual' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_region_names_match_phonenumbers_geocoder_without_loading_it():
+    from phonenumbers.geocoder import _region_display_name
+
+    from console.telephony.phone import _english_region_names
+
+    names = _english_region_names()
+    assert len(names) > 200
+    assert {code: name for code, name in names.items()
+            if _region_display_name(code, "en") != name} == {}
