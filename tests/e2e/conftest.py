@@ -80,8 +80,9 @@ def console_in_tmux(tmp_path) -> Iterator[Callable[..., TmuxConsole]]:
             "TERM": "xterm-256color",
         }
         exports = " ".join(f"{k}={v}" for k, v in env.items())
-        # Unset anything that could point the console at a real API.
-        shell = (f"unset CALL_CONSOLE_BASE_URL CALL_CONSOLE_TOKEN; {exports} "
+        # Unset anything that could point the console at a real API, and the COLUMNS/LINES
+        # pytest exports (they would override the pane's real size).
+        shell = (f"unset CALL_CONSOLE_BASE_URL CALL_CONSOLE_TOKEN COLUMNS LINES; {exports} "
                  f"{command} {' '.join(args)}; echo \"EXIT=$?\"; sleep 60")
         session = f"console{len(started)}"
         subprocess.run(["tmux", "-L", socket, "new-session", "-d", "-s", session,
