@@ -65,7 +65,21 @@ class ConsoleHeader(Horizontal):
     ConsoleHeader #user {
         color: $text-muted;
     }
+    ConsoleHeader.-narrow #app-title {
+        display: none;
+    }
+    ConsoleHeader #narrow-title {
+        display: none;
+        padding: 0 0 0 1;
+        color: $text-primary;
+    }
+    ConsoleHeader.-narrow #narrow-title {
+        display: block;
+    }
     """
+
+    #: Below this width the app's name gives way, so the operator's name always shows.
+    NARROW_WIDTH = 100
 
     screen_title: reactive[str] = reactive("")
     host: reactive[str] = reactive("")
@@ -76,6 +90,7 @@ class ConsoleHeader(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Label("☎ call-console", id="app-title")
+        yield Label("☎", id="narrow-title")
         yield Label("", id="screen-title")
         yield Label("", id="env", markup=False, classes="-empty")
         yield Label("", id="host", markup=False)
@@ -128,6 +143,9 @@ class ConsoleHeader(Horizontal):
 
     def watch_demo(self) -> None:
         self._render_all()
+
+    def on_resize(self, event) -> None:
+        self.set_class(event.size.width < self.NARROW_WIDTH, "-narrow")
 
     def watch_operator(self) -> None:
         self._render_all()
