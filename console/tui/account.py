@@ -280,9 +280,21 @@ class AccountController:
             if me is not None:
                 self.app.notify(f"Signed in as {me.username}.", title="Signed in",
                                 markup=False, timeout=5)
+                self._resume_tracker()
                 self._publish()
 
         self.app.push_screen(screen, done)
+
+    def _resume_tracker(self) -> None:
+        """After a sign-in: live calls resume now where the tracker can be told so (a
+        `resume()`); otherwise when its pause for "sign in again" (`PollPolicy.auth_pause`)
+        runs out."""
+        resume = getattr(getattr(self.app, "tracker", None), "resume", None)
+        if callable(resume):
+            try:
+                resume()
+            except Exception:  # noqa: BLE001 - it resumes on its own after the pause
+                pass
 
     def logout(self) -> None:
         session = self._session

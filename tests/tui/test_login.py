@@ -1,4 +1,4 @@
-"""The login modal against a real simulator with short-lived tokens: the console keeps working
+"""The login modal against a real simulator with short-lived (1 s) tokens: the console keeps working
 across expiries (refresh before expiry, rotation stored), and when the refresh token is spent it
 asks to sign in again with the Call form's values and the session untouched."""
 
@@ -11,6 +11,7 @@ import pytest
 from account_helpers import (
     AGENT,
     FAKE_BASE,
+    LONG_CALL,
     WIDE,
     app_for,
     env_config,
@@ -28,9 +29,10 @@ from console.auth import RefreshingAuth, sign_in
 from console.config import Settings
 from console.environments import resolve_target
 from console.store.secrets import TokenStore
+from console.tracker.schedule import PollPolicy
 from console.tui.screens.login import LoginScreen
 
-ACCESS_TTL = 2.0
+ACCESS_TTL = 1.0
 
 
 @pytest.fixture
@@ -122,6 +124,41 @@ async def test_relogin_keeps_the_form_and_the_session_across_expiries(short_sim)
         assert auth.refresh_count == refreshes + 1
 
 
+async def test_polling_that_needs_a_sign_in_opens_the_modal_and_resumes_after_it(short_sim):
+    """No key pressed: the tracker's polls answer "sign in again", the modal opens; after the
+    sign-in the live call is read again."""
+    write_config(env_config("staging"))
+    store = TokenStore()
+    await sign_in(resolve_target(Settings(), None), "demo", "demo", store=store)
+    app = app_for()
+    # The tracker pauses for `auth_pause` after "sign in again" (30 s by default), then reads
+    # again with whatever the session holds by then.
+    app.live.policy = PollPolicy(auth_pause=3.0)
+    async with app.run_test(size=WIDE) as pilot:
+        await _call_screen_ready(pilot)
+        await wait_for(pilot, lambda: app.health == "ok", "the probe")
+        call_screen = app.screen
+        call_screen.set_values({"agent_id": AGENT.agent_id, "to_number": LONG_CALL})
+        assert await _send_and_wait(pilot, call_screen) == "-ok"
+        tracker = app.tracker
+        await wait_for(pilot, lambda: tracker.stats().last_ok is not None, "a first poll")
+
+        spent = store.load("staging").refresh_token
+        with httpx.Client(base_url=short_sim.base_url, timeout=5) as other:
+            other.post("/auth/refresh", json={"refresh_token": spent}).raise_for_status()
+        await wait_for(pilot, lambda: isinstance(app.screen, LoginScreen), "the login modal",
+                       timeout=20)
+        assert "sign in again" in (tracker.stats().last_error or "").lower()
+        assert tracker.stats().backoff_until is not None        # polling is paused meanwhile
+        before = tracker.stats().last_ok
+        await type_into(pilot, "#password", "demo")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen is call_screen, "signed in")
+        await wait_for(pilot, lambda: tracker.stats().last_ok > before, "polling again",
+                       timeout=8)
+        assert LONG_CALL in [c.to_number for c in tracker.calls()]
+
+
 async def test_not_signed_in_opens_the_modal_and_a_pasted_token_signs_in(short_sim):
     write_config(env_config("staging"))                   # an environment, nothing stored
     app = app_for()
@@ -139,14 +176,15 @@ async def test_not_signed_in_opens_the_modal_and_a_pasted_token_signs_in(short_s
 
         # A token the API refuses: the error is at the token field, which is cleared.
         await type_into(pilot, "#token", "not-a-real-token")
-        await pilot.click("#sign-in")
+        await pilot.press("enter")
         await wait_for(pilot, lambda: login.field_error("token"), "the token error")
         assert "refused" in login.field_error("token")
         assert login.query_one("#token").value == ""
         assert "not-a-real-token" not in _screen_text(app)
 
         await type_into(pilot, "#token", short_sim.token)
-        await pilot.click("#sign-in")
+        await pilot.press("enter")      # (a click right after the last one would be ignored:
+        #                                 a Button ignores clicks while it shows as pressed)
         await wait_for(pilot, lambda: not isinstance(app.screen, LoginScreen), "signed in")
         await wait_for(pilot, lambda: app.health == "ok", "the probe after signing in")
         assert app.session.me is not None and app.session.me.username == "demo"
