@@ -92,7 +92,6 @@ class AccountController:
         """Called by the app once its session exists (before the demo simulator starts)."""
         self._base_url = session.base_url
         session.on_connect(self._session_switched)
-        self._apply_theme(session)
         self._timers.append(self.app.set_interval(TRACKER_CHECK_INTERVAL, self._watch_tracker,
                                                   name="account-tracker-check"))
         if self.checks:
@@ -106,16 +105,6 @@ class AccountController:
 
     def _nothing_configured(self, session: ConsoleSession) -> bool:
         return session.target is None and not session.connected and not self.app.demo
-
-    def _apply_theme(self, session: ConsoleSession) -> None:
-        theme = session.settings.theme
-        if not theme or getattr(self.app, "requested_theme", None):
-            return  # nothing set, or --theme NAME (which wins over the settings)
-        if theme in self.app.available_themes:
-            self.app.theme = theme
-        else:
-            self.app.notify(f"Unknown theme {theme!r} in the settings; using the default.",
-                            severity="warning", markup=False)
 
     def _session_switched(self, session: ConsoleSession) -> None:
         """The session connected, switched environment, signed in or out."""

@@ -169,6 +169,7 @@ async def test_preferences_are_checked_saved_with_comments_and_applied(sim):
         await type_into(pilot, "#pref-default_region", "gb")
         await type_into(pilot, "#pref-poll_concurrency", "4")
         await type_into(pilot, "#pref-operator", "alice")
+        screen.query_one("#pref-theme").value = "textual-light"
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: "Saved" in screen.prefs_status, "saved")
         text = config_text()
@@ -178,6 +179,7 @@ async def test_preferences_are_checked_saved_with_comments_and_applied(sim):
         assert 'operator = "alice"' in text
         assert app.default_region == "GB"                 # applied at once
         assert app.session.operator == "alice"
+        assert app.theme == "textual-light" and 'theme = "textual-light"' in text
         assert not screen.pref_error("default_region")
 
         await pilot.press("ctrl+s")

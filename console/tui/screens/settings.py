@@ -641,6 +641,9 @@ class SettingsScreen(ConsoleScreen):
             operator.disabled = True
             self.query_one("#pref-operator-note", Static).update(
                 Text(f"fixed for this session by {forced}"))
+        load_themes = getattr(app, "_load_themes", None)  # themes/ files (idempotent)
+        if callable(load_themes):
+            load_themes()
         themes = sorted(app.available_themes)
         select = self.query_one("#pref-theme", Select)
         select.set_options([(name, name) for name in themes])
@@ -720,4 +723,4 @@ class SettingsScreen(ConsoleScreen):
             session.operator = clean["operator"] or session.settings.operator_name()
             app.set_health(app.health, app.health_text)  # the header shows the operator
         if "theme" in clean:
-            app.theme = clean["theme"] or "textual-dark"
+            app.theme = clean["theme"] or "textual-dark"  # written above with the rest
