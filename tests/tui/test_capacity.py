@@ -164,6 +164,39 @@ async def test_monthly_quota_used_up_shows_and_warns(sim):
         await pilot.press("escape")
 
 
+async def test_the_meter_is_compact_at_80_columns(sim):
+    for _ in range(2):
+        place_direct(sim, LONG_CALL)
+    app = capacity_app(sim)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await form_ready(pilot)
+        await wait_state(pilot, "at-cap", poll=False)
+        assert meter(app) == "■ CAP 2/2"
+        header = app.screen.query_one("ConsoleHeader")
+        assert not header.query_one("#user").display            # user@tenant gives way
+        line = tui_text(app).splitlines()[0]
+        assert "■ CAP 2/2" in line and line.rstrip().endswith("tester")
+
+
+def tui_text(app) -> str:
+    import re
+
+    svg = app.export_screenshot()
+    rows: dict[float, list[tuple[float, str]]] = {}
+    for match in re.finditer(r'<text class="[^"]*" x="([\d.]+)" y="([\d.]+)"[^>]*>(.*?)</text>',
+                             svg):
+        text = re.sub(r"&#160;", " ", match.group(3)).replace("&amp;", "&")
+        rows.setdefault(float(match.group(2)), []).append((float(match.group(1)), text))
+    lines = []
+    for y in sorted(rows):
+        line = ""
+        for x, text in sorted(rows[y]):
+            column = round(x / 12.2)
+            line = line.ljust(column) + text
+        lines.append(line)
+    return "\n".join(lines)
+
+
 @pytest.mark.parametrize("figures, state, text", [
     ({"current_active_calls": 0, "max_concurrent_calls": 10}, "normal", "▮ live 0/10"),
     ({"current_active_calls": 7, "max_concurrent_calls": 10}, "normal", "▮ live 7/10"),
@@ -181,6 +214,9 @@ def test_meter_states(figures, state, text):
     quota = Quota(**{**base, **figures})
     assert capacity_state(quota) == state
     assert text in meter_text(Capacity(quota=quota)).plain
+    # the compact form (narrow terminals) keeps the state's symbol
+    assert meter_text(Capacity(quota=quota), compact=True).plain[0] == \
+        meter_text(Capacity(quota=quota)).plain[0]
     assert Capacity(quota=quota).would_exceed() == (
         quota.current_active_calls + 1 > quota.max_concurrent_calls)
 

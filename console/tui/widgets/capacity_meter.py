@@ -7,7 +7,7 @@ call placed; every header shows the same `Capacity` through this widget.
 States (`capacity_state`), each with a symbol so they read without colour (NO_COLOR, 256 colours):
 
     unknown   nothing read yet (the meter is hidden)
-    normal    "▮ live 3/10 · month 1%"
+    normal    "▮ live 3/10 · month 1%"     (below 100 columns, compact: "▮ 3/10")
     near      ≥ 80 % of the concurrency cap (or of the monthly limit): "▲ live 8/10 · month 1%"
     at-cap    active ≥ max: "■ AT CAP 10/10 live" (a send now is refused with 429)
     exceeded  monthly quota used up (`quota_exceeded`): "✖ MONTHLY QUOTA USED UP" (403)
@@ -97,8 +97,9 @@ def month_percent(quota: Quota) -> str:
     return f"{value:.0f}%"
 
 
-def meter_text(capacity: Capacity) -> Text:
-    """The one-line text of the meter (symbols first, so the state reads without colour)."""
+def meter_text(capacity: Capacity, *, compact: bool = False) -> Text:
+    """The one-line text of the meter (symbols first, so the state reads without colour).
+    `compact` (narrow terminals): live calls only, e.g. "▲ 4/5", "■ CAP 2/2", "✖ QUOTA"."""
     state = capacity.state
     quota = capacity.quota
     if state == "unknown":
@@ -108,6 +109,14 @@ def meter_text(capacity: Capacity) -> Text:
     assert quota is not None
     live = f"{quota.current_active_calls if quota.current_active_calls is not None else '?'}" \
            f"/{quota.max_concurrent_calls if quota.max_concurrent_calls is not None else '?'}"
+    if compact:
+        text = {"exceeded": Text("✖ QUOTA", style="bold"),
+                "blocked": Text("✖ BLOCKED", style="bold"),
+                "at-cap": Text(f"■ CAP {live}", style="bold"),
+                "near": Text(f"▲ {live}")}.get(state, Text(f"▮ {live}"))
+        if capacity.error:
+            text.append(" ?", style="dim")
+        return text
     if state == "exceeded":
         text = Text("✖ MONTHLY QUOTA USED UP", style="bold")
     elif state == "blocked":
@@ -168,6 +177,7 @@ class CapacityMeter(Static):
         super().__init__("", markup=False, **kwargs)
         self._capacity = Capacity()
         self._shown: tuple[str, str] | None = None
+        self._compact = False
 
     @property
     def capacity(self) -> Capacity:
@@ -177,10 +187,20 @@ class CapacityMeter(Static):
     def state(self) -> str:
         return self._capacity.state
 
+    @property
+    def compact(self) -> bool:
+        return self._compact
+
+    @compact.setter
+    def compact(self, value: bool) -> None:
+        if value != self._compact:
+            self._compact = value
+            self.show(self._capacity)
+
     def show(self, capacity: Capacity) -> None:
         self._capacity = capacity
         state = capacity.state
-        text = meter_text(capacity)
+        text = meter_text(capacity, compact=self._compact)
         key = (state, text.plain)
         if key == self._shown:
             return

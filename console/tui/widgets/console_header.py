@@ -76,6 +76,9 @@ class ConsoleHeader(Horizontal):
     ConsoleHeader.-narrow #narrow-title {
         display: block;
     }
+    ConsoleHeader.-narrow #user {
+        display: none;
+    }
     """
 
     #: Below this width the app's name gives way, so the operator's name always shows.
@@ -146,6 +149,8 @@ class ConsoleHeader(Horizontal):
 
     def on_resize(self, event) -> None:
         self.set_class(event.size.width < self.NARROW_WIDTH, "-narrow")
+        # narrow: the user@tenant label hides and the capacity meter keeps only live calls
+        self.query_one(CapacityMeter).compact = event.size.width < self.NARROW_WIDTH
 
     def watch_operator(self) -> None:
         self._render_all()
