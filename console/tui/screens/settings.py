@@ -38,6 +38,18 @@ ENV_COLUMNS = (("name", "Name", 12), ("base_url", "Base URL", None), ("auth", "A
                ("default", "Default", 7), ("in_use", "In use", 6), ("sign_in", "Sign-in", 11))
 URL_WIDTH = (16, 48)
 
+#: (id, label, tooltip): short labels, so the row fits 80 columns
+ENV_BUTTONS = (
+    ("add", "Add", "Add an environment (ctrl+n)"),
+    ("edit", "Edit", "Edit the selected environment (ctrl+o, or enter on its row)"),
+    ("remove", "Remove", "Remove the selected environment and its stored sign-in (delete)"),
+    ("default", "Default", "Make the selected environment the default: active_env (ctrl+b)"),
+    ("use", "Use", "Use the selected environment in this console now (ctrl+g)"),
+    ("test", "Test", "Test the selected environment: /auth/me and the quota (ctrl+t)"),
+    ("sign-in", "Sign in", "Sign in to the environment in use (ctrl+l)"),
+    ("sign-out", "Sign out", "Forget the stored sign-in of the environment in use"),
+)
+
 PREF_FIELDS = (
     ("default_region", "Default phone region", "numbers typed without + (ISO code)"),
     ("operator", "Operator name", "recorded with each call and in the audit log"),
@@ -280,11 +292,8 @@ class SettingsScreen(ConsoleScreen):
                 yield DataTable(id="env-table", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="env-hint", markup=False)
                 with Horizontal(classes="settings-buttons"):
-                    for button_id, label in (("add", "Add"), ("edit", "Edit"),
-                                             ("remove", "Remove"), ("default", "Make default"),
-                                             ("use", "Use now"), ("test", "Test connection"),
-                                             ("sign-in", "Sign in"), ("sign-out", "Sign out")):
-                        yield Button(label, id=f"env-{button_id}", compact=True)
+                    for button_id, label, tip in ENV_BUTTONS:
+                        yield Button(label, id=f"env-{button_id}", compact=True, tooltip=tip)
                 yield Static("", id="test-result", markup=False)
             with Vertical(id="prefs-section", classes="settings-section") as prefs:
                 prefs.border_title = "Preferences"
