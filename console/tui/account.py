@@ -365,7 +365,8 @@ class AccountController:
         self.app.push_screen(EnvironmentSwitcher(environments, current), chosen)
 
     def switch_environment(self, name: str, *, confirm: bool = True) -> None:
-        """Use `[environments.NAME]` from now on (this console only; see Settings for the default)."""
+        """Use `[environments.NAME]` from now on (this console only; Settings sets the
+        default). Asks first when live calls are being tracked on the current API."""
         live = self.live_calls()
         if confirm and live:
             from rich.text import Text
