@@ -213,11 +213,13 @@ class CallConsoleApp(LookAndFeelApp):
         session = self._session or self._make_session()
         import console.api.client  # noqa: F401  (httpx, pydantic models)
         import console.draft  # noqa: F401  (phonenumbers, SIP rules)
+        from console.telephony.phone import region_name
 
-        self.live.prepare(session)  # call history + tracker, today's calls re-attached
+        region_name("US")  # reads the region-name table here, not on the first keystroke
         from console.tui.profiles_link import open_profiles
 
         self._profiles_opened = open_profiles(session.settings.default_region)
+        self.live.prepare(session)  # call history + tracker, today's calls re-attached
         return session
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
