@@ -485,6 +485,18 @@ def test_real_console_two_operators_at_once_at_80x24(lab, tmux):
         pids = {r["operator"]: r["child_pid"] for r in starts}
         assert pids["alice"] != pids["bob"]
         assert all(pid_alive(pid, "console") for pid in pids.values())
+        # Alice places a call from the keyboard; the audit log has it under her name.
+        tmux.wait_text("real-alice", "online", timeout=30)
+        tmux.send("real-alice", "-l", "+14155550000")
+        tmux.wait_text("real-alice", "Ready to call", timeout=15)
+        tmux.send("real-alice", "C-s")
+        tmux.wait_text("real-alice", "Call placed", timeout=20)
+
+        def placed() -> list[dict]:
+            return [r for r in lab.audit()[seen:] if r["kind"] == "call_placed"]
+
+        calls = wait_for(placed, 10, what="a call_placed audit record")
+        assert [(r["operator"], r["to_number"]) for r in calls] == [("alice", "+14155550000")]
         # A window change re-lays the console out at the new width.
         tmux.resize("real-bob", 100, 30)
         wait_for(lambda: max(map(len, tmux.capture("real-bob").splitlines() or [""])) > 80,
