@@ -22,6 +22,11 @@ T = TypeVar("T")
 
 SSH_TOOLS = ("ssh", "ssh-keygen", "tmux")
 
+#: The installed command beside this Python (README runs the venv's python without activating
+#: the venv, so `call-console` may not be on PATH).
+CONSOLE_COMMAND = (str(Path(sys.executable).with_name("call-console"))
+                   if Path(sys.executable).with_name("call-console").exists() else "call-console")
+
 
 def missing_tools() -> list[str]:
     return [tool for tool in SSH_TOOLS if shutil.which(tool) is None]
@@ -103,7 +108,7 @@ class ServeSsh:
 
     def __init__(self, *args: str, env: dict[str, str], cwd: Path | None = None,
                  prefix: Iterable[str] = ()):
-        self.argv = ["call-console", *prefix, "serve-ssh", "--port", "0", *args]
+        self.argv = [CONSOLE_COMMAND, *prefix, "serve-ssh", "--port", "0", *args]
         self.env = env
         self.cwd = cwd
         self.proc: subprocess.Popen[str] | None = None

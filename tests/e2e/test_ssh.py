@@ -21,7 +21,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from ssh_helpers import (  # noqa: E402
-    ServeSsh, Tmux, key_fingerprint, make_key, missing_tools, parse_standin, pid_alive,
+    CONSOLE_COMMAND, ServeSsh, Tmux, key_fingerprint, make_key, missing_tools, parse_standin, pid_alive,
     public_line, read_audit, run_ssh, ssh_argv, standin_command, wait_for)
 
 pytestmark = [
@@ -131,7 +131,7 @@ def test_second_start_reuses_the_host_key_and_refuses_an_open_one(lab, server, t
     loose = tmp_path / "loose_key"
     loose.write_bytes((lab.data / "ssh_host_ed25519_key").read_bytes())
     loose.chmod(0o644)
-    result = subprocess.run(["call-console", "serve-ssh", "--port", "0", "--authorized-keys",
+    result = subprocess.run([CONSOLE_COMMAND, "serve-ssh", "--port", "0", "--authorized-keys",
                              str(lab.authorized_keys), "--host-key", str(loose)],
                             capture_output=True, text=True, env=lab.env, timeout=30)
     assert result.returncode == 2
@@ -139,11 +139,11 @@ def test_second_start_reuses_the_host_key_and_refuses_an_open_one(lab, server, t
 
 
 def test_refuses_a_public_address_and_a_missing_keys_file(lab, tmp_path):
-    public = subprocess.run(["call-console", "serve-ssh", "--host", "0.0.0.0", "--authorized-keys",
+    public = subprocess.run([CONSOLE_COMMAND, "serve-ssh", "--host", "0.0.0.0", "--authorized-keys",
                              str(lab.authorized_keys)],
                             capture_output=True, text=True, env=lab.env, timeout=30)
     assert public.returncode == 2 and "--allow-remote" in public.stderr
-    missing = subprocess.run(["call-console", "serve-ssh", "--port", "0", "--authorized-keys",
+    missing = subprocess.run([CONSOLE_COMMAND, "serve-ssh", "--port", "0", "--authorized-keys",
                               str(tmp_path / "nope")],
                              capture_output=True, text=True, env=lab.env, timeout=30)
     assert missing.returncode == 2 and "does not exist" in missing.stderr
