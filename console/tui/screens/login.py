@@ -22,6 +22,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from console.tui.keys import MODAL_CLOSE, bindings
+from console.tui.screens.field_errors import FieldErrors
 
 if TYPE_CHECKING:
     from console.api.models import Me
@@ -34,7 +35,9 @@ def _row(label: str, widget: Input) -> ComposeResult:
     yield Static("", id=f"{widget.id}-error", classes="field-error", markup=False)
 
 
-class LoginScreen(ModalScreen["Me | None"]):
+class LoginScreen(FieldErrors, ModalScreen["Me | None"]):
+    STATUS_ID = "login-status"
+
     DEFAULT_CSS = """
     LoginScreen {
         align: center middle;
@@ -158,25 +161,6 @@ class LoginScreen(ModalScreen["Me | None"]):
         return getattr(auth, "username", None) or ""
 
     # -- errors -----------------------------------------------------------------------------
-
-    def field_error(self, name: str) -> str:
-        """The problem shown under a field ("" when none): username, password or token."""
-        widget = self.query_one(f"#{name}-error", Static)
-        return str(widget.render()) if widget.has_class("-shown") else ""
-
-    @property
-    def status_text(self) -> str:
-        return str(self.query_one("#login-status", Static).render())
-
-    def _set_error(self, name: str, message: str | None) -> None:
-        widget = self.query_one(f"#{name}-error", Static)
-        widget.update(Text(message or ""))
-        widget.set_class(bool(message), "-shown")
-
-    def _set_status(self, message: str, *, error: bool = False) -> None:
-        status = self.query_one("#login-status", Static)
-        status.update(Text(message))
-        status.set_class(error, "-error")
 
     def _clear_errors(self) -> None:
         for name in ("username", "password", "token"):

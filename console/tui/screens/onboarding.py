@@ -10,7 +10,6 @@ still be filled in and copied as JSON or curl).
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -18,13 +17,16 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from console.tui.keys import MODAL_CLOSE, bindings
+from console.tui.screens.field_errors import FieldErrors
 
 DEFAULT_ENV_NAME = "main"
 
 FIELDS = ("env-name", "base-url", "username", "password", "token")
 
 
-class OnboardingScreen(ModalScreen[str | None]):
+class OnboardingScreen(FieldErrors, ModalScreen[str | None]):
+    STATUS_ID = "onboarding-status"
+
     """Dismisses with "demo", the new environment's name, or None (later)."""
 
     DEFAULT_CSS = """
@@ -134,26 +136,6 @@ class OnboardingScreen(ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         self.query_one("#demo", Button).focus()
-
-    # -- errors -----------------------------------------------------------------------------
-
-    def field_error(self, name: str) -> str:
-        widget = self.query_one(f"#{name}-error", Static)
-        return str(widget.render()) if widget.has_class("-shown") else ""
-
-    @property
-    def status_text(self) -> str:
-        return str(self.query_one("#onboarding-status", Static).render())
-
-    def _set_error(self, name: str, message: str | None) -> None:
-        widget = self.query_one(f"#{name}-error", Static)
-        widget.update(Text(message or ""))
-        widget.set_class(bool(message), "-shown")
-
-    def _set_status(self, message: str, *, error: bool = False) -> None:
-        status = self.query_one("#onboarding-status", Static)
-        status.update(Text(message))
-        status.set_class(error, "-error")
 
     # -- actions ----------------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, S
 
 from console.tui.keys import MODAL_CLOSE, SETTINGS_KEYS, bindings
 from console.tui.screens.base import ConsoleScreen
+from console.tui.screens.field_errors import FieldErrors
 
 if TYPE_CHECKING:
     from console.environments import Environment, Environments
@@ -70,7 +71,7 @@ def _forced_operator(app) -> str | None:
 # ============================================================================ the editor modal
 
 
-class EnvironmentEditor(ModalScreen["Environments | None"]):
+class EnvironmentEditor(FieldErrors, ModalScreen["Environments | None"]):
     """Add (environment None) or edit one environment. Dismisses with the file's new
     environments, or None when cancelled."""
 
@@ -174,15 +175,6 @@ class EnvironmentEditor(ModalScreen["Environments | None"]):
 
     def on_mount(self) -> None:
         self.query_one("#base_url" if self._environment else "#name", Input).focus()
-
-    def field_error(self, name: str) -> str:
-        widget = self.query_one(f"#{name}-error", Static)
-        return str(widget.render()) if widget.has_class("-shown") else ""
-
-    def _set_error(self, name: str, message: str | None) -> None:
-        widget = self.query_one(f"#{name}-error", Static)
-        widget.update(Text(message or ""))
-        widget.set_class(bool(message), "-shown")
 
     def action_close(self) -> None:
         self.dismiss(None)
