@@ -94,7 +94,7 @@ async def test_editing_a_marked_field_clears_only_its_mark(tui_offline):
         await type_text(pilot, "s")                       # the template's value again:
         assert "display_name" not in marked(screen)       # an edited field stays unmarked
         # Another template: what recall set and nobody edited goes back to the defaults.
-        ProfilesStore().add_template("support line", agent="support", fields={"dtmf": "1w2"})
+        app.profiles.add_template("support line", agent="support", fields={"dtmf": "1w2"})
         app.profiles_written()
         await pilot.pause()
         await choose_template(pilot, "support line")
