@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from textual.app import App
 from textual.binding import Binding
 from textual.signal import Signal
 from textual.worker import Worker, WorkerState
@@ -85,7 +86,8 @@ class CallConsoleApp(LookAndFeelApp):
                 "screens/calls.tcss"]
     TITLE = "call-console"
     ENABLE_COMMAND_PALETTE = True
-    COMMANDS = LookAndFeelApp.COMMANDS | {_commands_provider}
+    # ConsoleCommands extends the look-and-feel provider: one provider, one fixed order.
+    COMMANDS = App.COMMANDS | {_commands_provider}
     BINDINGS = [QUIT.binding(), PALETTE.binding(), SIGN_IN.binding(), ENV_SWITCH.binding()] + [
         _screen_binding(spec) for spec in SCREENS.values()]
 

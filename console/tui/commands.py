@@ -1,20 +1,21 @@
 """Command palette provider: `view:` commands for every registered screen and `call:` commands
 for the Call screen's actions, built from the same key specs as the bindings (same actions,
-same enabled/disabled rules through the screen's `check_action`)."""
+same enabled/disabled rules through the screen's `check_action`), then the look-and-feel
+layer's `view:` and `theme:` commands. One provider yields them all, so commands with equal
+scores always list in the same order (hits from several providers interleave by timing)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from functools import partial
 
-from textual.command import DiscoveryHit, Hit, Hits, Provider
-
 from console.tui.keys import CALL_KEYS
+from console.tui.palette import Entry, LookCommands
 from console.tui.screens import SCREENS
 
 
-class ConsoleCommands(Provider):
-    def _commands(self) -> Iterator[tuple[str, str, Callable[[], object]]]:
+class ConsoleCommands(LookCommands):
+    def _commands(self) -> Iterator[Entry]:
         """(text, help, callback) for every command that can run right now."""
         app = self.app
         for spec in SCREENS.values():
@@ -42,14 +43,4 @@ class ConsoleCommands(Provider):
         from console.tui.account import palette_commands
 
         yield from palette_commands(app, screen)  # auth:, env:, settings:
-
-    async def discover(self) -> Hits:
-        for text, help_text, callback in self._commands():
-            yield DiscoveryHit(text, callback, help=help_text)
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for text, help_text, callback in self._commands():
-            score = matcher.match(text)
-            if score > 0:
-                yield Hit(score, matcher.highlight(text), callback, help=help_text)
+        yield from super()._commands()  # view: help, jump, find, keys; theme:

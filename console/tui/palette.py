@@ -18,6 +18,9 @@ from typing import Any
 
 from textual import on
 from textual.command import CommandPalette, DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+from textual.fuzzy import Matcher
+from textual.markup import escape
 from textual.widgets import OptionList
 
 from console.tui.keys import LOOK_KEYS, KeySpec
@@ -28,24 +31,46 @@ def _key_for(app: Any, spec: KeySpec) -> str:
     return keymap.get(spec.id, spec.key)
 
 
-class _ListProvider(Provider):
-    def _commands(self) -> Iterator[tuple[str, str, Callable[[], object]]]:  # pragma: no cover
+Entry = tuple[str, str, Callable[[], object]]
+"""(text, help, callback) of one palette command."""
+
+
+def _highlighted(matcher: Matcher, text: str) -> Content:
+    """`Matcher.highlight` without its markup parse (which would shift the offsets)."""
+    content = Content(text)
+    _score, offsets = matcher.fuzzy_search.match(matcher.query, text)
+    for offset in offsets:
+        if not text[offset].isspace():
+            content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content
+
+
+class ListProvider(Provider):
+    """A provider over a fixed list of entries, discovered and searched in list order.
+
+    Equal scores keep that order: the palette sorts hits by score alone, stably, so the order
+    stays the same from one search to the next as long as one provider yields them.
+    Text and help show as typed: a profile called `[vip]`, or help that mentions the `[keymap]`
+    table, is never read as markup (Textual parses str prompts and help)."""
+
+    def _commands(self) -> Iterator[Entry]:  # pragma: no cover
         raise NotImplementedError
 
     async def discover(self) -> Hits:
         for text, help_text, callback in self._commands():
-            yield DiscoveryHit(text, callback, help=help_text)
+            yield DiscoveryHit(Content(text), callback, text=text, help=escape(help_text))
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for text, help_text, callback in self._commands():
             score = matcher.match(text)
             if score > 0:
-                yield Hit(score, matcher.highlight(text), callback, help=help_text)
+                yield Hit(score, _highlighted(matcher, text), callback, text=text,
+                          help=escape(help_text))
 
 
-class LookCommands(_ListProvider):
-    def _commands(self) -> Iterator[tuple[str, str, Callable[[], object]]]:
+class LookCommands(ListProvider):
+    def _commands(self) -> Iterator[Entry]:
         app = self.app
         for spec in LOOK_KEYS:
             if spec.command:
@@ -72,8 +97,8 @@ def _theme_help(app: Any, name: str) -> str:
     return f"Use the {kind} theme {name} ({where}); saved in config.toml."
 
 
-class ThemeProvider(_ListProvider):
-    def _commands(self) -> Iterator[tuple[str, str, Callable[[], object]]]:
+class ThemeProvider(ListProvider):
+    def _commands(self) -> Iterator[Entry]:
         app = self.app
         for name in sorted(app.available_themes):
             yield (name, _theme_help(app, name), partial(app.choose_theme, name))
@@ -102,11 +127,11 @@ class ThemePalette(CommandPalette):
             self.app.theme = self._original_theme  # escape: back to what it was
 
 
-class FindProvider(Provider):
+class FindProvider(ListProvider):
     """Profiles and calls, for the find palette."""
 
     async def startup(self) -> None:
-        self._entries: list[tuple[str, str, Callable[[], object]]] = []
+        self._entries: list[Entry] = []
         app = self.app
         for call in reversed(getattr(app, "tracked_calls", [])):
             text = f"call: {call.to_number} · {call.status} · {call.call_id}"
@@ -128,16 +153,8 @@ class FindProvider(Provider):
                                       getattr(entry, "notes", "") or f"saved {label}",
                                       partial(app.open_found, kind, name)))
 
-    async def discover(self) -> Hits:
-        for text, help_text, callback in self._entries:
-            yield DiscoveryHit(text, callback, help=help_text)
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for text, help_text, callback in self._entries:
-            score = matcher.match(text)
-            if score > 0:
-                yield Hit(score, matcher.highlight(text), callback, help=help_text)
+    def _commands(self) -> Iterator[Entry]:
+        return iter(self._entries)
 
 
 def _load_profiles() -> Any:

@@ -198,3 +198,42 @@ async def test_preview_toggle_and_narrow_layout(tui_offline):
         await pilot.press("f6")
         await pilot.pause()
         assert not screen.preview_shown and screen.query_one("#form-column").display
+
+
+async def test_palette_lists_equal_matches_in_one_order_and_shows_brackets_as_typed(tui_offline):
+    """Every `view:` command comes from one provider, so equal scores keep the provider's order
+    on every search; help that names `[keymap]`, and a profile note that says `[vip]`, show as
+    typed (Textual would read a str hit as markup and drop the brackets)."""
+    from textual.command import CommandList, CommandPalette
+
+    from console.tui.commands import ConsoleCommands
+
+    app = tui_offline.app(connected=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await tui_offline.ready(pilot, probed=False)
+        app.profiles.add_template("vip sales", fields={"priority": "high"}, notes="[vip] only")
+        screen = app.screen
+        provided = [text for text, _help, _cb in ConsoleCommands(screen)._commands()]
+
+        async def search(query: str, key: str = "ctrl+p") -> list[str]:
+            await pilot.press(key)
+            await pilot.pause()
+            assert isinstance(app.screen, CommandPalette)
+            await pilot.press(*query)
+            palette = app.screen
+            await tui_offline.wait_for(pilot, lambda: palette.has_class("-ready")
+                                       and not any(w.is_running for w in app.workers), "search")
+            options = palette.query_one(CommandList)
+            prompts = [str(options.get_option_at_index(i).prompt)
+                       for i in range(options.option_count)]
+            await pilot.press("escape")
+            await pilot.pause()
+            return prompts
+
+        first = await search("view:")
+        titles = [p.split("\n")[0] for p in first]
+        assert titles == [t for t in provided if t.startswith("view:")]
+        assert any("your [keymap])" in p for p in first)
+        assert await search("view:") == first
+        found = await search("vip", key="f12")       # the find palette
+        assert "profile: template vip sales\n[vip] only" in found, found
