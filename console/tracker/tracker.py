@@ -55,7 +55,8 @@ List batching (why ≤ 0.2 requests per live call per second is easy)
 
 Errors
     429 (and 5xx carrying Retry-After) → global pause until then (default 5 s): nothing is
-    sent before it ends. 401/403-not-authenticated → global pause of `policy.auth_pause`.
+    sent before it ends. 401/403-not-authenticated → global pause of `policy.auth_pause`, which
+    `resume()` ends early once the operator has signed in again.
     Network errors, connection failures and 5xx without Retry-After → that call (or that list
     refresh's calls) backs off exponentially with jitter, capped. 404 on a call → kept, last
     state kept, flagged ``not-found`` after 3 in a row. A list route that answers 404/4xx is
@@ -313,6 +314,8 @@ class CallTracker:
         self._agents_busy: set[str] = set()
         self._list_off_until: dict[str, float] = {}
         self._backoff_until = -math.inf
+        self._server_pause_until = -math.inf  # the part of the pause the server asked for
+        self._resumed = asyncio.Event()        # set by resume(): gate sleepers look again
         self._next_flag_check = -math.inf
 
         self._changed: dict[str, TrackedCall] = {}
@@ -503,6 +506,23 @@ class CallTracker:
 
     # ------------------------------------------------------------------ lifecycle
 
+    def resume(self) -> None:
+        """End the "sign in again" pause now (the operator has just signed in).
+
+        Calls whose next read waited for that pause are read at once, and requests waiting at
+        the gate go ahead. A pause the server asked for (429/503 Retry-After) is kept."""
+        now = self.clock.now()
+        held = self._backoff_until
+        if held <= now:
+            return
+        self._backoff_until = max(self._server_pause_until, now)
+        for call in self._active.values():
+            if self._backoff_until < call.next_poll_at <= held:
+                call.next_poll_at = self._backoff_until
+        log.info("signed in again: polling resumes")
+        self._resumed.set()
+        self._wake.set()
+
     async def start(self) -> None:
         """Start the background loop (idempotent)."""
         if self.running:
@@ -642,7 +662,7 @@ class CallTracker:
         async with self._sem:
             while True:
                 while (wait := self._backoff_until - self.clock.now()) > 0:
-                    await self.clock.sleep(wait)
+                    await self._sleep_in_pause(wait)
                 await self._bucket.acquire()
                 if self.clock.now() >= self._backoff_until:
                     break
@@ -669,7 +689,7 @@ class CallTracker:
                 raise
             except errors.AuthRequired as exc:
                 self._error(exc)
-                self._pause(self.policy.auth_pause)
+                self._pause(self.policy.auth_pause, server=False)
                 raise _Pause(str(exc)) from exc
             except asyncio.CancelledError:
                 raise
@@ -679,9 +699,23 @@ class CallTracker:
             self._last_ok_wall = self.clock.wall()
             return result
 
-    def _pause(self, retry_after: float | None) -> None:
+    async def _sleep_in_pause(self, seconds: float) -> None:
+        """Sleep through a global pause, or until `resume()` ends it early."""
+        self._resumed.clear()
+        sleeper = asyncio.ensure_future(self.clock.sleep(seconds))
+        resumed = asyncio.ensure_future(self._resumed.wait())
+        try:
+            await asyncio.wait({sleeper, resumed}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            resumed.cancel()
+
+    def _pause(self, retry_after: float | None, *, server: bool = True) -> None:
+        """A global pause: `server` when the API asked for it (Retry-After), else for auth."""
         seconds = self.policy.default_retry_after if retry_after is None else max(0.0, retry_after)
         until = self.clock.now() + seconds
+        if server:
+            self._server_pause_until = max(self._server_pause_until, until)
         if until > self._backoff_until:
             self._backoff_until = until
             log.info("API asked to back off: pausing polling for %.1f s", seconds)

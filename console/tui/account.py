@@ -275,15 +275,11 @@ class AccountController:
         self.app.push_screen(screen, done)
 
     def _resume_tracker(self) -> None:
-        """After a sign-in: live calls resume now where the tracker can be told so (a
-        `resume()`); otherwise when its pause for "sign in again" (`PollPolicy.auth_pause`)
-        runs out."""
-        resume = getattr(getattr(self.app, "tracker", None), "resume", None)
-        if callable(resume):
-            try:
-                resume()
-            except Exception:  # noqa: BLE001 - it resumes on its own after the pause
-                pass
+        """After a sign-in: live calls resume now, not when the tracker's pause for "sign in
+        again" (`PollPolicy.auth_pause`) would have run out."""
+        tracker = getattr(self.app, "tracker", None)
+        if tracker is not None:
+            tracker.resume()
 
     def logout(self) -> None:
         session = self._session

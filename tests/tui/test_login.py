@@ -126,14 +126,12 @@ async def test_relogin_keeps_the_form_and_the_session_across_expiries(short_sim)
 
 async def test_polling_that_needs_a_sign_in_opens_the_modal_and_resumes_after_it(short_sim):
     """No key pressed: the tracker's polls answer "sign in again", the modal opens; after the
-    sign-in the live call is read again."""
+    sign-in the live call is read again at once (not when the 30 s pause would have ended)."""
     write_config(env_config("staging"))
     store = TokenStore()
     await sign_in(resolve_target(Settings(), None), "demo", "demo", store=store)
     app = app_for()
-    # The tracker pauses for `auth_pause` after "sign in again" (30 s by default), then reads
-    # again with whatever the session holds by then.
-    app.live.policy = PollPolicy(auth_pause=3.0)
+    assert app.live.policy is None and PollPolicy().auth_pause >= 30  # the default 30 s pause
     async with app.run_test(size=WIDE) as pilot:
         await _call_screen_ready(pilot)
         await wait_for(pilot, lambda: app.health == "ok", "the probe")
@@ -154,6 +152,7 @@ async def test_polling_that_needs_a_sign_in_opens_the_modal_and_resumes_after_it
         await type_into(pilot, "#password", "demo")
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.screen is call_screen, "signed in")
+        assert tracker.stats().backoff_until is None             # resumed by the sign-in
         await wait_for(pilot, lambda: tracker.stats().last_ok > before, "polling again",
                        timeout=8)
         assert LONG_CALL in [c.to_number for c in tracker.calls()]

@@ -409,6 +409,49 @@ async def test_list_429_pauses_everyone_too(tracker: CallTracker, api: FakeApi,
     assert len(api.requests("list")) == 2 and len(api.requests("get", other.call_id)) == 2
 
 
+async def test_auth_failure_pauses_until_resume_after_sign_in(
+        tracker: CallTracker, api: FakeApi, clock: ManualClock) -> None:
+    """401 → everyone waits (`policy.auth_pause`); `resume()` (signed in again) ends the wait
+    at once: the held call is read on the next cycle, not 30 s later."""
+    a = api.add(AGENT_A, status="ringing")
+    b = api.add(AGENT_B, status="ringing")
+    api.get_failures[a.call_id] = [errors.AuthRequired("401 Unauthorized", status_code=401)]
+    for cs in (a, b):
+        tracker.track(placed(cs), None, None)
+    await tracker.start()
+    await clock.run_for(1.0)
+    hit = clock.now()
+    assert tracker.backoff_until == approx(hit + tracker.policy.auth_pause)
+    count = len(api.requests())
+    await clock.run_for(3.0)
+    assert len(api.requests()) == count            # paused for everyone
+    tracker.resume()
+    assert tracker.backoff_until is None
+    await clock.run_for(0.2)
+    assert {i for _, _, i in api.log[count:]} == {a.call_id, b.call_id}
+    assert max(api.requests()[count:]) < hit + 3.5
+
+
+async def test_resume_keeps_a_pause_the_server_asked_for(
+        tracker: CallTracker, api: FakeApi, clock: ManualClock) -> None:
+    a = api.add(AGENT_A, status="ringing")
+    b = api.add(AGENT_B, status="ringing")
+    api.get_failures[a.call_id] = [errors.RateLimited("429", retry_after=7.0, status_code=429)]
+    api.get_failures[b.call_id] = [errors.AuthRequired("401 Unauthorized", status_code=401)]
+    for cs in (a, b):
+        tracker.track(placed(cs), None, None)
+    await tracker.start()
+    await clock.run_for(1.0)
+    hit = clock.now()
+    count = len(api.requests())
+    tracker.resume()                               # the 401's 30 s go; the 429's 7 s stay
+    assert tracker.backoff_until == approx(hit + 7.0)
+    await clock.run_for(6.8)
+    assert len(api.requests()) == count
+    await clock.run_for(0.5)
+    assert {i for _, _, i in api.log[count:]} == {a.call_id, b.call_id}
+
+
 async def test_network_errors_back_off_per_call_with_jitter_capped(
         tracker: CallTracker, api: FakeApi, clock: ManualClock) -> None:
     bad = api.add(AGENT_A, status="ringing")
