@@ -186,6 +186,7 @@ class TrackerStats:
     backoff_until: datetime | None  # wall time the global pause ends, if one is running
     last_error: str | None
     watched_agents: tuple[str, ...]
+    paused_for_sign_in: bool = False  # the pause is for "sign in again", not a Retry-After
 
     def requests_per_live_call_second(self) -> float | None:
         return self.requests_per_second / self.live if self.live else None
@@ -502,6 +503,8 @@ class CallTracker:
             requests_per_second=len(recent) / window, last_ok=self._last_ok_wall,
             counts=counts, tracked=len(self._calls), live=len(self._active),
             in_flight=len(self._in_flight), backoff_until=backoff,
+            paused_for_sign_in=(backoff is not None
+                                and self._server_pause_until < self._backoff_until),
             last_error=self._last_error, watched_agents=tuple(self._watched))
 
     # ------------------------------------------------------------------ lifecycle

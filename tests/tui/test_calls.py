@@ -392,3 +392,24 @@ async def test_palette_lists_the_calls_commands(tui):
         bindings = {b.id for _, b in app.screen._bindings}
         assert {"calls.end", "calls.transfer", "calls.redial", "calls.clone",
                 "calls.copy_id"} <= bindings
+
+
+def test_summary_counts_read_as_english_and_name_the_pause() -> None:
+    from datetime import UTC, datetime
+
+    from console.tracker.tracker import TrackerStats
+    from console.tui.widgets.calls_summary import summary_text
+
+    def stats(tracked: int, errors: int = 0, **kw) -> TrackerStats:
+        return TrackerStats(requests=0, list_requests=0, get_requests=0, errors=errors,
+                            requests_per_second=0.0, last_ok=None, counts={}, tracked=tracked,
+                            live=0, in_flight=0, backoff_until=kw.pop("backoff_until", None),
+                            last_error=kw.pop("last_error", None), watched_agents=(), **kw)
+
+    assert summary_text(stats(1)).plain.startswith("1 call ")
+    assert summary_text(stats(2)).plain.startswith("2 calls ")
+    assert "⚠ 1 error, last: boom" in summary_text(stats(1, 1, last_error="boom")).plain
+    later = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    assert "API asked to back off" in summary_text(stats(1, backoff_until=later)).plain
+    signed_out = summary_text(stats(1, backoff_until=later, paused_for_sign_in=True)).plain
+    assert "sign in again" in signed_out and "back off" not in signed_out

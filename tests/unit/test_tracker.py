@@ -422,6 +422,7 @@ async def test_auth_failure_pauses_until_resume_after_sign_in(
     await clock.run_for(1.0)
     hit = clock.now()
     assert tracker.backoff_until == approx(hit + tracker.policy.auth_pause)
+    assert tracker.stats().paused_for_sign_in
     count = len(api.requests())
     await clock.run_for(3.0)
     assert len(api.requests()) == count            # paused for everyone
@@ -444,8 +445,10 @@ async def test_resume_keeps_a_pause_the_server_asked_for(
     await clock.run_for(1.0)
     hit = clock.now()
     count = len(api.requests())
+    assert tracker.stats().paused_for_sign_in
     tracker.resume()                               # the 401's 30 s go; the 429's 7 s stay
     assert tracker.backoff_until == approx(hit + 7.0)
+    assert not tracker.stats().paused_for_sign_in
     await clock.run_for(6.8)
     assert len(api.requests()) == count
     await clock.run_for(0.5)

@@ -25,7 +25,7 @@ def summary_text(stats: TrackerStats | None, *, shown: int | None = None,
     if stats is None:
         text.append("call tracking starts once the API is configured", style="dim")
         return text
-    text.append(f"{stats.tracked} calls", style="bold")
+    text.append(f"{stats.tracked} call{'' if stats.tracked == 1 else 's'}", style="bold")
     if shown is not None and shown != stats.tracked:
         text.append(f" ({shown} shown)")
     counts = dict(stats.counts)
@@ -48,13 +48,18 @@ def summary_text(stats: TrackerStats | None, *, shown: int | None = None,
         text.append(f"last poll {_clock(stats.last_ok)}")
     else:
         text.append("no poll yet", style="dim")
-    if stats.backoff_until is not None:
+    if stats.backoff_until is not None and stats.paused_for_sign_in:
+        text.append("  ")
+        text.append("⏸ paused: sign in again (polling resumes after the sign-in)",
+                    style="bold yellow")
+    elif stats.backoff_until is not None:
         text.append("  ")
         text.append(f"⏸ API asked to back off: paused until {_clock(stats.backoff_until)}",
                     style="bold yellow")
     elif stats.last_error and stats.errors:
         text.append("  ")
-        text.append(f"⚠ {stats.errors} errors, last: {stats.last_error[:60]}", style="yellow")
+        errors = f"{stats.errors} error{'' if stats.errors == 1 else 's'}"
+        text.append(f"⚠ {errors}, last: {stats.last_error[:60]}", style="yellow")
     if stats.watched_agents:
         count = len(stats.watched_agents)
         text.append(f"  │  {count} watched agent{'s' if count != 1 else ''}", style="dim")
