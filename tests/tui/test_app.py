@@ -237,3 +237,13 @@ async def test_palette_lists_equal_matches_in_one_order_and_shows_brackets_as_ty
         assert await search("view:") == first
         found = await search("vip", key="f12")       # the find palette
         assert "profile: template vip sales\n[vip] only" in found, found
+
+
+async def test_quitting_during_start_up_is_clean(tui_offline):
+    """Quit (or a hangup) the moment the first frame is out, while the form is still being
+    mounted: the app ends without an error (run_test re-raises one)."""
+    app = tui_offline.app(connected=False)
+    app.after_first_frame(app.exit)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.5)
+    assert app.return_code in (0, None)

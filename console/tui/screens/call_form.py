@@ -92,6 +92,8 @@ class CallScreen(ConsoleScreen):
         if self.query("#call-body") or not self.is_running:
             return
         await self.query_one("#form-loading").remove()
+        if not (self.is_running and self.is_attached):
+            return  # the app is exiting (quit or hangup during start-up)
         await self.mount(CallBody(id="call-body"), before=self.query_one("Footer"))
         if self.is_running:
             self._form_ready()
