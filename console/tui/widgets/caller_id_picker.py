@@ -5,14 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from rich.text import Text
-from textual import on
-from textual.app import ComposeResult
-from textual.widgets import Select
 
 from console.tui.widgets.phone_input import PhoneField
+from console.tui.widgets.picker import ComboPicker, picker_css
 
 
-class CallerIdField(PhoneField):
+class CallerIdField(ComboPicker, PhoneField):
     field_name = "from_number"
     label = "From"
     placeholder = "caller ID (E.164)"
@@ -21,59 +19,23 @@ class CallerIdField(PhoneField):
             "with outbound calls enabled: the server rejects any other (422 under this field). "
             "Empty sends null and the agent's default number is used.")
 
-    DEFAULT_CSS = """
-    CallerIdField #from-select {
-        width: 17;
-        margin-left: 1;
-    }
-    """
+    DEFAULT_CSS = picker_css("CallerIdField", "from-select")
+    select_id = "from-select"
+    select_prompt = "caller IDs"
+    empty_prompt = "none known"
 
-    def __init__(self, value: str = "", **kwargs) -> None:
-        super().__init__(value, **kwargs)
-        self._numbers: list[str] = []
-
-    def compose_body(self) -> ComposeResult:
-        yield from super().compose_body()
-        yield Select([], prompt="caller IDs", compact=True, id="from-select", disabled=True)
+    def typed_key(self) -> str:
+        return self.value.strip().replace(" ", "")
 
     @property
     def known_numbers(self) -> list[str]:
-        return list(self._numbers)
+        return list(self._choices)
 
     def set_known_numbers(self, numbers: Iterable[str]) -> None:
-        self._numbers = list(dict.fromkeys(numbers))
-        select = self.query_one("#from-select", Select)
-        with self.prevent(Select.Changed):
-            select.set_options([(n, n) for n in self._numbers])
-            select.disabled = not self._numbers
-            select.prompt = "caller IDs" if self._numbers else "none known"
-            self._sync_select()
-
-    def _sync_select(self) -> None:
-        select = self.query_one("#from-select", Select)
-        typed = self.value.strip().replace(" ", "")
-        target = typed if typed in self._numbers else Select.NULL
-        if select.value != target:
-            with self.prevent(Select.Changed):
-                if target is Select.NULL:
-                    select.clear()
-                else:
-                    select.value = target
-
-    @on(Select.Changed, "#from-select")
-    def _picked(self, event: Select.Changed) -> None:
-        event.stop()
-        if event.value is not Select.NULL and event.value != self.value.strip():
-            self.set_value(str(event.value))
-            self.input.focus()
-
-    def text_changed(self) -> None:
-        self._sync_select()
-        super().text_changed()
+        self.set_choices(dict.fromkeys(numbers))
 
     def note(self) -> Text:
         text = super().note()
-        typed = self.value.strip().replace(" ", "")
-        if typed and self._numbers and typed not in self._numbers:
+        if self.typed_key() and self._choices and self.chosen_choice() is None:
             text.append(" · not one of the agent's known numbers", style="italic")
         return text
