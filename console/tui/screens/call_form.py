@@ -65,7 +65,7 @@ class CallScreen(ConsoleScreen):
         self._result: DraftResult | None = None
         self._checks_ready = False
         self._recompute_pending = False
-        self._undo: list[dict[str, Any]] = []
+        self._undo: list[tuple[dict[str, Any], Any]] = []  # (values, TemplateState | None)
         self._attempt: Attempt | None = None
         self._send_worker: Worker | None = None
         self._watch_worker: Worker | None = None
@@ -347,10 +347,13 @@ class CallScreen(ConsoleScreen):
         if all(f.required or f.is_default() for f in fields.values()):
             self.notify("Every field is already at its API default.", timeout=3)
             return
-        self._undo.append(self.values())
+        picker = self.template_picker
+        self._undo.append((self.values(), picker.state() if picker is not None else None))
         for frame in fields.values():
             if not frame.required:
                 frame.set_value(frame.default)
+        if picker is not None:
+            picker.clear()  # at the API defaults nothing is from a template
         self.notify(f"Fields reset to the API defaults. {CALL_UNDO_RESET.key} undoes it.",
                     title="Reset", timeout=5)
         self.refresh_bindings()
@@ -358,7 +361,10 @@ class CallScreen(ConsoleScreen):
     def action_undo_reset(self) -> None:
         if not self._undo:
             return
-        self.set_values(self._undo.pop())
+        values, template = self._undo.pop()
+        self.set_values(values)
+        if template is not None and (picker := self.template_picker) is not None:
+            picker.restore(template)  # the choice and the marks the reset took away
         self.notify("Reset undone.", timeout=3)
         self.refresh_bindings()
 

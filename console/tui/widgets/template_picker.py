@@ -9,6 +9,10 @@ conflicts of the template (two sets giving one header different values) are repo
 bar. The agent and caller-ID pickers of the form are fed by the store through the app's known
 agents (`profiles_link.py`).
 
+Reset to defaults clears the marks and the template choice (no field is from the template
+any more); its undo brings them back as they were (`state()` / `restore()`), so a field the
+operator had edited stays unmarked.
+
 When the profiles file has errors the bar says so and saving is off; templates read before the
 file broke can still be used, and the form works without any.
 """
@@ -16,6 +20,7 @@ file broke can still be used, and the form works without any.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -23,6 +28,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Label, Select, Static
+from textual.widgets.select import InvalidSelectValueError
 
 from console.tui.keys import CALL_SAVE_TEMPLATE, CALL_TEMPLATE
 from console.tui.widgets.field_frame import FieldFrame
@@ -46,6 +52,17 @@ def _comparable(frame: FieldFrame) -> Any:
     if isinstance(value, str):
         return value.strip()
     return value
+
+
+@dataclass(frozen=True)
+class TemplateState:
+    """What the bar knew about where the form's values came from (kept by reset for undo)."""
+
+    applied: str | None = None
+    chosen: str | None = None                                   # the template list's value
+    marks: dict[str, str] = field(default_factory=dict)         # field name -> source
+    expected: dict[str, Any] = field(default_factory=dict)      # field name -> marked value
+    conflicts: tuple[str, ...] = ()
 
 
 class TemplatePicker(Vertical):
@@ -269,6 +286,46 @@ class TemplatePicker(Vertical):
         frame = self.form.fields.get(field_name)
         if frame is not None:
             frame.remove_class("-from-template")
+
+    def state(self) -> TemplateState:
+        """The template choice and the marks of fields that still hold their marked value."""
+        fields = self.form.fields
+        kept = [name for name in self.marks
+                if name in fields and _comparable(fields[name]) == self._expected.get(name)]
+        select = self.query_one("#template-select", Select)
+        return TemplateState(
+            applied=self.applied,
+            chosen=None if select.value is Select.NULL else str(select.value),
+            marks={name: self.marks[name] for name in kept},
+            expected={name: self._expected[name] for name in kept},
+            conflicts=tuple(self._conflicts))
+
+    def restore(self, state: TemplateState) -> None:
+        """Put back a `state()`: the form's values must already be the ones it was taken with
+        (what the marks stand for is restored too, not re-read from the fields)."""
+        for name in list(self.marks):
+            self._unmark(name)
+        fields = self.form.fields
+        for name, source in state.marks.items():
+            if name in fields:
+                self._mark(name, source)
+                self._expected[name] = state.expected[name]
+        self.applied = state.applied
+        self._conflicts = list(state.conflicts)
+        select = self.query_one("#template-select", Select)
+        with self.prevent(Select.Changed):
+            try:
+                if state.chosen is None:
+                    select.clear()
+                else:
+                    select.value = state.chosen
+            except InvalidSelectValueError:   # the template was deleted since
+                select.clear()
+        self._show_legend()
+
+    def clear(self) -> None:
+        """No field is from a template any more (the form was reset to the API defaults)."""
+        self.restore(TemplateState())
 
     def field_changed(self, frame: FieldFrame) -> None:
         """A form field changed: it keeps its mark only while it holds the template's value."""
