@@ -245,3 +245,127 @@ def test_snapshot_form_filled_from_a_template(snap_compare, tui_offline):
 
     assert snap_compare(tui_offline.app(connected=False), terminal_size=SIZE,
                         run_before=run_before)
+
+
+# -- reset to defaults and its undo, with a template ---------------------------------------
+
+def changed(screen) -> set[str]:
+    """The fields shown as differing from their API default (●)."""
+    return {name for name, frame in screen.fields.items() if frame.changed}
+
+
+def chosen(screen):
+    return screen.query_one("#template-select").value
+
+
+async def reset(pilot) -> None:
+    await pilot.press("ctrl+r")
+    await pilot.pause()
+    await pilot.pause()                                   # the fields' Changed messages too
+
+
+async def undo(pilot) -> None:
+    await pilot.press("ctrl+g")
+    await pilot.pause()
+    await pilot.pause()
+
+
+def assert_reset(screen) -> None:
+    """At the API defaults: nothing is from a template, no template is chosen."""
+    from textual.widgets import Select
+
+    picker = screen.template_picker
+    assert marked(screen) == set()
+    assert picker.marks == {} and picker.applied is None
+    assert chosen(screen) is Select.NULL
+    assert legend(screen) == ""                          # no marks, no header conflict
+    assert changed(screen) == set()
+    values = screen.values()
+    assert values["agent_id"] != "" and values["priority"] == "normal"  # required ones stay
+    assert values["custom_headers"] == [] and values["display_name"] == ""
+
+
+async def test_undo_of_reset_brings_back_the_template_and_its_marks(tui_offline):
+    seed()
+    app = tui_offline.app(connected=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await form_ready(pilot)
+        await choose_template(pilot, "recall")
+        values, shown, differing = screen.values(), legend(screen), changed(screen)
+        assert marked(screen) == MARKED and "header conflict" in shown
+        await reset(pilot)
+        assert_reset(screen)
+        await undo(pilot)
+        assert screen.values() == values
+        assert marked(screen) == MARKED
+        for name in MARKED:
+            assert screen.field(name).query_one(".template-mark").display
+        assert screen.template_picker.applied == "recall" and chosen(screen) == "recall"
+        assert legend(screen) == shown                    # marks and the header conflict
+        assert changed(screen) == differing
+        await pilot.pause(0.1)                            # the undo's own changes settled:
+        assert marked(screen) == MARKED                   # they did not count as edits
+        assert screen.check_action("undo_reset", ()) is False
+        # The restored marks work as before: an edit still clears only its own.
+        screen.field("priority").set_value("low")
+        await wait_for(pilot, lambda: "priority" not in marked(screen), "mark cleared")
+        assert marked(screen) == MARKED - {"priority"}
+
+
+async def test_undo_of_reset_keeps_an_edited_field_unmarked(tui_offline):
+    seed()
+    app = tui_offline.app(connected=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await form_ready(pilot)
+        await choose_template(pilot, "recall")
+        screen.field("display_name").focus_input()
+        await pilot.press("backspace")
+        await wait_for(pilot, lambda: "display_name" not in marked(screen), "mark cleared")
+        values, differing = screen.values(), changed(screen)
+        await reset(pilot)
+        assert_reset(screen)
+        await undo(pilot)
+        assert screen.values() == values and values["display_name"] == "ACME Sale"
+        assert marked(screen) == MARKED - {"display_name"}
+        assert "Display name" not in legend(screen)
+        assert screen.template_picker.applied == "recall" and chosen(screen) == "recall"
+        assert changed(screen) == differing
+        screen.field("display_name").focus_input()
+        await type_text(pilot, "s")                       # the template's value again:
+        assert "display_name" not in marked(screen)       # still an edited field
+
+
+async def test_two_resets_then_two_undos(tui_offline):
+    seed()
+    app = tui_offline.app(connected=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await form_ready(pilot)
+        app.profiles.add_template("support line", agent="support", fields={"dtmf": "1w2"})
+        app.profiles_written()
+        await pilot.pause()
+        await choose_template(pilot, "recall")
+        first, first_legend = screen.values(), legend(screen)
+        await reset(pilot)
+        assert_reset(screen)
+        await choose_template(pilot, "support line")
+        second = screen.values()
+        assert marked(screen) == {"agent_id", "dtmf"}
+        assert second["agent_id"] == SUPPORT and second["priority"] == "normal"
+        await reset(pilot)
+        assert_reset(screen)
+        await undo(pilot)
+        assert screen.values() == second
+        assert marked(screen) == {"agent_id", "dtmf"}
+        assert screen.template_picker.applied == "support line"
+        assert chosen(screen) == "support line"
+        assert changed(screen) == {"dtmf"}
+        assert screen.check_action("undo_reset", ()) is True
+        await undo(pilot)
+        assert screen.values() == first
+        assert marked(screen) == MARKED
+        assert screen.template_picker.applied == "recall" and chosen(screen) == "recall"
+        assert legend(screen) == first_legend
+        assert changed(screen) == MARKED - {"agent_id"}
+        assert screen.check_action("undo_reset", ()) is False
+        await pilot.pause(0.1)
+        assert marked(screen) == MARKED
