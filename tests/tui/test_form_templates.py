@@ -6,6 +6,8 @@ leaves the form working without templates (and untouched). Real profiles.toml in
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+
 from console.store.profiles import ProfilesStore
 
 from profiles_helpers import (
@@ -258,6 +260,17 @@ def chosen(screen):
     return screen.query_one("#template-select").value
 
 
+@asynccontextmanager
+async def recall_form(tui_offline):
+    """The seeded profiles, the Call form filled from template 'recall': (pilot, screen)."""
+    seed()
+    app = tui_offline.app(connected=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await form_ready(pilot)
+        await choose_template(pilot, "recall")
+        yield pilot, screen
+
+
 async def reset(pilot) -> None:
     await pilot.press("ctrl+r")
     await pilot.pause()
@@ -285,22 +298,22 @@ def assert_reset(screen) -> None:
     assert values["custom_headers"] == [] and values["display_name"] == ""
 
 
+def assert_from(screen, template: str, marks: set[str]) -> None:
+    assert marked(screen) == marks
+    for name in marks:                                    # the ◆ before the label
+        assert screen.field(name).query_one(".template-mark").display
+    assert screen.template_picker.applied == template and chosen(screen) == template
+
+
 async def test_undo_of_reset_brings_back_the_template_and_its_marks(tui_offline):
-    seed()
-    app = tui_offline.app(connected=False)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await form_ready(pilot)
-        await choose_template(pilot, "recall")
+    async with recall_form(tui_offline) as (pilot, screen):
         values, shown, differing = screen.values(), legend(screen), changed(screen)
-        assert marked(screen) == MARKED and "header conflict" in shown
+        assert "header conflict" in shown
         await reset(pilot)
         assert_reset(screen)
         await undo(pilot)
         assert screen.values() == values
-        assert marked(screen) == MARKED
-        for name in MARKED:
-            assert screen.field(name).query_one(".template-mark").display
-        assert screen.template_picker.applied == "recall" and chosen(screen) == "recall"
+        assert_from(screen, "recall", MARKED)
         assert legend(screen) == shown                    # marks and the header conflict
         assert changed(screen) == differing
         await pilot.pause(0.1)                            # the undo's own changes settled:
@@ -313,37 +326,30 @@ async def test_undo_of_reset_brings_back_the_template_and_its_marks(tui_offline)
 
 
 async def test_undo_of_reset_keeps_an_edited_field_unmarked(tui_offline):
-    seed()
-    app = tui_offline.app(connected=False)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await form_ready(pilot)
-        await choose_template(pilot, "recall")
-        screen.field("display_name").focus_input()
-        await pilot.press("backspace")
-        await wait_for(pilot, lambda: "display_name" not in marked(screen), "mark cleared")
+    async with recall_form(tui_offline) as (pilot, screen):
+        name = screen.field("display_name")
+        name.focus_input()
+        await pilot.press("backspace")                    # edited: loses its mark
+        await wait_for(pilot, lambda: not name.has_class("-from-template"), "mark cleared")
         values, differing = screen.values(), changed(screen)
         await reset(pilot)
         assert_reset(screen)
         await undo(pilot)
         assert screen.values() == values and values["display_name"] == "ACME Sale"
-        assert marked(screen) == MARKED - {"display_name"}
+        assert_from(screen, "recall", MARKED - {"display_name"})
         assert "Display name" not in legend(screen)
-        assert screen.template_picker.applied == "recall" and chosen(screen) == "recall"
         assert changed(screen) == differing
-        screen.field("display_name").focus_input()
+        name.focus_input()
         await type_text(pilot, "s")                       # the template's value again:
         assert "display_name" not in marked(screen)       # still an edited field
 
 
 async def test_two_resets_then_two_undos(tui_offline):
-    seed()
-    app = tui_offline.app(connected=False)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await form_ready(pilot)
+    async with recall_form(tui_offline) as (pilot, screen):
+        app = pilot.app
         app.profiles.add_template("support line", agent="support", fields={"dtmf": "1w2"})
         app.profiles_written()
         await pilot.pause()
-        await choose_template(pilot, "recall")
         first, first_legend = screen.values(), legend(screen)
         await reset(pilot)
         assert_reset(screen)
@@ -355,15 +361,12 @@ async def test_two_resets_then_two_undos(tui_offline):
         assert_reset(screen)
         await undo(pilot)
         assert screen.values() == second
-        assert marked(screen) == {"agent_id", "dtmf"}
-        assert screen.template_picker.applied == "support line"
-        assert chosen(screen) == "support line"
+        assert_from(screen, "support line", {"agent_id", "dtmf"})
         assert changed(screen) == {"dtmf"}
         assert screen.check_action("undo_reset", ()) is True
         await undo(pilot)
         assert screen.values() == first
-        assert marked(screen) == MARKED
-        assert screen.template_picker.applied == "recall" and chosen(screen) == "recall"
+        assert_from(screen, "recall", MARKED)
         assert legend(screen) == first_legend
         assert changed(screen) == MARKED - {"agent_id"}
         assert screen.check_action("undo_reset", ()) is False
