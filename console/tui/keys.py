@@ -190,8 +190,19 @@ PROFILES_DELETE = KeySpec("profiles.delete", "delete", "screen.delete_entry", "D
                                "refers to it).")
 PROFILES_SEARCH = KeySpec("profiles.search", "slash", "screen.search", "Search",
                           help="Search the list by name, UUID, number or header.")
+# Bundles: the whole file (or some kinds) to and from a TOML file. Not in the footer (the list's
+# Import… / Export… buttons show them): at 80 columns Save and Reload would not fit.
+PROFILES_IMPORT = KeySpec("profiles.import", "i", "screen.import_bundle", "Import",
+                          "Import a profiles bundle…", show=False,
+                          help="Bring in a bundle file (merge or replace): shows what would be "
+                               "added, changed and removed before anything is written.")
+PROFILES_EXPORT = KeySpec("profiles.export", "e", "screen.export_bundle", "Export",
+                          "Export the profiles to a bundle…", show=False,
+                          help="Write some or all kinds of profiles to a bundle file (asks "
+                               "before replacing a file).")
 PROFILES_LIST_KEYS: tuple[KeySpec, ...] = (
-    PROFILES_NEW, PROFILES_DUPLICATE, PROFILES_RENAME, PROFILES_DELETE, PROFILES_SEARCH)
+    PROFILES_NEW, PROFILES_DUPLICATE, PROFILES_RENAME, PROFILES_DELETE, PROFILES_SEARCH,
+    PROFILES_IMPORT, PROFILES_EXPORT)
 # On the whole Profiles screen.
 PROFILES_SAVE = KeySpec("profiles.save", "ctrl+s", "save_entry", "Save", "Save the entry",
                         priority=True,

@@ -90,6 +90,12 @@ def profile_commands(app, screen):
         for kind_id, words in NEW_COMMANDS:
             yield (f"profile: new {words}", f"Open the Profiles screen on a new {words}",
                    lambda kind_id=kind_id: app.call_later(_new_entry, app, kind_id))
+        from console.tui.keys import PROFILES_EXPORT, PROFILES_IMPORT
+
+        yield ("profile: export profiles to a bundle file…", PROFILES_EXPORT.help,
+               lambda: app.call_later(_bundle, app, "export_bundle"))
+        yield ("profile: import a profiles bundle file…", PROFILES_IMPORT.help,
+               lambda: app.call_later(_bundle, app, "import_bundle"))
     for name in store.names("template"):
         yield (f"profile: use template {name}", "Fill the Call form from this template "
                                                 "(its fields are marked ◆)",
@@ -119,6 +125,13 @@ async def _new_entry(app, kind_id: str) -> None:
     screen = await _on_screen(app, "profiles", lambda s: bool(s.query("KindPart")))
     if screen is not None:
         await screen.show_new(kind_id)
+
+
+async def _bundle(app, action: str) -> None:
+    """The Profiles screen, then its export or import dialog."""
+    screen = await _on_screen(app, "profiles", lambda s: bool(s.query("KindPart")))
+    if screen is not None:
+        await screen.run_action(action)
 
 
 async def _use_template(app, name: str) -> None:

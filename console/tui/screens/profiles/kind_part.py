@@ -19,6 +19,8 @@ from textual.widgets.option_list import Option
 from console.tui.keys import (
     PROFILES_DELETE,
     PROFILES_DUPLICATE,
+    PROFILES_EXPORT,
+    PROFILES_IMPORT,
     PROFILES_LIST_KEYS,
     PROFILES_NEW,
     PROFILES_RENAME,
@@ -38,7 +40,7 @@ if TYPE_CHECKING:
 
 
 class ProfileList(OptionList):
-    """The entries of one kind; n / d / r / delete / slash act on it (see keys.py)."""
+    """The entries of one kind; n / d / r / delete / slash / i / e act on it (see keys.py)."""
 
     BINDINGS = bindings(*PROFILES_LIST_KEYS)
 
@@ -107,6 +109,10 @@ class KindPart(EntryWrites, Horizontal):
                              tooltip=f"Rename ({PROFILES_RENAME.key})")
                 yield Button("Delete", classes="btn-delete", compact=True, variant="error",
                              tooltip=f"Delete ({PROFILES_DELETE.key})")
+                yield Button("Import…", classes="btn-import", compact=True,
+                             tooltip=f"Import a profiles bundle ({PROFILES_IMPORT.key})")
+                yield Button("Export…", classes="btn-export", compact=True,
+                             tooltip=f"Export the profiles to a bundle ({PROFILES_EXPORT.key})")
         with VerticalScroll(classes="part-editor"):
             yield Static("", classes="editor-title", markup=False)
             yield EDITORS[self.kind.id](classes="editor")
@@ -206,7 +212,8 @@ class KindPart(EntryWrites, Horizontal):
         read_only = self.read_only
         has = self._highlighted_name() is not None
         for selector, enabled in ((".btn-new", True), (".btn-duplicate", has),
-                                  (".btn-rename", has), (".btn-delete", has)):
+                                  (".btn-rename", has), (".btn-delete", has),
+                                  (".btn-import", True), (".btn-export", True)):
             self.query_one(selector, Button).disabled = read_only or not enabled
         self.editor.disabled = read_only or self.mode == "empty"
         self.query_one(".btn-save", Button).disabled = (

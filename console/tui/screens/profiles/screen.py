@@ -2,19 +2,20 @@
 
 One tab per kind (`KindPart`: a searchable list beside an editor), mounted when first shown.
 New / duplicate / rename / delete, with a confirmation that lists whatever still refers to the
-entry. When the file on disk does not parse or validate the screen says where
-(file:line: key: message), disables every change and never writes.
+entry; export to and import from bundle files (profile_export.py, profile_import.py). When the
+file on disk does not parse or validate the screen says where (file:line: key: message),
+disables every change and never writes.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
-from textual.widgets import Static, TabbedContent, TabPane
+from textual.widgets import Button, Static, TabbedContent, TabPane
 
 from console.tui.keys import PROFILES_KEYS, bindings
 from console.tui.screens.base import ConsoleScreen
@@ -158,6 +159,8 @@ class ProfilesScreen(ConsoleScreen):
                 return True if part._highlighted_name() is not None else None
             if action == "save_entry":
                 return True if part.mode != "empty" else None
+        if action in ("import_bundle", "export_bundle"):
+            return None if self.read_only else True
         if action == "reload":
             return True if self.app.profiles is not None else None
         return True
@@ -184,6 +187,41 @@ class ProfilesScreen(ConsoleScreen):
 
     def action_search(self) -> None:
         self._on_part("search")
+
+    # -- bundles (the modals do the file I/O, in thread workers) ---------------------------
+
+    def action_export_bundle(self) -> None:
+        store = self.app.profiles
+        if store is None or store.read_only:
+            return
+        from console.tui.screens.profile_export import ExportBundleScreen
+
+        self.app.push_screen(ExportBundleScreen(store, now=self.app.clock()), self._bundle_done)
+
+    def action_import_bundle(self) -> None:
+        store = self.app.profiles
+        if store is None or store.read_only:
+            return
+        from console.tui.screens.profile_import import ImportBundleScreen
+
+        self.app.push_screen(ImportBundleScreen(store), self._bundle_done)
+
+    def _bundle_done(self, done: Any) -> None:
+        """An export or import finished: lists everywhere, and a toast naming the file."""
+        if done is None:
+            return
+        self.app.profiles_written()
+        self.notify(done.message, title="Profiles", markup=False, timeout=8)
+
+    @on(Button.Pressed, ".btn-import")
+    def _import_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_import_bundle()
+
+    @on(Button.Pressed, ".btn-export")
+    def _export_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_export_bundle()
 
     def action_back_to_list(self) -> None:
         self._focus_list()
