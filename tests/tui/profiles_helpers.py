@@ -85,7 +85,8 @@ async def writes_done(pilot) -> None:
     app = pilot.app
     await wait_for(pilot, lambda: not any(
         w.is_running for w in app.workers
-        if w.group in ("profiles-write", "profile-write", "profiles-reload")), "writes")
+        if w.group in ("profiles-write", "profile-write", "profiles-reload",
+                       "profiles-bundle")), "writes")
 
 
 async def type_text(pilot, text: str) -> None:

@@ -412,6 +412,21 @@ def test_snapshot_agents_80x24(snap_compare, tui_offline):
     assert snap_compare(app, terminal_size=(80, 24), run_before=prepare(tui_offline, "agents"))
 
 
+def test_snapshot_template_defaults_80x24(snap_compare, tui_offline):
+    """Below 100 columns the template editor's paired fields stack (selects stay usable)."""
+    seed()
+
+    async def to_priority(pilot) -> None:
+        templates = part(pilot.app, "templates")
+        editor = templates.query_one(".part-editor")
+        editor.scroll_to_widget(templates.editor.field("priority"), animate=False, top=True)
+        await pilot.pause()
+
+    app = tui_offline.app(connected=False, screen="profiles")
+    assert snap_compare(app, terminal_size=(80, 24),
+                        run_before=prepare(tui_offline, "templates", then=to_priority))
+
+
 def test_snapshot_read_only(snap_compare, tui_offline, tmp_path, monkeypatch):
     # A relative path so the picture does not hold the temp dir's name.
     monkeypatch.chdir(tmp_path)
