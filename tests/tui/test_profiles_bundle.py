@@ -423,3 +423,30 @@ def test_snapshot_import_report_replace_80x24(snap_compare, tui_offline, home):
     app = tui_offline.app(connected=False, screen="profiles")
     assert snap_compare(app, terminal_size=(80, 24), run_before=report_before(
         tui_offline, "agents.toml", 2))
+
+
+@pytest.fixture
+def utc(monkeypatch):
+    """The local time zone is UTC: the export's default name holds the local date."""
+    import time
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_snapshot_export_dialog(snap_compare, tui_offline, home, utc):
+    seed()
+
+    async def run_before(pilot) -> None:
+        await open_dialog(pilot, "e", "ExportBundleScreen")
+        pilot.app.screen.query_one("#bundle-kinds").focus()
+        await pilot.press("down", "down", "space")      # no header sets
+        assert pilot.app.screen.kinds == ["agent", "caller_id", "template"]
+        tui_offline.no_blink(pilot.app)
+        await pilot.pause()
+
+    app = tui_offline.app(connected=False, screen="profiles")
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
