@@ -22,13 +22,10 @@ from textual.widgets import Button, Input, Label, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 from console.tui.screens.profile_bundle import BundleFileError, BundleModal, counted, shown_path
+from console.tui.screens.profiles.screen import KIND_TABS as KINDS  # (kind id, section, title)
 
 if TYPE_CHECKING:
     from console.store.profiles import ProfilesStore
-
-#: (kind id, section, title) in file order
-KINDS = (("agent", "agents", "Agents"), ("caller_id", "caller_ids", "Caller IDs"),
-         ("header_set", "header_sets", "Header sets"), ("template", "templates", "Templates"))
 
 
 def default_bundle_name(now: datetime) -> str:
