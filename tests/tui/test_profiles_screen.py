@@ -377,6 +377,7 @@ async def test_the_palette_opens_a_new_entry_of_a_kind(tui_offline):
         assert "profile: use template recall" in commands
         commands["profile: new caller ID"]()
         await profiles_ready(pilot)
+        await wait_for(pilot, lambda: app.screen.query("#part-caller_ids"), "the caller IDs")
         callers = part(app, "caller_ids")
         await wait_for(pilot, lambda: callers.mode == "new", "new caller ID")
         assert app.screen.query_one("TabbedContent").active == "caller_ids"

@@ -7,6 +7,7 @@ delete) are in `entry_writes.EntryWrites`.
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -87,6 +88,9 @@ class KindPart(EntryWrites, Horizontal):
         self.mode = "empty"                  # "empty" | "edit" | "new"
         self._loaded: dict[str, Any] = {}
         self._touched: set[str] = set()
+        #: set once mounted (list and editor composed): two tabs activated at once both
+        #: ask for a part, and the second must wait for the first one's mount
+        self.ready = asyncio.Event()
         self._saving = False
         self._filter = ""
 
@@ -149,6 +153,7 @@ class KindPart(EntryWrites, Horizontal):
             self.refresh_from(self.store)
         else:
             self._fill_list()
+        self.ready.set()
 
     # -- from the store ---------------------------------------------------------------------
 

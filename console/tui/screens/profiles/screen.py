@@ -78,7 +78,9 @@ class ProfilesScreen(ConsoleScreen):
         """The part of `section`, mounted (and filled from the store) on first use."""
         found = self.query(f"#part-{section}")
         if found:
-            return found.first(KindPart)
+            part = found.first(KindPart)
+            await part.ready.wait()  # it may still be mounting for another caller
+            return part
         kind_id = next(k for k, s, _ in KIND_TABS if s == section)
         part = KindPart(kind_id, id=f"part-{section}")
         await self.query_one(f"TabPane#{section}", TabPane).mount(part)
@@ -94,7 +96,7 @@ class ProfilesScreen(ConsoleScreen):
         return found.first(KindPart) if found else None
 
     def _focus_list(self) -> None:
-        if (part := self.current) is not None:
+        if (part := self.current) is not None and part.ready.is_set():
             part.entries.focus()
 
     @on(TabbedContent.TabActivated)
