@@ -34,9 +34,8 @@ What it does
    - peak RSS: `ru_maxrss` of this process (console + benchmark driver; simulator excluded).
 5. Prints the figures (or JSON) and the targets of design.md §5; exits by itself.
 
-`--no-geocoder-warmup` (diagnostic): the console warms phonenumbers' geocoder data right after
-its first frame (region names for the Call form), which alone is ~100 MB of RSS; this flag
-skips that warm-up to show how much of the peak RSS it is. The normal run keeps it.
+`geocoder_loaded` in the figures should stay false: region names come from phonenumbers'
+small locale table, not its geocoder (~100 MB of RSS), see console/telephony/phone.py.
 """
 
 from __future__ import annotations
@@ -175,7 +174,7 @@ def percentile(values: list[float], q: float) -> float | None:
 
 # ------------------------------------------------------------------ the run
 
-async def run(calls: int, window: float, *, geocoder_warmup: bool = True) -> dict[str, Any]:
+async def run(calls: int, window: float) -> dict[str, Any]:
     import httpx
     from rich.text import Text  # noqa: F401
     from textual import events
@@ -185,10 +184,6 @@ async def run(calls: int, window: float, *, geocoder_warmup: bool = True) -> dic
     from console.session import ConsoleSession
     from console.tui.app import make_app
 
-    if not geocoder_warmup:
-        import console.telephony.phone as phone
-
-        phone.region_name = lambda code: code  # diagnostic only: see the module docstring
     stages = {"imports": rss_mb()}
     sim = SimProcess(calls)
     try:
@@ -378,8 +373,6 @@ def main() -> int:
     parser.add_argument("--window", type=float, default=45.0,
                         help="seconds of measurement while the calls progress")
     parser.add_argument("--json", action="store_true", help="print JSON")
-    parser.add_argument("--no-geocoder-warmup", action="store_true",
-                        help="diagnostic: skip the console's geocoder warm-up (see above)")
     parser.add_argument("--serve-sim", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_sim:
@@ -394,7 +387,7 @@ def main() -> int:
                      "CALL_CONSOLE_PROFILES"):
             os.environ.pop(name, None)
         result = asyncio.run(asyncio.wait_for(
-            run(args.calls, args.window, geocoder_warmup=not args.no_geocoder_warmup),
+            run(args.calls, args.window),
             timeout=args.window + 240))
     print(json.dumps(result, indent=2) if args.json else report(result))
     return 0

@@ -16,6 +16,8 @@ the live-calls issue attaches there) and the signals `session_changed`, `agents_
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,6 +33,8 @@ from console.tui.keys import ENV_SWITCH, PALETTE, QUIT, SIGN_IN
 from console.tui.look_and_feel import LookAndFeelApp
 from console.tui.screens import SCREENS, ScreenSpec
 from console.tui.known_agents import KnownAgent
+
+log = logging.getLogger("console.tui")
 
 if TYPE_CHECKING:
     from console.api.models import CallResponse, CallStatus, OutboundCallRequest
@@ -247,10 +251,33 @@ class CallConsoleApp(LookAndFeelApp):
 
         if isinstance(error, ConfigError):
             self.fatal_message = f"call-console: configuration error: {error}"
-            self.exit(return_code=2)
+            self.exit_when_settled(2)
         else:
             self.fatal_message = f"call-console: could not start: {error!r}"
-            self.exit(return_code=1)
+            self.exit_when_settled(1)
+
+    # -- exit -------------------------------------------------------------------------------
+
+    #: the longest an exit waits for the screen to finish mounting (seconds)
+    SETTLE_TIMEOUT = 3.0
+
+    def exit_when_settled(self, return_code: int = 0) -> None:
+        """Exit once the screen has settled (see `ConsoleScreen.settled`): a quit, a hangup
+        or a fatal error during start-up must not tear the form down half-mounted."""
+
+        async def exit_after_settling() -> None:
+            settled = getattr(self.screen, "settled", None)
+            if settled is not None:
+                try:
+                    await asyncio.wait_for(settled(), self.SETTLE_TIMEOUT)
+                except asyncio.TimeoutError:
+                    log.warning("exiting before the screen settled")
+            self.exit(return_code=return_code)
+
+        self.run_worker(exit_after_settling(), name="exit", group="exit", exit_on_error=False)
+
+    async def action_quit(self) -> None:
+        self.exit_when_settled()
 
     def _session_ready(self, session: ConsoleSession) -> None:
         self._session = session

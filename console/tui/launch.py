@@ -123,7 +123,7 @@ def install_exit_signals(app: Any) -> Callable[[], None]:
             driver._auto_restart = False
         if signum == getattr(signal, "SIGHUP", None) and _terminal_hung_up():
             _discard_output()
-        loop.call_soon_threadsafe(functools.partial(app.exit, return_code=code))
+        loop.call_soon_threadsafe(functools.partial(app.exit_when_settled, code))
 
     previous: dict[int, Any] = {}
     for name in ("SIGHUP", "SIGTERM"):

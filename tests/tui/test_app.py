@@ -240,10 +240,11 @@ async def test_palette_lists_equal_matches_in_one_order_and_shows_brackets_as_ty
 
 
 async def test_quitting_during_start_up_is_clean(tui_offline):
-    """Quit (or a hangup) the moment the first frame is out, while the form is still being
-    mounted: the app ends without an error (run_test re-raises one)."""
+    """Quit (the key's action, as a hangup does) the moment the first frame is out, while
+    the form is still being mounted: the app waits for the form, then ends without an error
+    (run_test re-raises one)."""
     app = tui_offline.app(connected=False)
-    app.after_first_frame(app.exit)
+    app.after_first_frame(lambda: app.run_action("app.quit"))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause(0.5)
     assert app.return_code in (0, None)

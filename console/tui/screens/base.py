@@ -1,13 +1,13 @@
-"""The base of every top-level screen: the console header on top, the footer at the bottom."""
+"""The base of every top-level screen: the console header on top, the key bar at the bottom."""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from console.tui.widgets.console_header import ConsoleHeader
+from console.tui.widgets.key_footer import KeyFooter
 
 
 #: below this width the footer is compact
@@ -28,17 +28,31 @@ class ConsoleScreen(Screen):
                 id="screen.copy_text"),
     ]
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # A new screen is styled from the current stylesheet when it mounts. Textual's modes
+        # still re-parse the whole stylesheet for a screen whose count is behind the app's
+        # (a new one always is): ~5 ms before the first frame, for nothing. Our screens'
+        # CSS is in the app's CSS_PATH, so there is nothing new to parse.
+        self._css_update_count = self.app._css_update_count
+
     def compose(self) -> ComposeResult:
         yield ConsoleHeader()
         yield from self.compose_body()
-        yield Footer()
+        yield KeyFooter()
 
     def on_resize(self, event) -> None:
         # Narrow terminals (80 columns): the footer drops its padding so every key still fits.
-        self.query_one(Footer).compact = event.size.width < COMPACT_FOOTER_BELOW
+        self.query_one(KeyFooter).compact = event.size.width < COMPACT_FOOTER_BELOW
 
     def compose_body(self) -> ComposeResult:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    async def settled(self) -> None:
+        """Return once what the screen mounts after its first frame is in (nothing here).
+
+        The app exits only once its screen has settled: removing a screen while widgets are
+        still mounting on it makes their own mount handlers fail (a traceback on quit)."""
 
     def on_mount(self) -> None:
         self.app.session_changed.subscribe(self, self._session_changed)

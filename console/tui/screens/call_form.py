@@ -9,6 +9,7 @@ wait-until-answered progress with "stop waiting" (which does not hang up).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -77,6 +78,7 @@ class CallScreen(ConsoleScreen):
         self._readiness_text: Text | None = None
         self._fields: dict[str, FieldFrame] = {}
         self._form_mounted = False
+        self._form_settled = asyncio.Event()  # the form's mount finished (or was skipped)
         self._binding_state: tuple[Any, ...] = ()
 
     # -- layout -----------------------------------------------------------------------------
@@ -89,14 +91,20 @@ class CallScreen(ConsoleScreen):
     async def _mount_form(self) -> None:
         from console.tui.screens.call_body import CallBody
 
-        if self.query("#call-body") or not self.is_running:
-            return
-        await self.query_one("#form-loading").remove()
-        if not (self.is_running and self.is_attached):
-            return  # the app is exiting (quit or hangup during start-up)
-        await self.mount(CallBody(id="call-body"), before=self.query_one("Footer"))
-        if self.is_running:
-            self._form_ready()
+        try:
+            if self.query("#call-body") or not self.is_running:
+                return
+            await self.query_one("#form-loading").remove()
+            if not (self.is_running and self.is_attached):
+                return  # the app is exiting (quit or hangup during start-up)
+            await self.mount(CallBody(id="call-body"), before=self.query_one("KeyFooter"))
+            if self.is_running:
+                self._form_ready()
+        finally:
+            self._form_settled.set()
+
+    async def settled(self) -> None:
+        await self._form_settled.wait()
 
     @property
     def fields(self) -> dict[str, FieldFrame]:
