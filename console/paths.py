@@ -57,3 +57,13 @@ def ensure_private_dir(path: Path) -> Path:
     """Create `path` (and parents) with mode 0700 for the leaf; return it."""
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
+
+
+def shown_path(path: os.PathLike[str] | str) -> str:
+    """`path` as a user finds it again: absolute (against the current directory), with the
+    home directory as ~."""
+    full = os.path.abspath(os.path.expanduser(os.fspath(path)))
+    home = os.path.expanduser("~")
+    if home not in ("~", "/") and (full == home or full.startswith(home + os.sep)):
+        return "~" + full[len(home):]
+    return full

@@ -205,8 +205,9 @@ async def tour(sim, agent) -> None:
 
 if __name__ == "__main__":
     with tempfile.TemporaryDirectory() as tmp:   # never read the operator's own config
-        os.environ["CALL_CONSOLE_CONFIG_DIR"] = os.path.join(tmp, "config")
-        os.environ["CALL_CONSOLE_DATA_DIR"] = os.path.join(tmp, "data")
+        os.environ["HOME"] = tmp  # paths on screen read ~/.config/call-console/...
+        os.environ["CALL_CONSOLE_CONFIG_DIR"] = os.path.join(tmp, ".config", "call-console")
+        os.environ["CALL_CONSOLE_DATA_DIR"] = os.path.join(tmp, ".local", "share", "call-console")
         for name in ("CALL_CONSOLE_BASE_URL", "CALL_CONSOLE_TOKEN", "CALL_CONSOLE_OPERATOR"):
             os.environ.pop(name, None)
         sys.exit(asyncio.run(main()))

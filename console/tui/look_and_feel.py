@@ -188,6 +188,7 @@ class LookAndFeelApp(App[int]):
     # -- help -------------------------------------------------------------------------------
 
     def action_help(self, mode: str = "") -> None:
+        from console.paths import shown_path
         from console.tui.help import focused_help, key_reference
         from console.tui.screens.help import HelpScreen
 
@@ -196,7 +197,8 @@ class LookAndFeelApp(App[int]):
             return
         focus = None if mode == "keys" else focused_help(self.screen)
         self.push_screen(HelpScreen(focus, key_reference(self), keys_only=mode == "keys",
-                                    keymap_file=str(self.keymap_file or "config.toml")))
+                                    keymap_file=shown_path(self.keymap_file) if self.keymap_file
+                                    else "config.toml"))
 
     # -- jump mode --------------------------------------------------------------------------
 

@@ -93,8 +93,10 @@ def _settled(tui, *, keys=(), focus: str | None = None):
 
 @pytest.fixture
 def relative_dirs(tmp_path, monkeypatch):
-    """Help names the config file: keep the temp dir's random name out of the pictures."""
+    """Help names the config file (home as ~): keep the temp dir's random name out of the
+    pictures."""
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("CALL_CONSOLE_CONFIG_DIR", "config")
     monkeypatch.setenv("CALL_CONSOLE_DATA_DIR", "data")
 

@@ -8,7 +8,6 @@ re-read, validate the whole result, atomic replace), so it is never left half-wr
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -18,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
+from console.paths import shown_path
 from console.tui.keys import MODAL_CLOSE, bindings
 
 if TYPE_CHECKING:
@@ -33,15 +33,6 @@ MAX_ISSUES = 8
 
 class BundleFileError(Exception):
     """The bundle file cannot be used (its message names the file)."""
-
-
-def shown_path(path: os.PathLike[str] | str) -> str:
-    """`path` made absolute (against the current directory), the home directory as ~."""
-    full = os.path.abspath(os.path.expanduser(os.fspath(path)))
-    home = os.path.expanduser("~")
-    if home not in ("~", "/") and (full == home or full.startswith(home + os.sep)):
-        return "~" + full[len(home):]
-    return full
 
 
 def counted(number: int, label: str, plural: str = "") -> str:

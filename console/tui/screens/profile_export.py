@@ -21,7 +21,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
-from console.tui.screens.profile_bundle import BundleFileError, BundleModal, counted, shown_path
+from console.paths import shown_path
+from console.tui.screens.profile_bundle import BundleFileError, BundleModal, counted
 from console.tui.screens.profiles.screen import KIND_TABS as KINDS  # (kind id, section, title)
 
 if TYPE_CHECKING:

@@ -22,7 +22,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
-from console.tui.screens.profile_bundle import BundleFileError, BundleModal, counted, shown_path
+from console.paths import shown_path
+from console.tui.screens.profile_bundle import BundleFileError, BundleModal, counted
 
 if TYPE_CHECKING:
     from console.store.profiles import ImportReport, ProfilesStore
