@@ -45,6 +45,7 @@ class AccountController:
         self.login_screen: Any = None
         self._base_url: str | None = None
         self._quota_busy = False
+        self._quota_again = False  # asked for while a read was running: read once more after
         self._checking_send = False
         self._tracker_errors = 0
         self._timers: list[Any] = []
@@ -145,10 +146,14 @@ class AccountController:
     # -- capacity ---------------------------------------------------------------------------
 
     def poll_quota(self) -> None:
-        """Read the quota now (the timer, after a call placed); skipped while one is running."""
+        """Read the quota now (the timer, after a call placed). While a read is running, one
+        more follows it: the running one may have left before what the caller knows changed."""
         session = self._session
-        if (not self.checks or self._quota_busy or session is None or not session.connected
+        if (not self.checks or session is None or not session.connected
                 or self.login_screen is not None):
+            return
+        if self._quota_busy:
+            self._quota_again = True
             return
         self._quota_busy = True
         self.app.run_worker(self._read_quota(session), name="capacity", group="capacity",
@@ -174,6 +179,9 @@ class AccountController:
             self._quota_busy = False
             self.quota_reads += 1
         self._publish()
+        if self._quota_again:
+            self._quota_again = False
+            self.poll_quota()
 
     async def fresh_capacity(self) -> Capacity:
         """Read the quota now and return it (the Call form's check before a send)."""

@@ -232,7 +232,10 @@ class CallConsoleApp(LookAndFeelApp):
         worker = event.worker
         if worker.group == "startup" and worker.name == "prepare":
             if event.state == WorkerState.SUCCESS:
-                self._session_ready(worker.result)
+                if self.is_running:
+                    self._session_ready(worker.result)
+                else:  # quit during start-up: nothing to set up, only to close
+                    self._session = worker.result
             elif event.state == WorkerState.ERROR:
                 self._fatal(worker.error)
         elif worker.group == "profiles-reload" and event.state in (WorkerState.SUCCESS,

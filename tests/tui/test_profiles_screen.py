@@ -296,8 +296,8 @@ async def test_delete_warns_with_the_referrers_then_clears_them(tui_offline):
         await pilot.press("delete")
         await wait_for(pilot, lambda: app.screen.__class__.__name__ == "ConfirmScreen",
                        "confirm")
-        text = screen_text(app)
-        assert "still used by" in text and "template 'recall' (header_sets)" in text
+        await wait_for(pilot, lambda: "still used by" in screen_text(app), "the warning painted")
+        assert "template 'recall' (header_sets)" in screen_text(app)
         await pilot.press("enter")                        # the focused button: Keep it
         await pilot.pause()
         assert path.read_bytes() == before
@@ -315,7 +315,8 @@ async def test_delete_warns_with_the_referrers_then_clears_them(tui_offline):
         await pilot.press("down", "delete")
         await wait_for(pilot, lambda: app.screen.__class__.__name__ == "ConfirmScreen",
                        "confirm")
-        assert "Nothing refers to 'support'" in screen_text(app)
+        await wait_for(pilot, lambda: "Nothing refers to 'support'" in screen_text(app),
+                       "the confirmation painted")
         app.screen.query_one("#confirm").press()
         await pilot.pause()
         await writes_done(pilot)

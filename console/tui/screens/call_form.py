@@ -27,6 +27,8 @@ from console.tui.screens.base import ConsoleScreen
 from console.tui.widgets.field_frame import FieldFrame
 
 if TYPE_CHECKING:
+    from textual.widget import AwaitMount
+
     from console.api.errors import ApiError, AttemptWindow
     from console.api.models import CallResponse, OutboundCallRequest
     from console.draft import DraftResult
@@ -99,6 +101,8 @@ class CallScreen(ConsoleScreen):
                 return  # the app is exiting (quit or hangup during start-up)
             await self.mount(CallBody(id="call-body"), before=self.query_one("KeyFooter"))
             if self.is_running:
+                await self._mount_template_picker()
+            if self.is_running:
                 self._form_ready()
         finally:
             self._form_settled.set()
@@ -138,7 +142,6 @@ class CallScreen(ConsoleScreen):
     def _form_ready(self) -> None:
         """Called once the form has been mounted (see CallBody)."""
         self._form_mounted = True
-        self._mount_template_picker()
         self._readiness_text = Text("loading…")
         self.query_one("#readiness", Static).update(self._readiness_text)
         self.preview.show_not_ready([])
@@ -321,11 +324,11 @@ class CallScreen(ConsoleScreen):
 
     # -- saved templates (template_picker.py) -----------------------------------------------
 
-    def _mount_template_picker(self) -> None:
+    def _mount_template_picker(self) -> AwaitMount:
         from console.tui.widgets.template_picker import TemplatePicker
 
-        self.query_one("#form-column").mount(TemplatePicker(id="template-picker"),
-                                             before="#form")
+        return self.query_one("#form-column").mount(TemplatePicker(id="template-picker"),
+                                                    before="#form")
 
     @property
     def template_picker(self):

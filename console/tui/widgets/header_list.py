@@ -99,13 +99,16 @@ class HeaderRow(Widget):
         messages = [str(getattr(p, "message", p)) for p in problems]
         parts = {getattr(p, "part", None) for p in problems}
         self.set_class(bool(messages), "-error")
-        if not self.is_mounted or not self.query(".header-name"):
-            self.call_after_refresh(self.set_problems, problems)
+        name, value, error = (self.query(selector) for selector in
+                              (".header-name", ".header-value", ".row-error"))
+        if not (self.is_mounted and name and value and error):
+            # still composing (try after the next refresh), or being removed (nothing to show)
+            if self.is_attached:
+                self.call_after_refresh(self.set_problems, problems)
             return
-        self.query_one(".header-name", Input).set_class("name" in parts, "-invalid")
-        self.query_one(".header-value", Input).set_class("value" in parts, "-invalid")
-        self.query_one(".row-error", Static).update(
-            Text("\n".join(f"✗ {m}" for m in messages)))
+        name.first(Input).set_class("name" in parts, "-invalid")
+        value.first(Input).set_class("value" in parts, "-invalid")
+        error.first(Static).update(Text("\n".join(f"✗ {m}" for m in messages)))
 
     @property
     def error_text(self) -> str:
