@@ -296,8 +296,9 @@ async def test_delete_warns_with_the_referrers_then_clears_them(tui_offline):
         await pilot.press("delete")
         await wait_for(pilot, lambda: app.screen.__class__.__name__ == "ConfirmScreen",
                        "confirm")
-        await wait_for(pilot, lambda: "still used by" in screen_text(app), "the warning painted")
-        assert "template 'recall' (header_sets)" in screen_text(app)
+        await wait_for(pilot, lambda: "still used by" in screen_text(app)
+                       and "template 'recall' (header_sets)" in screen_text(app),
+                       "the warning and its referrers painted")
         await pilot.press("enter")                        # the focused button: Keep it
         await pilot.pause()
         assert path.read_bytes() == before
