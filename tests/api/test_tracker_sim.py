@@ -165,6 +165,10 @@ async def test_429_on_the_read_routes_pauses_everyone_until_retry_after(
                          and any(e["path"].startswith("/calls/") and not e["path"].endswith("/calls")
                                  and e["sent"] > first["answered"] and e["status"] == 200
                                  for e in log), "both routes to be read again")
+        # A call may have gone stale during the pause on a slow machine; the reads that follow
+        # clear that (the transport logs an answer just before the tracker applies it).
+        await wait_until(lambda: all(c.status == "answered" and not c.flags for c in calls),
+                         "every call answered and unflagged again")
     finally:
         await tracker.stop()
         for call in calls:
@@ -173,7 +177,6 @@ async def test_429_on_the_read_routes_pauses_everyone_until_retry_after(
     # nothing at all was sent during the pause: not the 429'd route, not the other one
     assert min(e["sent"] for e in after) >= first["answered"] + 0.95
     assert {e["path"].endswith("/calls") for e in after} == {True, False}
-    assert all(c.status == "answered" and not c.flags for c in calls)
 
 
 async def test_a_watched_agents_call_placed_elsewhere_is_discovered(

@@ -367,6 +367,26 @@ async def test_a_corrupt_file_is_shown_with_its_line_and_never_written(tui_offli
     assert os.path.exists(path)
 
 
+async def test_tab_switches_in_quick_succession_settle_on_the_last(tui_offline):
+    """A focus asked for just before a tab switch must not pull the tabs back (they used to flip
+    between the two panes for ever, each switch focusing its own list again)."""
+    seed()
+    app = tui_offline.app(connected=False, screen="profiles")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await profiles_ready(pilot)
+        await show(pilot, "header_sets")
+        await show(pilot, "agents")
+        tabs = screen.query_one("#profiles-tabs")
+        screen.part("agents").focus_search()  # applied a moment later, after the switch
+        tabs.active = "header_sets"
+        seen = []
+        for _ in range(30):  # (a flip-flop never idles: the suite's per-test timeout ends it)
+            await pilot.pause()
+            seen.append(screen.active_section)
+        assert set(seen) == {"header_sets"}
+        assert app.focused is screen.part("header_sets").entries
+
+
 async def test_the_palette_opens_a_new_entry_of_a_kind(tui_offline):
     seed()
     app = tui_offline.app(connected=False, screen="call")

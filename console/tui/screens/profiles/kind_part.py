@@ -263,8 +263,11 @@ class KindPart(EntryWrites, Horizontal):
         self.call_after_refresh(self._settle_loaded)
 
     def _refocus(self, frame: FieldFrame) -> None:
+        """Put the focus back in `frame` if reloading took it away (not if the user moved it)."""
         focused = self.screen.focused
-        if focused is None or not focused.is_attached or frame not in focused.ancestors:
+        lost = focused is None or not focused.is_attached
+        moved_by_reload = not lost and self.editor in focused.ancestors and frame not in focused.ancestors
+        if (lost or moved_by_reload) and getattr(self.screen, "current", None) is self:
             frame.focus_input()
 
     def _settle_loaded(self) -> None:

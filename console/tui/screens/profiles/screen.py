@@ -40,6 +40,22 @@ READ_ONLY_HELP = (
     "with ctrl+r. Nothing is written to it until then. The Call form still works.")
 
 
+class KindTabs(TabbedContent):
+    """Tabs whose pane is chosen by keys, clicks and the screen, never by where focus lands.
+
+    TabbedContent shows the pane of any widget focused inside it, from a message that arrives
+    after the focus moved. A focus asked for just before a tab switch then pulls the tabs back;
+    with each switch focusing its own list, two such messages flipped the tabs between two
+    panes for ever. Here focus follows the tab, not the other way round: hidden panes have
+    nothing focusable by key or mouse, and the screen switches the tab itself before it
+    focuses something in another pane.
+    """
+
+    def _on_tab_pane_focused(self, event: TabPane.Focused) -> None:
+        event.stop()
+        event.prevent_default()
+
+
 class ProfilesScreen(ConsoleScreen):
     SCREEN_NAME = "profiles"
     BINDINGS = bindings(*PROFILES_KEYS)
@@ -51,7 +67,7 @@ class ProfilesScreen(ConsoleScreen):
         yield Static("", id="profiles-error", markup=False)
         # A part (list + editor, up to ~200 widgets for templates) is mounted when its tab is
         # first shown: the screen opens fast and stays light.
-        with TabbedContent(id="profiles-tabs"):
+        with KindTabs(id="profiles-tabs"):
             for _kind_id, section, title in KIND_TABS:
                 yield TabPane(title, id=section)
 
