@@ -12,20 +12,13 @@ from textual.widgets import Button, Static
 from console.tui.keys import CALL_SEND
 from console.tui.widgets.agent_picker import AgentField
 from console.tui.widgets.caller_id_picker import CallerIdField
-from console.tui.widgets.choice import MediaEncryptionField, PriorityField
 from console.tui.widgets.context_editor import ContextField
 from console.tui.widgets.dtmf_input import DtmfField
 from console.tui.widgets.header_list import HeadersField
-from console.tui.widgets.number_input import MaxDurationField, RingingTimeoutField
+from console.tui.widgets.option_fields import compose_option_pairs
 from console.tui.widgets.outcome_panel import OutcomePanel
 from console.tui.widgets.phone_input import ToNumberField
 from console.tui.widgets.preview import PreviewPane
-from console.tui.widgets.switch_field import (
-    DialtoneField,
-    HideNumberField,
-    KrispField,
-    WaitAnsweredField,
-)
 from console.tui.widgets.text_field import DisplayNameField
 
 
@@ -45,18 +38,7 @@ class CallBody(Horizontal):
                 yield DisplayNameField()
                 yield DtmfField()
                 yield ContextField()
-                with Horizontal(classes="pair"):
-                    yield PriorityField()
-                    yield MediaEncryptionField()
-                with Horizontal(classes="pair"):
-                    yield RingingTimeoutField()
-                    yield MaxDurationField()
-                with Horizontal(classes="pair"):
-                    yield KrispField()
-                    yield WaitAnsweredField()
-                with Horizontal(classes="pair"):
-                    yield DialtoneField()
-                    yield HideNumberField()
+                yield from compose_option_pairs()
                 yield HeadersField()
             yield OutcomePanel(id="outcome")
             with Horizontal(id="action-bar"):

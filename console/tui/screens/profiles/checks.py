@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.text import Text
+
 if TYPE_CHECKING:
     from console.store.profiles import ProfilesStore, Reference
     from console.store.profiles_model import Kind
@@ -31,6 +33,23 @@ def name_problem(store: ProfilesStore, kind: Kind | str, name: str, *,
 
 def references_text(refs: list[Reference]) -> str:
     return ", ".join(str(ref) for ref in refs)
+
+
+def references_count(count: int) -> str:
+    return f"{count} reference{'s' if count != 1 else ''}"
+
+
+def references_body(refs: list[Reference], heading: str, empty: str, *,
+                    heading_style: str = "") -> Text:
+    """A dialog's body: `heading` over a bullet per reference, or `empty` when there are none."""
+    body = Text()
+    if not refs:
+        body.append(empty)
+        return body
+    body.append(f"{heading}\n", style=heading_style)
+    for ref in refs:
+        body.append(f"  • {ref}\n")
+    return body
 
 
 class Problem:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.widgets import Static
 
 from console.tui.screens.profiles.checks import Problem
@@ -218,21 +218,14 @@ class TemplateEditor(EntryEditor):
         self._original_fields: set[str] = set()
 
     def compose_fields(self) -> ComposeResult:
-        from console.tui.widgets.choice import MediaEncryptionField, PriorityField
         from console.tui.widgets.context_editor import ContextField
         from console.tui.widgets.dtmf_input import DtmfField
-        from console.tui.widgets.number_input import MaxDurationField, RingingTimeoutField
+        from console.tui.widgets.option_fields import compose_option_pairs
         from console.tui.widgets.profile_fields import (
             TemplateAgentField,
             TemplateCallerIdField,
             TemplateHeaderSetsField,
             TemplateToNumberField,
-        )
-        from console.tui.widgets.switch_field import (
-            DialtoneField,
-            HideNumberField,
-            KrispField,
-            WaitAnsweredField,
         )
         from console.tui.widgets.text_field import DisplayNameField
 
@@ -246,18 +239,7 @@ class TemplateEditor(EntryEditor):
         yield DisplayNameField()
         yield DtmfField()
         yield ContextField()
-        with Horizontal(classes="pair"):
-            yield PriorityField()
-            yield MediaEncryptionField()
-        with Horizontal(classes="pair"):
-            yield RingingTimeoutField(value="")
-            yield MaxDurationField(value="")
-        with Horizontal(classes="pair"):
-            yield KrispField()
-            yield WaitAnsweredField()
-        with Horizontal(classes="pair"):
-            yield DialtoneField()
-            yield HideNumberField()
+        yield from compose_option_pairs(blank_timeouts=True)
 
     def blank(self) -> None:
         super().blank()

@@ -14,7 +14,12 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 from textual.worker import Worker, WorkerState
 
-from console.tui.screens.profiles.checks import name_problem, references_text
+from console.tui.screens.profiles.checks import (
+    name_problem,
+    references_body,
+    references_count,
+    references_text,
+)
 
 if TYPE_CHECKING:
     from console.store.profiles import ProfilesError, ProfilesStore, Reference
@@ -136,14 +141,9 @@ class EntryWrites:
         from console.tui.screens.profile_name import ProfileNameScreen
 
         kind = self.kind
-        refs = store.referrers(kind, name)
-        body = Text()
-        if refs:
-            body.append(f"These references to {name!r} are updated too:\n")
-            for ref in refs:
-                body.append(f"  • {ref}\n")
-        else:
-            body.append(f"Nothing refers to {name!r}.")
+        body = references_body(store.referrers(kind, name),
+                               f"These references to {name!r} are updated too:",
+                               f"Nothing refers to {name!r}.")
 
         def done(result: tuple[str, Any] | None) -> None:
             if result is None:
@@ -151,7 +151,7 @@ class EntryWrites:
             new, updated = result
             message = f"Renamed {kind.label} {name!r} to {new!r}"
             if updated:
-                message += f"; updated {len(updated)} reference{'s' if len(updated) != 1 else ''}"
+                message += f"; updated {references_count(len(updated))}"
             self._written(new, message)
 
         self.app.push_screen(ProfileNameScreen(
@@ -167,18 +167,15 @@ class EntryWrites:
 
         kind = self.kind
         refs = store.referrers(kind, name)
-        body = Text()
+        body = references_body(
+            refs, f"⚠ {name!r} is still used by:",
+            f"Nothing refers to {name!r}. It is removed from the profiles file with the comment "
+            "lines right above it.", heading_style="bold")
+        confirm = "Delete"
         if refs:
-            body.append(f"⚠ {name!r} is still used by:\n", style="bold")
-            for ref in refs:
-                body.append(f"  • {ref}\n")
             body.append("\nDeleting it also removes these references (the rest of those "
                         "entries stays as it is).")
-            confirm = f"Delete and clear {len(refs)} reference{'s' if len(refs) != 1 else ''}"
-        else:
-            body.append(f"Nothing refers to {name!r}. It is removed from the profiles file "
-                        "with the comment lines right above it.")
-            confirm = "Delete"
+            confirm = f"Delete and clear {references_count(len(refs))}"
 
         def answered(yes: bool | None) -> None:
             if not yes:
