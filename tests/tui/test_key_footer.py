@@ -1,6 +1,6 @@
 """The key bar: the focused context's keys from the same active bindings Textual's footer
-reads, whole keys only when the terminal is narrow, the palette key kept on the right, and a
-click on a key presses it (a disabled one does nothing)."""
+reads, whole keys only when the terminal is narrow (quit always kept), the palette key kept on
+the right, and a click on a key presses it (a disabled one does nothing)."""
 
 from __future__ import annotations
 
@@ -58,6 +58,7 @@ async def test_narrow_bar_leaves_out_whole_keys_and_keeps_the_palette_key(tui_of
         assert drawn and shown.strip() == " ".join(
             f"{i.displays[0]} {i.description}" for i in drawn)   # ...but never half a key
         assert len(drawn) < len(items)
+        assert "^q Quit" not in shown and "^q Quit" in line[line.index(MORE):]  # kept, after …
 
 
 async def test_clicking_a_key_presses_it_and_a_disabled_key_does_nothing(tui):

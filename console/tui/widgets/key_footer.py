@@ -5,7 +5,8 @@ builds a widget per key and fills them in a frame after the first; this bar pain
 first frame at a fraction of the cost (time to first frame is a target, design.md §5). It
 reads the same `screen.active_bindings`, so it shows exactly what the keys do, remapped keys
 included. When the line is too narrow, whole keys are left out from the end (never half a
-label) and a `…` says so; the command palette key always stays on the right.
+label) and a `…` says so; the quit key is never left out, and the command palette key always
+stays on the right.
 
 A click on a key presses it; hovering shows its tooltip.
 """
@@ -25,6 +26,8 @@ from textual.widget import Widget
 #: the palette key's separator from the keys on its left
 PALETTE_EDGE = "▏"
 MORE = "…"
+#: actions whose keys stay on a bar too narrow for every key (after the `…`)
+PINNED_ACTIONS = frozenset({"quit"})
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ class FooterItem:
     description: str
     enabled: bool
     tooltip: str
+    pinned: bool = False  # kept when the bar is too narrow for every key
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,8 @@ def footer_items(screen, app) -> tuple[list[FooterItem], FooterItem | None]:
         for binding, enabled, tooltip in members:
             items.append(FooterItem((binding.key,), (app.get_key_display(binding),),
                                     binding.description, enabled,
-                                    tooltip or binding.tooltip or binding.description))
+                                    tooltip or binding.tooltip or binding.description,
+                                    pinned=binding.action in PINNED_ACTIONS))
     palette = None
     if app.ENABLE_COMMAND_PALETTE and app.COMMAND_PALETTE_BINDING in active:
         _node, binding, enabled, tooltip = active[app.COMMAND_PALETTE_BINDING]
@@ -135,13 +140,20 @@ class KeyFooter(Widget, can_focus=False):
         right = self._item_text(-1, palette, styles) if palette is not None else None
         room = self.size.width - (len(PALETTE_EDGE) + len(right[0]) if right else 0)
 
-        widths = [len(text) for text, _ in pieces]
-        count = len(pieces)
-        if sum(widths) > room:  # leave out whole keys from the end, and say so
-            count, used = 0, 0
-            while count < len(pieces) and used + widths[count] <= room - len(MORE):
-                used += widths[count]
-                count += 1
+        shown, pinned, more = list(range(len(pieces))), [], MORE
+        if sum(len(text) for text, _ in pieces) > room:
+            # leave out whole keys from the end, say so with `…`, and keep the pinned ones
+            pinned = [i for i, item in enumerate(items) if item.pinned]
+            more = MORE + (" " if pinned and self.compact else "")  # compact keys have no lead
+            left = room - len(more) - sum(len(pieces[i][0]) for i in pinned)
+            shown = []
+            for index, (text, _spans) in enumerate(pieces):
+                if index in pinned:
+                    continue
+                if len(text) > left:
+                    break
+                shown.append(index)
+                left -= len(text)
 
         line = Text(no_wrap=True, overflow="crop", end="")
         placed: list[_Placed] = []
@@ -152,10 +164,12 @@ class KeyFooter(Widget, can_focus=False):
                           for p in spans)
             line.append_text(text)
 
-        for text, spans in pieces[:count]:
-            put(text, spans)
-        if count < len(pieces):
-            line.append(MORE, style=styles["description"])
+        for index in shown:
+            put(*pieces[index])
+        if len(shown) < len(pieces):
+            line.append(more, style=styles["description"])
+            for index in pinned:
+                put(*pieces[index])
         if right is not None:
             line.append(" " * max(0, room - len(line)))
             line.append(PALETTE_EDGE, style=styles["edge"])
