@@ -232,6 +232,16 @@ def tui_offline() -> Tui:
     return Tui(None)
 
 
+@pytest.fixture
+def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The local time zone is UTC (times and dates on screen do not depend on the machine)."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
 def agents_json() -> dict[str, Any]:
     return {"agents": [a.to_json() for a in DEMO_AGENTS]}
 

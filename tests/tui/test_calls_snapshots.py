@@ -8,24 +8,12 @@ test environment only.
 
 from __future__ import annotations
 
-import time
-
-import pytest
 from calls_helpers import MIXED, REQUEST, cid, tracker_ready, wait_for
 
 from console.tracker import ManualClock
 
 WIDE = (120, 40)
 SMALL = (80, 24)
-
-
-@pytest.fixture
-def utc(monkeypatch):
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 def calls_app(tui):

@@ -425,18 +425,6 @@ def test_snapshot_import_report_replace_80x24(snap_compare, tui_offline, home):
         tui_offline, "agents.toml", 2))
 
 
-@pytest.fixture
-def utc(monkeypatch):
-    """The local time zone is UTC: the export's default name holds the local date."""
-    import time
-
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
-
-
 def test_snapshot_export_dialog(snap_compare, tui_offline, home, utc):
     seed()
 
