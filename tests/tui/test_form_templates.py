@@ -53,12 +53,19 @@ async def choose_template(pilot, name: str) -> None:
     await wait_for(pilot, lambda: screen.template_picker.applied == name, f"template {name}")
 
 
-async def test_choosing_a_template_fills_and_marks_the_form(tui_offline):
+@asynccontextmanager
+async def recall_form(tui_offline):
+    """The seeded profiles, the Call form filled from template 'recall': (pilot, screen)."""
     seed()
     app = tui_offline.app(connected=False)
     async with app.run_test(size=SIZE) as pilot:
         screen = await form_ready(pilot)
         await choose_template(pilot, "recall")
+        yield pilot, screen
+
+
+async def test_choosing_a_template_fills_and_marks_the_form(tui_offline):
+    async with recall_form(tui_offline) as (pilot, screen):
         values = screen.values()
         for name, value in RECALL.items():
             assert values[name] == value, name
@@ -83,11 +90,8 @@ async def test_choosing_a_template_fills_and_marks_the_form(tui_offline):
 
 
 async def test_editing_a_marked_field_clears_only_its_mark(tui_offline):
-    seed()
-    app = tui_offline.app(connected=False)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await form_ready(pilot)
-        await choose_template(pilot, "recall")
+    async with recall_form(tui_offline) as (pilot, screen):
+        app = pilot.app
         screen.field("display_name").focus_input()
         await pilot.press("backspace")
         await wait_for(pilot, lambda: "display_name" not in marked(screen), "mark cleared")
@@ -150,11 +154,8 @@ def test_known_agents_are_the_saved_ones_and_the_servers():
 
 
 async def test_save_as_template_round_trip(tui_offline):
-    seed()
-    app = tui_offline.app(connected=False)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await form_ready(pilot)
-        await choose_template(pilot, "recall")
+    async with recall_form(tui_offline) as (pilot, screen):
+        app = pilot.app
         screen.field("priority").set_value("urgent")
         screen.field("dtmf").focus_input()
         await type_text(pilot, "12#")
@@ -258,17 +259,6 @@ def changed(screen) -> set[str]:
 
 def chosen(screen):
     return screen.query_one("#template-select").value
-
-
-@asynccontextmanager
-async def recall_form(tui_offline):
-    """The seeded profiles, the Call form filled from template 'recall': (pilot, screen)."""
-    seed()
-    app = tui_offline.app(connected=False)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await form_ready(pilot)
-        await choose_template(pilot, "recall")
-        yield pilot, screen
 
 
 async def reset(pilot) -> None:
