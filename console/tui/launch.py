@@ -4,8 +4,10 @@ Only Textual and the console's own small modules are imported before the first f
 settings, the API client and the simulator are loaded by the app right after it.
 
 Before the UI, a cheap stdlib check of config.toml (it parses; the environment asked for by
-`--env`, CALL_CONSOLE_ENV or active_env exists) exits 2 with the file, line and key; the full
-validation (URLs, keys, types) runs right after the first frame and exits 2 the same way.
+`--env`, CALL_CONSOLE_ENV or active_env exists) exits 2 with the file, line and key. So does
+the full validation (URLs, keys, types, ranges), which runs before the UI whenever the
+configuration changed since it last passed (`validate_config_once`), and again in the app
+right after the first frame.
 
 SIGHUP (the terminal or the SSH client went away) and SIGTERM end the console cleanly: the
 app is asked to exit from its event loop, so its unmount runs (the session and the stores are
@@ -30,7 +32,8 @@ def run_tui(*, demo: bool = False, screen: str | None = None, mouse: bool = True
         print(f"call-console: unknown screen {screen!r}; choose one of: {', '.join(SCREENS)}",
               file=sys.stderr)
         return 2
-    problem = precheck_config(env, demo=demo)
+    problem = precheck_config(env, demo=demo) or validate_config_once(
+        env, demo=demo, operator=operator)
     if problem:
         print(f"call-console: configuration error: {problem}", file=sys.stderr)
         return 2
@@ -100,6 +103,70 @@ def precheck_config(env: str | None, *, demo: bool = False) -> str | None:
         where = f"{file}:{line}" if line else str(file)
         return f"{where}: active_env: no [environments.{active}] in this file{known}"
     return None
+
+
+#: in the data dir: the fingerprint of the configuration the last full check passed
+CHECKED_STAMP = ".config-checked"
+
+
+def validate_config_once(env: str | None, *, demo: bool = False,
+                         operator: str | None = None) -> str | None:
+    """The full check of the configuration (every value, every environment), or None.
+
+    The check needs pydantic, about 170 ms of imports the first frame cannot afford on every
+    start. So it runs before the UI only when config.toml, the `CALL_CONSOLE_*` variables or
+    the options differ from those of the last start that passed it (a fingerprint in the data
+    dir); a bad value then ends the start with exit code 2 before anything is drawn. The app
+    checks again after its first frame, in case the file changed in between.
+    """
+    from console import paths
+
+    stamp = paths.data_dir() / CHECKED_STAMP
+    fingerprint = _config_fingerprint(env, demo=demo, operator=operator)
+    try:
+        if stamp.read_text(encoding="utf-8") == fingerprint:
+            return None
+    except OSError:
+        pass
+    from console.config import ConfigError, load_settings
+
+    try:
+        settings = load_settings(operator=operator)
+        if not demo:
+            from console.environments import resolve_target
+
+            resolve_target(settings, env)
+    except ConfigError as exc:
+        return str(exc)
+    try:
+        paths.ensure_private_dir(stamp.parent)
+        partial = stamp.with_name(f"{CHECKED_STAMP}.{os.getpid()}")
+        partial.write_text(fingerprint, encoding="utf-8")
+        os.replace(partial, stamp)
+    except OSError:
+        pass  # only a saving: the next start checks again
+    return None
+
+
+def _config_fingerprint(env: str | None, *, demo: bool, operator: str | None) -> str:
+    """A hash of what the check reads. The token variable is left out: any string is a valid
+    token, and nothing derived from it is written to disk."""
+    import hashlib
+
+    from console import __version__, paths
+
+    digest = hashlib.sha256()
+    file = paths.config_file()
+    try:
+        content = file.read_bytes()
+    except OSError:
+        content = b"(no file)"
+    variables = sorted((k, v) for k, v in os.environ.items()
+                       if k.startswith("CALL_CONSOLE_") and k != "CALL_CONSOLE_TOKEN")
+    for part in (__version__, str(file), repr(variables), repr((env, demo, operator))):
+        digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
+    digest.update(content)
+    return digest.hexdigest()
 
 
 def install_exit_signals(app: Any) -> Callable[[], None]:

@@ -1,6 +1,7 @@
-"""`call-console --env NAME` reaches the TUI's session; a bad environments config ends with exit
-code 2 and a message naming the file, line and key — before the UI for what the standard library
-can tell (TOML syntax, unknown environment), right after the first frame for the rest."""
+"""`call-console --env NAME` reaches the TUI's session; a bad config ends with exit code 2 and a
+message naming the file, line and key before the UI: TOML syntax and unknown environments by a
+standard-library check on every start, bad values by the full check whenever the configuration
+changed since it last passed. The app checks again right after its first frame."""
 
 from __future__ import annotations
 
@@ -58,6 +59,39 @@ def test_broken_toml_exits_2_naming_the_line():
     result = run_console()
     assert result.returncode == 2
     assert f"{paths.config_file()}:10: not valid TOML" in result.stderr
+
+
+def test_a_bad_value_exits_2_before_the_ui_naming_the_line():
+    write_config("poll_concurrency = 0\n" + GOOD)
+    result = run_console("--env", "staging")
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith(
+        f"call-console: configuration error: {paths.config_file()}:1: poll_concurrency: ")
+    assert "greater than or equal to 1" in result.stderr
+    assert "\x1b[" not in result.stdout + result.stderr          # no UI was started
+
+
+def test_the_full_check_runs_again_whenever_the_configuration_changes(monkeypatch):
+    stamp = paths.data_dir() / launch.CHECKED_STAMP
+    write_config(GOOD)
+    assert launch.validate_config_once("staging") is None
+    passed = stamp.read_text(encoding="utf-8")
+    assert launch.validate_config_once("staging") is None       # same inputs: the stamp holds
+    monkeypatch.setenv("CALL_CONSOLE_TOKEN", "secret-token-value")
+    assert launch.validate_config_once("staging") is None
+    assert stamp.read_text(encoding="utf-8") == passed           # the token is not an input
+
+    write_config(GOOD.replace(FAKE_BASE, "ftp://staging.example.com"))
+    problem = launch.validate_config_once("staging")             # the file changed
+    assert problem is not None and problem.startswith(
+        f"{paths.config_file()}:8: environments.staging.base_url: must be an http://")
+    assert stamp.read_text(encoding="utf-8") == passed           # a failed check stamps nothing
+    monkeypatch.setenv("CALL_CONSOLE_DEFAULT_REGION", "Narnia")   # so did the variables
+    write_config(GOOD)
+    assert "CALL_CONSOLE_DEFAULT_REGION" in launch.validate_config_once("staging")
+    monkeypatch.delenv("CALL_CONSOLE_DEFAULT_REGION")
+    assert launch.validate_config_once("staging") is None
+    assert "secret-token-value" not in stamp.read_text(encoding="utf-8")
 
 
 def test_cli_passes_env_to_the_tui(monkeypatch):
