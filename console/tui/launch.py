@@ -141,7 +141,9 @@ def validate_config_once(env: str | None, *, demo: bool = False,
     try:
         paths.ensure_private_dir(stamp.parent)
         partial = stamp.with_name(f"{CHECKED_STAMP}.{os.getpid()}")
-        partial.write_text(fingerprint, encoding="utf-8")
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+            out.write(fingerprint)
         os.replace(partial, stamp)
     except OSError:
         pass  # only a saving: the next start checks again

@@ -585,7 +585,8 @@ def test_list_pagination_and_filters(sim_client):
     live = since(sim_client, SUPPORT.agent_id, start, status_filter="initiated")["calls"]
     live += since(sim_client, SUPPORT.agent_id, start, status_filter="ringing")["calls"]
     live += since(sim_client, SUPPORT.agent_id, start, status_filter="answered")["calls"]
-    assert [c["call_id"] for c in live] == [live_id]
+    # (the live call may move on between two of these reads and show up in both)
+    assert {c["call_id"] for c in live} == {live_id}
     assert since(sim_client, SUPPORT.agent_id, start, direction="inbound")["total"] == 0
     assert since(sim_client, SUPPORT.agent_id, start, direction="outbound")["total"] == 6
     assert since(sim_client, SUPPORT.agent_id, start, end_date=start.isoformat())["total"] == 0

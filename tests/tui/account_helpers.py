@@ -130,6 +130,15 @@ async def idle(pilot) -> None:
     await pilot.pause()
 
 
+def login_shown(app) -> bool:
+    """The login modal is the active screen and its fields are composed (they can be typed
+    into: a pushed screen is active a moment before its children exist)."""
+    from console.tui.screens.login import LoginScreen
+
+    screen = app.screen
+    return isinstance(screen, LoginScreen) and bool(screen.query("#password"))
+
+
 async def type_into(pilot, selector: str, text: str) -> None:
     """Focus an Input on the active screen and put `text` in it, as a paste would (these
     forms react to the value, not to each key; typing key by key costs ~50 ms a key)."""

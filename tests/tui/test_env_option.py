@@ -76,6 +76,7 @@ def test_the_full_check_runs_again_whenever_the_configuration_changes(monkeypatc
     write_config(GOOD)
     assert launch.validate_config_once("staging") is None
     passed = stamp.read_text(encoding="utf-8")
+    assert stamp.stat().st_mode & 0o777 == 0o600
     assert launch.validate_config_once("staging") is None       # same inputs: the stamp holds
     monkeypatch.setenv("CALL_CONSOLE_TOKEN", "secret-token-value")
     assert launch.validate_config_once("staging") is None

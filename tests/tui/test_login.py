@@ -16,6 +16,7 @@ from account_helpers import (
     app_for,
     env_config,
     idle,
+    login_shown,
     no_blink,
     posts_seen,
     route_api,
@@ -95,7 +96,7 @@ async def test_relogin_keeps_the_form_and_the_session_across_expiries(short_sim)
         await asyncio.sleep(ACCESS_TTL + 0.2)
         before = posts_seen(short_sim)
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: isinstance(app.screen, LoginScreen), "the login modal")
+        await wait_for(pilot, lambda: login_shown(app), "the login modal")
         login: LoginScreen = app.screen
         assert posts_seen(short_sim) == before                  # nothing was placed
         assert call_screen.outcome.state == "-error"
@@ -144,7 +145,7 @@ async def test_polling_that_needs_a_sign_in_opens_the_modal_and_resumes_after_it
         spent = store.load("staging").refresh_token
         with httpx.Client(base_url=short_sim.base_url, timeout=5) as other:
             other.post("/auth/refresh", json={"refresh_token": spent}).raise_for_status()
-        await wait_for(pilot, lambda: isinstance(app.screen, LoginScreen), "the login modal",
+        await wait_for(pilot, lambda: login_shown(app), "the login modal",
                        timeout=20)
         assert "sign in again" in (tracker.stats().last_error or "").lower()
         assert tracker.stats().backoff_until is not None        # polling is paused meanwhile
@@ -162,7 +163,7 @@ async def test_not_signed_in_opens_the_modal_and_a_pasted_token_signs_in(short_s
     write_config(env_config("staging"))                   # an environment, nothing stored
     app = app_for()
     async with app.run_test(size=WIDE) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, LoginScreen), "the login modal")
+        await wait_for(pilot, lambda: login_shown(app), "the login modal")
         login: LoginScreen = app.screen
         assert "staging" in str(login.query_one("#login-target").render())
 
@@ -199,12 +200,12 @@ async def test_escape_closes_the_modal_and_ctrl_l_opens_it_again(short_sim):
     write_config(env_config("staging"))
     app = app_for()
     async with app.run_test(size=WIDE) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, LoginScreen), "the login modal")
+        await wait_for(pilot, lambda: login_shown(app), "the login modal")
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, LoginScreen), "closed")
         assert app.health_text == "sign-in needed"
         await pilot.press("ctrl+l")
-        await wait_for(pilot, lambda: isinstance(app.screen, LoginScreen), "opened again")
+        await wait_for(pilot, lambda: login_shown(app), "opened again")
 
 
 def _screen_text(app) -> str:
@@ -219,7 +220,7 @@ def test_login_modal_snapshot(snap_compare, short_sim):
 
     async def run_before(pilot) -> None:
         app = pilot.app
-        await wait_for(pilot, lambda: isinstance(app.screen, LoginScreen), "the login modal")
+        await wait_for(pilot, lambda: login_shown(app), "the login modal")
         await type_into(pilot, "#password", "wrong")
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.screen.field_error("password"), "the error")

@@ -18,6 +18,7 @@ from account_helpers import (
     WIDE,
     fixed_clock,
     idle,
+    login_shown,
     route_api,
     start_sim,
     type_into,
@@ -132,8 +133,7 @@ async def test_main_flows_leak_no_token(sim, all_logs, tmp_path):
         # 4. Sign out, then sign in with a password (rotating tokens); a wrong token first.
         app.account.logout()
         await pilot.press("ctrl+l")
-        await wait_for(pilot, lambda: isinstance(app.screen, LoginScreen)
-                       and app.focused is not None, "login")
+        await wait_for(pilot, lambda: login_shown(app) and app.focused is not None, "login")
         login: LoginScreen = app.screen
         await type_into(pilot, "#token", KNOWN_TOKEN + "x")
         await pilot.press("enter")
