@@ -28,6 +28,17 @@ CONSOLE_COMMAND = (str(Path(sys.executable).with_name("call-console"))
                    if Path(sys.executable).with_name("call-console").exists() else "call-console")
 
 
+#: docs/ssh.md, whose recipes the tests run as written
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "ssh.md"
+
+
+def doc_block(marker: str) -> str:
+    """The code block after `<!-- marker -->` in docs/ssh.md."""
+    text = DOCS.read_text()
+    after = text.split(f"<!-- {marker} -->", 1)[1]
+    return after.split("```", 2)[1].split("\n", 1)[1]
+
+
 def missing_tools() -> list[str]:
     return [tool for tool in SSH_TOOLS if shutil.which(tool) is None]
 

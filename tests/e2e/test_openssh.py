@@ -25,9 +25,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from ssh_helpers import Tmux, make_key, missing_tools, public_line, ssh_argv, wait_for  # noqa: E402
+from ssh_helpers import (  # noqa: E402
+    Tmux, doc_block, make_key, missing_tools, public_line, ssh_argv, wait_for)
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "ssh.md"
 DOCUMENTED_CONSOLE = "/home/operators/venv/bin/call-console"
 DOCUMENTED_WRAPPER = "/usr/local/bin/call-console-ssh"
 PLACEHOLDER_KEY = "ssh-ed25519 AAAAC3Nz..."
@@ -56,13 +56,6 @@ pytestmark = [
                        reason=f"needs the OpenSSH client and tmux (missing: {missing_tools()})"),
 ]
 
-
-def doc_block(marker: str) -> str:
-    """The code block after `<!-- marker -->` in docs/ssh.md (as tests/e2e/test_ssh.py reads
-    them)."""
-    text = DOCS.read_text()
-    after = text.split(f"<!-- {marker} -->", 1)[1]
-    return after.split("```", 2)[1].split("\n", 1)[1]
 
 
 def free_port() -> int:

@@ -21,8 +21,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from ssh_helpers import (  # noqa: E402
-    CONSOLE_COMMAND, ServeSsh, Tmux, key_fingerprint, make_key, missing_tools, parse_standin, pid_alive,
-    public_line, read_audit, run_ssh, ssh_argv, standin_command, wait_for)
+    CONSOLE_COMMAND, ServeSsh, Tmux, doc_block, key_fingerprint, make_key, missing_tools,
+    parse_standin, pid_alive, public_line, read_audit, run_ssh, ssh_argv, standin_command,
+    wait_for)
 
 pytestmark = [
     pytest.mark.e2e,
@@ -512,13 +513,6 @@ def test_real_console_two_operators_at_once_at_80x24(lab, tmux):
 
 # -- the authorized-keys file and the documented recipes ---------------------------------------
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "ssh.md"
-
-
-def doc_block(marker: str) -> str:
-    text = DOCS.read_text()
-    after = text.split(f"<!-- {marker} -->", 1)[1]
-    return after.split("```", 2)[1].split("\n", 1)[1]
 
 
 def test_authorized_keys_parsing_names_and_problems(lab):
