@@ -6,7 +6,8 @@ authorized_keys lines and the `Match` block are read from the docs and changed o
 test machine differs from the documented host: the paths (the venv's `call-console`, the tmp
 wrapper), `Match User root` (root is the only account here), `--demo` (no API needed), and
 `export` lines in the wrapper that keep the console's files in the tmp dir (sshd clears the
-environment). The clients are the real OpenSSH client, interactive ones (`ssh -tt`) in a private tmux server.
+environment). The clients are the real OpenSSH client, interactive ones (`ssh -tt`) in a
+private tmux server.
 """
 
 from __future__ import annotations

@@ -266,7 +266,8 @@ class KindPart(EntryWrites, Horizontal):
         """Put the focus back in `frame` if reloading took it away (not if the user moved it)."""
         focused = self.screen.focused
         lost = focused is None or not focused.is_attached
-        moved_by_reload = not lost and self.editor in focused.ancestors and frame not in focused.ancestors
+        moved_by_reload = (not lost and self.editor in focused.ancestors
+                           and frame not in focused.ancestors)
         if (lost or moved_by_reload) and getattr(self.screen, "current", None) is self:
             frame.focus_input()
 
