@@ -115,14 +115,14 @@ def validate_config_once(env: str | None, *, demo: bool = False,
 
     The check needs pydantic, about 170 ms of imports the first frame cannot afford on every
     start. So it runs before the UI only when config.toml, the `CALL_CONSOLE_*` variables or
-    the options differ from those of the last start that passed it (a fingerprint in the data
-    dir); a bad value then ends the start with exit code 2 before anything is drawn. The app
+    `--env`/`--demo` differ from those of the last start that passed it (a fingerprint in the
+    data dir); a bad value then ends the start with exit code 2 before anything is drawn. The app
     checks again after its first frame, in case the file changed in between.
     """
     from console import paths
 
     stamp = paths.data_dir() / CHECKED_STAMP
-    fingerprint = _config_fingerprint(env, demo=demo, operator=operator)
+    fingerprint = _config_fingerprint(env, demo=demo)
     try:
         if stamp.read_text(encoding="utf-8") == fingerprint:
             return None
@@ -150,9 +150,15 @@ def validate_config_once(env: str | None, *, demo: bool = False,
     return None
 
 
-def _config_fingerprint(env: str | None, *, demo: bool, operator: str | None) -> str:
-    """A hash of what the check reads. The token variable is left out: any string is a valid
-    token, and nothing derived from it is written to disk."""
+#: variables the check reads but accepts any value of, and that change from one start to the
+#: next (per SSH session, per operator): left out, so they do not force a new check
+_UNCHECKED_VARIABLES = frozenset({"CALL_CONSOLE_TOKEN", "CALL_CONSOLE_OPERATOR",
+                                  "CALL_CONSOLE_SSH_SESSION", "CALL_CONSOLE_AUDIT_LOG"})
+
+
+def _config_fingerprint(env: str | None, *, demo: bool) -> str:
+    """A hash of what the check reads. The token is left out with the other free-form values
+    (`_UNCHECKED_VARIABLES`, `--operator`): nothing derived from it is written to disk."""
     import hashlib
 
     from console import __version__, paths
@@ -164,8 +170,8 @@ def _config_fingerprint(env: str | None, *, demo: bool, operator: str | None) ->
     except OSError:
         content = b"(no file)"
     variables = sorted((k, v) for k, v in os.environ.items()
-                       if k.startswith("CALL_CONSOLE_") and k != "CALL_CONSOLE_TOKEN")
-    for part in (__version__, str(file), repr(variables), repr((env, demo, operator))):
+                       if k.startswith("CALL_CONSOLE_") and k not in _UNCHECKED_VARIABLES)
+    for part in (__version__, str(file), repr(variables), repr((env, demo))):
         digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
     digest.update(content)
     return digest.hexdigest()

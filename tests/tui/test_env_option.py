@@ -79,8 +79,9 @@ def test_the_full_check_runs_again_whenever_the_configuration_changes(monkeypatc
     assert stamp.stat().st_mode & 0o777 == 0o600
     assert launch.validate_config_once("staging") is None       # same inputs: the stamp holds
     monkeypatch.setenv("CALL_CONSOLE_TOKEN", "secret-token-value")
-    assert launch.validate_config_once("staging") is None
-    assert stamp.read_text(encoding="utf-8") == passed           # the token is not an input
+    monkeypatch.setenv("CALL_CONSOLE_SSH_SESSION", "s-42")     # one per SSH session
+    assert launch.validate_config_once("staging", operator="bob") is None
+    assert stamp.read_text(encoding="utf-8") == passed           # free-form values: no new check
 
     write_config(GOOD.replace(FAKE_BASE, "ftp://staging.example.com"))
     problem = launch.validate_config_once("staging")             # the file changed
