@@ -95,3 +95,13 @@ def console_in_tmux(tmp_path) -> Iterator[Callable[..., TmuxConsole]]:
         yield start
     finally:
         subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True)
+
+
+@pytest.fixture
+def tmux(tmp_path):
+    """A private tmux server (its own socket) for `ssh -tt` clients, killed at the test's end."""
+    from ssh_helpers import Tmux
+
+    mux = Tmux(tmp_path)
+    yield mux
+    mux.kill_server()

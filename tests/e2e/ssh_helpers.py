@@ -158,17 +158,26 @@ class ServeSsh:
     def stop(self) -> None:
         if self.proc is None:
             return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=5)
+        terminate(self.proc, grace=15, group=True)
         if self.proc.stdout is not None:
             self.proc.stdout.close()
         self._log_handle.close()
         self.proc = None
+
+
+def terminate(proc: subprocess.Popen, grace: float, *, group: bool = False) -> None:
+    """SIGTERM `proc`, then SIGKILL it (its process group with `group`) after `grace` s."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        if group:
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:
+            proc.kill()
+        proc.wait(timeout=5)
 
 
 class Tmux:

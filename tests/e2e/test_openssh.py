@@ -16,7 +16,6 @@ import os
 import re
 import shlex
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -27,7 +26,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from ssh_helpers import (  # noqa: E402
-    Tmux, doc_block, make_key, missing_tools, public_line, ssh_argv, wait_for)
+    Tmux, doc_block, make_key, missing_tools, public_line, ssh_argv, terminate, wait_for)
 
 DOCUMENTED_CONSOLE = "/home/operators/venv/bin/call-console"
 DOCUMENTED_WRAPPER = "/usr/local/bin/call-console-ssh"
@@ -168,13 +167,7 @@ class Sshd:
     def stop(self) -> None:
         if self.proc is None:
             return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
+        terminate(self.proc, grace=10)
         self.proc = None
 
 
@@ -278,13 +271,6 @@ def option_b(lab):
     server = lab.sshd("option-b", option_b_keys(lab), extra=option_b_match_block(lab)).start()
     yield server
     server.stop()
-
-
-@pytest.fixture
-def tmux(tmp_path):
-    mux = Tmux(tmp_path)
-    yield mux
-    mux.kill_server()
 
 
 def ssh_root(key: Path, port: int, *extra: str, command: tuple[str, ...] = (),

@@ -85,13 +85,6 @@ def server(lab):
     running.stop()
 
 
-@pytest.fixture
-def tmux(tmp_path):
-    mux = Tmux(tmp_path)
-    yield mux
-    mux.kill_server()
-
-
 def open_console(tmux: Tmux, name: str, key: Path, port: int, *extra: str,
                  width: int = 80, height: int = 24, env: dict[str, str] | None = None) -> dict:
     """An `ssh -tt` client in a tmux pane; returns what the stand-in child reported."""
