@@ -77,8 +77,8 @@ async def test_clicking_a_key_presses_it_and_a_disabled_key_does_nothing(tui):
         await pilot.pause()
         start, _end = footer.columns_of("ctrl+r")            # Reset
         await pilot.click(KeyFooter, offset=(start + 1, 0))
-        await pilot.pause()
-        assert call_screen.field("priority").value == "normal"
+        await tui.wait_for(pilot, lambda: call_screen.field("priority").value == "normal",
+                           "the reset")
 
         start, _end = footer.columns_of("f3")                # one key of the Views group
         await pilot.click(KeyFooter, offset=(start, 0))

@@ -170,7 +170,7 @@ async def test_not_signed_in_opens_the_modal_and_a_pasted_token_signs_in(short_s
         # Nothing typed: errors at the fields, nothing sent.
         await type_into(pilot, "#username", "")
         await pilot.click("#sign-in")
-        await pilot.pause()
+        await wait_for(pilot, lambda: login.field_error("username"), "the errors")
         assert "username" in login.field_error("username")
         assert "password" in login.field_error("password")
 

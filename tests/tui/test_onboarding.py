@@ -90,7 +90,7 @@ async def test_connect_signs_in_then_writes_the_environment(sim):
         onboarding: OnboardingScreen = app.screen
         # Nothing filled in: errors at the fields.
         await pilot.click("#connect")
-        await pilot.pause()
+        await wait_for(pilot, lambda: onboarding.field_error("base-url"), "the errors")
         assert "base URL" in onboarding.field_error("base-url")
         assert onboarding.field_error("username") and onboarding.field_error("password")
 
