@@ -90,8 +90,9 @@ def ssh_argv(key: Path | None, port: int, *extra: str, user: str = "op") -> list
 
 
 def run_ssh(key: Path | None, port: int, *extra: str, command: Iterable[str] = (),
-            timeout: float = 20.0, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    argv = ssh_argv(key, port, *extra) + list(command)
+            timeout: float = 20.0, stdin: str = "", user: str = "op",
+            ) -> subprocess.CompletedProcess[str]:
+    argv = ssh_argv(key, port, *extra, user=user) + list(command)
     return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, input=stdin)
 
 

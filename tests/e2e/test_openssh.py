@@ -26,7 +26,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from ssh_helpers import (  # noqa: E402
-    Tmux, doc_block, make_key, missing_tools, public_line, ssh_argv, terminate, wait_for)
+    Tmux, doc_block, make_key, missing_tools, public_line, run_ssh, ssh_argv, terminate, wait_for)
 
 DOCUMENTED_CONSOLE = "/home/operators/venv/bin/call-console"
 DOCUMENTED_WRAPPER = "/usr/local/bin/call-console-ssh"
@@ -55,7 +55,6 @@ pytestmark = [
     pytest.mark.skipif(bool(missing_tools()),
                        reason=f"needs the OpenSSH client and tmux (missing: {missing_tools()})"),
 ]
-
 
 
 def free_port() -> int:
@@ -273,10 +272,9 @@ def option_b(lab):
     server.stop()
 
 
-def ssh_root(key: Path, port: int, *extra: str, command: tuple[str, ...] = (),
-             stdin: str = "", timeout: float = 20.0) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(ssh_argv(key, port, *extra, user="root") + list(command),
-                          capture_output=True, text=True, input=stdin, timeout=timeout)
+def ssh_root(key: Path, port: int, *extra: str, **options) -> subprocess.CompletedProcess[str]:
+    """`run_ssh` as root, the only account on the test machine."""
+    return run_ssh(key, port, *extra, user="root", **options)
 
 
 def explain(result: subprocess.CompletedProcess[str], server: Sshd) -> str:
