@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 from textual import events
 from textual.app import ComposeResult
 from textual.geometry import Offset, Region
-from textual.screen import ModalScreen
 from textual.widgets import Label
+from console.tui.screens.modal import ConsoleModal
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -66,7 +66,7 @@ class JumpLabel(Label):
     """
 
 
-class JumpOverlay(ModalScreen["Widget | None"]):
+class JumpOverlay(ConsoleModal["Widget | None"]):
     """Letters over the screen below; dismisses with the chosen widget (None: cancelled)."""
 
     DEFAULT_CSS = """

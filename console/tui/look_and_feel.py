@@ -53,12 +53,18 @@ class LookAndFeelApp(App[int]):
 
     # -- start-up ---------------------------------------------------------------------------
 
-    def on_mount(self) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Set here, not in on_mount: the first screen mounts before the app's own Mount handler
+        # runs, and a screen (Settings) may ask for the themes while it mounts.
         self.theme_sources: dict[str, Path] = {}
         self.theme_problems: list[Any] = []
         self.keymap_problems: list[Any] = []
         self.keymap_file: Path | None = None
         self._themes_loaded = False
+        self._configured_theme: str | None = None
+
+    def on_mount(self) -> None:
         self._apply_keymap()
         from console.tui.themes import read_configured_theme
 
@@ -159,7 +165,8 @@ class LookAndFeelApp(App[int]):
         from console.tui.palette import ThemePalette
 
         self._load_themes()
-        self.push_screen(ThemePalette())
+        if not self.palette_open():
+            self.push_screen(ThemePalette())
 
     def choose_theme(self, name: str, *, save: bool = True) -> None:
         """Use theme `name` and save it as `theme = "name"` in config.toml."""
@@ -223,14 +230,28 @@ class LookAndFeelApp(App[int]):
     # -- find -------------------------------------------------------------------------------
 
     def action_find(self) -> None:
+        from console.tui.palette import FindProvider
+        from console.tui.screens.modal import ConsolePalette
+
+        if self.palette_open():
+            return
+        self.push_screen(ConsolePalette(providers=[FindProvider],
+                                        placeholder="Find a profile or a call…"))
+
+    def action_command_palette(self) -> None:
+        # Textual's own checks only the top screen and reuses one fixed id, so a second Ctrl+P
+        # over a dialog (or while the last palette is still being removed) raised DuplicateIds;
+        # and its palette could be dismissed twice by a fast second Enter (see modal.py).
+        from console.tui.screens.modal import ConsolePalette
+
+        if self.use_command_palette and not self.palette_open():
+            self.push_screen(ConsolePalette())
+
+    def palette_open(self) -> bool:
+        """A command palette (commands, find or themes) is anywhere on the screen stack."""
         from textual.command import CommandPalette
 
-        from console.tui.palette import FindProvider
-
-        if CommandPalette.is_open(self):
-            return
-        self.push_screen(CommandPalette(providers=[FindProvider], id="find-palette",
-                                        placeholder="Find a profile or a call…"))
+        return any(isinstance(screen, CommandPalette) for screen in self.screen_stack)
 
     def open_found(self, kind: str, key: str) -> None:
         """A find result was chosen: show it on the screen that owns it, when there is one."""

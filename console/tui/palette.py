@@ -17,13 +17,14 @@ from functools import partial
 from typing import Any
 
 from textual import on
-from textual.command import CommandPalette, DiscoveryHit, Hit, Hits, Provider
+from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.fuzzy import Matcher
 from textual.markup import escape
 from textual.widgets import OptionList
 
 from console.tui.keys import LOOK_KEYS, KeySpec
+from console.tui.screens.modal import ConsolePalette
 
 
 def _key_for(app: Any, spec: KeySpec) -> str:
@@ -104,12 +105,11 @@ class ThemeProvider(ListProvider):
             yield (name, _theme_help(app, name), partial(app.choose_theme, name))
 
 
-class ThemePalette(CommandPalette):
+class ThemePalette(ConsolePalette):
     """The themes, previewed live as the highlight moves."""
 
     def __init__(self) -> None:
-        super().__init__(providers=[ThemeProvider], placeholder="Theme… (preview as you move)",
-                         id="theme-palette")
+        super().__init__(providers=[ThemeProvider], placeholder="Theme… (preview as you move)")
         self._original_theme: str | None = None
 
     def on_mount(self) -> None:

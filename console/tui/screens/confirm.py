@@ -5,13 +5,13 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
+from console.tui.screens.modal import ConsoleModal
 from console.tui.keys import MODAL_CLOSE, bindings
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(ConsoleModal[bool]):
     DEFAULT_CSS = """
     ConfirmScreen {
         align: center middle;

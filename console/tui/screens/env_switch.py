@@ -11,17 +11,17 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from console.tui.screens.modal import ConsoleModal
 from console.tui.keys import MODAL_CLOSE, bindings
 
 if TYPE_CHECKING:
     from console.environments import Environments
 
 
-class EnvironmentSwitcher(ModalScreen["str | None"]):
+class EnvironmentSwitcher(ConsoleModal["str | None"]):
     DEFAULT_CSS = """
     EnvironmentSwitcher {
         align: center middle;

@@ -13,14 +13,14 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from console.tui.screens.modal import ConsoleModal
 from console.tui.help import FocusHelp, KeyRow, KeySection
 from console.tui.keys import MODAL_CLOSE, bindings
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(ConsoleModal[None]):
     """Help for the focused field and the key reference."""
 
     DEFAULT_CSS = """

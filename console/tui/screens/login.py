@@ -18,9 +18,9 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from console.tui.screens.modal import ConsoleModal
 from console.tui.keys import MODAL_CLOSE, bindings
 from console.tui.screens.field_errors import FieldErrors
 
@@ -35,7 +35,7 @@ def _row(label: str, widget: Input) -> ComposeResult:
     yield Static("", id=f"{widget.id}-error", classes="field-error", markup=False)
 
 
-class LoginScreen(FieldErrors, ModalScreen["Me | None"]):
+class LoginScreen(FieldErrors, ConsoleModal["Me | None"]):
     STATUS_ID = "login-status"
 
     DEFAULT_CSS = """

@@ -13,9 +13,9 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from console.tui.screens.modal import ConsoleModal
 from console.tui.keys import MODAL_CLOSE, bindings
 from console.tui.screens.field_errors import FieldErrors
 
@@ -24,7 +24,7 @@ DEFAULT_ENV_NAME = "main"
 FIELDS = ("env-name", "base-url", "username", "password", "token")
 
 
-class OnboardingScreen(FieldErrors, ModalScreen[str | None]):
+class OnboardingScreen(FieldErrors, ConsoleModal[str | None]):
     STATUS_ID = "onboarding-status"
 
     """Dismisses with "demo", the new environment's name, or None (later)."""

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.text import Text
-from textual.screen import ModalScreen
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from console.paths import shown_path
+from console.tui.screens.modal import ConsoleModal
 from console.tui.keys import MODAL_CLOSE, bindings
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ def describe_error(exc: BaseException) -> list[str]:
     return [f"failed: {exc!r}"]
 
 
-class BundleModal(ModalScreen[T]):
+class BundleModal(ConsoleModal[T]):
     """A dialog whose file I/O runs in thread workers; escape closes it unless one is running."""
 
     DEFAULT_CSS = Path(__file__).with_name("profile_bundle.tcss").read_text(encoding="utf-8")

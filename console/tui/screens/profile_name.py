@@ -16,15 +16,15 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
+from console.tui.screens.modal import ConsoleModal
 from console.tui.keys import MODAL_CLOSE, bindings
 from console.tui.widgets.field_frame import FieldFrame
 from console.tui.widgets.profile_fields import ProfileNameField
 
 
-class ProfileNameScreen(ModalScreen[tuple[str, Any] | None]):
+class ProfileNameScreen(ConsoleModal[tuple[str, Any] | None]):
     DEFAULT_CSS = """
     ProfileNameScreen {
         align: center middle;

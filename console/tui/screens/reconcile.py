@@ -11,10 +11,10 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from console.tui.screens.modal import ConsoleModal
 from console.tui.keys import MODAL_CLOSE, bindings
 
 
@@ -27,7 +27,7 @@ def call_line(call: Any) -> Text:
     return text
 
 
-class ReconcileScreen(ModalScreen[Any]):
+class ReconcileScreen(ConsoleModal[Any]):
     DEFAULT_CSS = """
     ReconcileScreen {
         align: center middle;

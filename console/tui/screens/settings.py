@@ -24,9 +24,9 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, Static
 
+from console.tui.screens.modal import ConsoleModal
 from console.tui.keys import MODAL_CLOSE, SETTINGS_KEYS, bindings
 from console.tui.screens.base import ConsoleScreen
 from console.tui.screens.field_errors import FieldErrors
@@ -71,7 +71,7 @@ def _forced_operator(app) -> str | None:
 # ============================================================================ the editor modal
 
 
-class EnvironmentEditor(FieldErrors, ModalScreen["Environments | None"]):
+class EnvironmentEditor(FieldErrors, ConsoleModal["Environments | None"]):
     """Add (environment None) or edit one environment. Dismisses with the file's new
     environments, or None when cancelled."""
 

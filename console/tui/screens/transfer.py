@@ -12,9 +12,9 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
+from console.tui.screens.modal import ConsoleModal
 from console.tui.keys import MODAL_CLOSE, bindings
 from console.tui.status_style import status_text
 from console.tui.widgets.calls_filter import MarkCheckbox
@@ -35,7 +35,7 @@ def check_target(raw: str, region: str) -> tuple[str | None, str | None]:
         return None, str(exc)
 
 
-class TransferScreen(ModalScreen[Any]):
+class TransferScreen(ConsoleModal[Any]):
     DEFAULT_CSS = """
     TransferScreen {
         align: center middle;

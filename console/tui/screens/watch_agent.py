@@ -12,9 +12,9 @@ from uuid import UUID
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from console.tui.screens.modal import ConsoleModal
 from console.tui.keys import MODAL_CLOSE, bindings
 
 
@@ -33,7 +33,7 @@ def resolve_agent(raw: str, lookup: Callable[[str], str | None]) -> tuple[str | 
     return None, f"{text!r} is neither a UUID nor a saved or known agent name"
 
 
-class WatchAgentScreen(ModalScreen[str | None]):
+class WatchAgentScreen(ConsoleModal[str | None]):
     DEFAULT_CSS = """
     WatchAgentScreen {
         align: center middle;

@@ -106,7 +106,7 @@ class EntryWrites:
                         exit_on_error=False)
 
     def duplicate(self) -> None:
-        store, name = self.store, self._highlighted_name()
+        store, name = self.store, self.highlighted_name()
         if store is None or name is None or store.read_only:
             return
         from console.tui.screens.profile_name import ProfileNameScreen
@@ -135,7 +135,7 @@ class EntryWrites:
         return ""
 
     def rename(self) -> None:
-        store, name = self.store, self._highlighted_name()
+        store, name = self.store, self.highlighted_name()
         if store is None or name is None or store.read_only:
             return
         from console.tui.screens.profile_name import ProfileNameScreen
@@ -160,7 +160,7 @@ class EntryWrites:
             action=lambda new: store.rename(kind, name, new), confirm="Rename"), done)
 
     def delete(self) -> None:
-        store, name = self.store, self._highlighted_name()
+        store, name = self.store, self.highlighted_name()
         if store is None or name is None or store.read_only:
             return
         from console.tui.screens.confirm import ConfirmScreen

@@ -161,8 +161,8 @@ class KindPart(EntryWrites, Horizontal):
         """The store changed (a write, a reload): list, choices, editor, buttons."""
         self.editor.refresh_choices(store, self.app)
         self._fill_list()
-        if self.mode == "empty" and self._highlighted_name() is not None:
-            self._load(self._highlighted_name())
+        if self.mode == "empty" and self.highlighted_name() is not None:
+            self._load(self.highlighted_name())
         if self.mode == "edit" and self.selected is not None:
             stored = next((n for n in store.names(self.kind) if n == self.selected), None)
             if stored is None:
@@ -177,7 +177,7 @@ class KindPart(EntryWrites, Horizontal):
     def _fill_list(self) -> None:
         store = self.store
         listing = self.entries
-        highlighted = self._highlighted_name()
+        highlighted = self.highlighted_name()
         options = []
         if store is not None:
             for name, entry in store.profiles.section(self.kind).items():
@@ -207,7 +207,7 @@ class KindPart(EntryWrites, Horizontal):
         else:
             count.update(f"{total} {self.kind.label}{'s' if total != 1 else ''}")
 
-    def _highlighted_name(self) -> str | None:
+    def highlighted_name(self) -> str | None:
         listing = self.entries
         if listing.highlighted is None or listing.option_count == 0:
             return None
@@ -215,7 +215,7 @@ class KindPart(EntryWrites, Horizontal):
 
     def _apply_read_only(self) -> None:
         read_only = self.read_only
-        has = self._highlighted_name() is not None
+        has = self.highlighted_name() is not None
         for selector, enabled in ((".btn-new", True), (".btn-duplicate", has),
                                   (".btn-rename", has), (".btn-delete", has),
                                   (".btn-import", True), (".btn-export", True)):
@@ -301,7 +301,7 @@ class KindPart(EntryWrites, Horizontal):
         editor.field("name").focus_input()
 
     def open_highlighted(self, *, force: bool = False) -> None:
-        name = self._highlighted_name()
+        name = self.highlighted_name()
         if name is None or (name == self.selected and self.mode == "edit" and not force):
             return
         if self.dirty and not force:

@@ -18,6 +18,7 @@ from textual.app import ComposeResult
 from textual.widgets import Button, Static, TabbedContent, TabPane
 
 from console.tui.keys import PROFILES_KEYS, bindings
+from console.tui.mounted import query_usable, usable
 from console.tui.screens.base import ConsoleScreen
 from console.tui.screens.profiles.kind_part import KindPart
 
@@ -84,8 +85,9 @@ class ProfilesScreen(ConsoleScreen):
 
     @property
     def parts(self) -> list[KindPart]:
-        """The parts mounted so far."""
-        return list(self.query(KindPart))
+        """The parts composed so far (one still mounting is left out: it fills itself from
+        the store when its mount ends)."""
+        return [part for part in self.query(KindPart) if usable(part)]
 
     def part(self, section: str) -> KindPart:
         return self.query_one(f"#part-{section}", KindPart)
@@ -108,11 +110,12 @@ class ProfilesScreen(ConsoleScreen):
 
     @property
     def current(self) -> KindPart | None:
-        found = self.query(f"#part-{self.active_section}")
-        return found.first(KindPart) if found else None
+        """The shown tab's part, once composed (None while it mounts: the key bar, a signal or
+        a key may ask before then)."""
+        return query_usable(self, f"#part-{self.active_section}", KindPart)
 
     def _focus_list(self) -> None:
-        if (part := self.current) is not None and part.ready.is_set():
+        if (part := self.current) is not None:
             part.entries.focus()
 
     @on(TabbedContent.TabActivated)
@@ -170,11 +173,11 @@ class ProfilesScreen(ConsoleScreen):
                       "save_entry"):
             if self.read_only:
                 return None
-            part = self.current if self.is_mounted else None
+            part = self.current
             if part is None:
                 return None
             if action in ("duplicate_entry", "rename_entry", "delete_entry"):
-                return True if part._highlighted_name() is not None else None
+                return True if part.highlighted_name() is not None else None
             if action == "save_entry":
                 return True if part.mode != "empty" else None
         if action in ("import_bundle", "export_bundle"):
