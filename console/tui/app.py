@@ -29,6 +29,7 @@ from textual.signal import Signal
 from textual.worker import Worker, WorkerState
 
 from console.tui.account import AccountController
+from console.tui.failures import FailureReporter
 from console.tui.keys import ENV_SWITCH, PALETTE, QUIT, SIGN_IN
 from console.tui.look_and_feel import LookAndFeelApp
 from console.tui.screens import SCREENS, ScreenSpec
@@ -110,6 +111,7 @@ class CallConsoleApp(LookAndFeelApp):
         env: str | None = None,
         account_checks: bool = False,
         onboarding: bool = False,
+        survive_errors: bool = False,
     ) -> None:
         if screen not in SCREENS:
             raise ValueError(f"unknown screen {screen!r}; known: {', '.join(SCREENS)}")
@@ -117,6 +119,14 @@ class CallConsoleApp(LookAndFeelApp):
         # back the first frame (it suspends painting for a moment to mask the switch).
         self.DEFAULT_MODE = screen
         super().__init__()
+        #: an unexpected error in a handler is logged and shown, and the console goes on
+        #: (the CLI turns this on; tests keep Textual's strict default: the first error fails)
+        self.survive_handler_errors = survive_errors
+        if survive_errors:
+            from console.tui.textual_compat import install_error_boundary
+
+            install_error_boundary()
+        self.failures = FailureReporter(self)
         self._session = session
         self._settings_loader = settings_loader
         self.demo = demo
@@ -258,6 +268,10 @@ class CallConsoleApp(LookAndFeelApp):
         else:
             self.fatal_message = f"call-console: could not start: {error!r}"
             self.exit_when_settled(1)
+
+    def handler_failed(self, error: BaseException, where: object | None) -> None:
+        """An unexpected error in a handler (survive_errors): logged, shown once, go on."""
+        self.failures.report(error, where)
 
     # -- exit -------------------------------------------------------------------------------
 
@@ -469,13 +483,16 @@ def make_app(
     account_checks: bool = False,
     onboarding: bool = False,
     theme: str | None = None,
+    survive_errors: bool = False,
 ) -> CallConsoleApp:
     """Build the console. With neither `session` nor `settings`, settings are loaded (config
     file + CALL_CONSOLE_* env) right after the first frame.
 
     `env` selects `[environments.NAME]` like `--env`. `account_checks` turns on the background
     reads of who is signed in and the capacity meter's quota polling; `onboarding` shows the
-    first-run view when nothing is configured. The CLI turns both on; tests opt in."""
+    first-run view when nothing is configured. The CLI turns both on; tests opt in.
+    `survive_errors`: an unexpected error in a handler is logged and shown instead of ending
+    the app (the CLI turns it on; tests stay strict)."""
     loader = None
     if session is None and settings is not None:
         def loader() -> Settings:
@@ -483,6 +500,6 @@ def make_app(
     made = CallConsoleApp(session=session, settings_loader=loader, demo=demo, screen=screen,
                           operator=operator, clock=clock, keymap=keymap, sim_config=sim_config,
                           probe_agents=probe_agents, env=env, account_checks=account_checks,
-                          onboarding=onboarding)
+                          onboarding=onboarding, survive_errors=survive_errors)
     made.requested_theme = theme  # --theme NAME (wins over config.toml's theme)
     return made

@@ -38,10 +38,12 @@ def run_tui(*, demo: bool = False, screen: str | None = None, mouse: bool = True
         print(f"call-console: configuration error: {problem}", file=sys.stderr)
         return 2
 
+    from console.logs import start_file_log
     from console.tui.app import make_app
 
+    start_file_log()
     app = make_app(demo=demo, screen=name, operator=operator, env=env, account_checks=True,
-                   onboarding=True, theme=theme)
+                   onboarding=True, theme=theme, survive_errors=True)
     restore = install_exit_signals(app)
     try:
         app.run(mouse=mouse)

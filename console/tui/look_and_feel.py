@@ -26,6 +26,7 @@ from typing import Any
 from textual.app import App
 
 from console.tui.keys import LOOK_KEYS, bindings
+from console.tui.textual_compat import ErrorBoundaryApp
 from console.tui.themes import THEME_VARIABLE_DEFAULTS
 
 log = logging.getLogger("console.tui")
@@ -39,7 +40,7 @@ def _look_commands():
     return LookCommands
 
 
-class LookAndFeelApp(App[int]):
+class LookAndFeelApp(ErrorBoundaryApp):
     BINDINGS = bindings(*LOOK_KEYS)
     COMMANDS = App.COMMANDS | {_look_commands}
 
