@@ -42,9 +42,13 @@ def sim(host, port, token, time_scale, seed, access_ttl, max_concurrent, allow_r
     if not allow_remote and not _is_loopback(host):
         fail(f"--host: {host} is not a loopback address; pass --allow-remote to bind it",
              EXIT_INPUT)
-    from console.sim.runner import serve_forever
+    from console.sim.runner import BindError, serve_forever
     from console.sim.state import SimConfig
 
     config = SimConfig(token=token, time_scale=time_scale, seed=seed, access_ttl=access_ttl,
                        max_concurrent_calls=max_concurrent)
-    serve_forever(config, host=host, port=port)
+    try:
+        serve_forever(config, host=host, port=port)
+    except BindError as exc:
+        hint = "; choose another --port (0 picks a free one)" if port else ""
+        fail(f"{exc}{hint}", EXIT_INPUT)

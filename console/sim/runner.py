@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import secrets
 import socket
@@ -19,6 +20,14 @@ from console.sim.state import SimConfig, SimState
 START_TIMEOUT = 10.0
 
 
+class BindError(OSError):
+    """The simulator cannot listen on the address asked for (port taken, address not ours)."""
+
+    def __init__(self, host: str, port: int, reason: str) -> None:
+        super().__init__(f"cannot listen on {_base_url(host, port)}: {reason}")
+        self.host, self.port, self.reason = host, port, reason
+
+
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # proto=IPPROTO_TCP: asyncio only sets TCP_NODELAY on accepted sockets of that proto; without
@@ -27,9 +36,11 @@ def _bind(host: str, port: int) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
-    except OSError:
+    except OSError as exc:
         sock.close()
-        raise
+        reason = ("the port is in use (another simulator or program listens there)"
+                  if exc.errno == errno.EADDRINUSE else exc.strerror or str(exc))
+        raise BindError(host, port, reason) from None
     sock.set_inheritable(True)
     return sock
 
