@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual.app import App
 from textual.binding import Binding
 from textual.signal import Signal
@@ -294,7 +295,41 @@ class CallConsoleApp(LookAndFeelApp):
         self.run_worker(exit_after_settling(), name="exit", group="exit", exit_on_error=False)
 
     async def action_quit(self) -> None:
-        self.exit_when_settled()
+        """Quit, after asking when calls are in flight or live (the quit key again confirms)."""
+        from console.tui.screens.confirm import ConfirmScreen
+
+        reasons = self.quit_warnings()
+        on_top = self.screen
+        if not reasons or getattr(on_top, "purpose", None) == "quit":
+            self.exit_when_settled()
+            return
+
+        def answered(quit_now: bool | None) -> None:
+            if quit_now:
+                self.exit_when_settled()
+
+        body = Text("\n".join(reasons) + f"\n\n{QUIT.key} again quits.")
+        self.push_screen(ConfirmScreen("Quit call-console?", body, confirm="Quit", cancel="Stay",
+                                       purpose="quit"), answered)
+
+    def quit_warnings(self) -> list[str]:
+        """What quitting now would leave behind: a call request in flight, live calls placed
+        from this console (calls of watched agents are not ours to worry about)."""
+        reasons = []
+        in_flight = sum(1 for worker in self.workers
+                        if worker.group == "place-call" and worker.is_running)
+        if in_flight:
+            reasons.append("A call request is in flight: quitting now leaves its outcome "
+                           "unknown (the call may be placed).")
+        tracker = self.tracker
+        live = [call for call in tracker.calls() if call.live and call.source != "watched"
+                ] if tracker is not None else []
+        if live:
+            count = f"{len(live)} call{'s' if len(live) != 1 else ''} placed here "
+            count += "is" if len(live) == 1 else "are"
+            reasons.append(f"{count} still live. Calls go on without the console; it stops "
+                           "following them (they are shown again when it starts).")
+        return reasons
 
     def _session_ready(self, session: ConsoleSession) -> None:
         self._session = session

@@ -208,6 +208,17 @@ class LookAndFeelApp(ErrorBoundaryApp):
                                     keymap_file=shown_path(self.keymap_file) if self.keymap_file
                                     else "config.toml"))
 
+    def action_help_quit(self) -> None:
+        """Ctrl+C (when nothing is selected to copy) says how to quit, in dialogs too: Textual's
+        looks for the quit key among the top screen's bindings, which a dialog cuts off."""
+        for screen in dict.fromkeys((self.screen, self.screen_stack[0])):
+            for key, active in screen.active_bindings.items():
+                if active.binding.action in ("quit", "app.quit"):
+                    shown = self.get_key_display(active.binding)
+                    self.notify(f"Press {shown} to quit the app.", title="Do you want to quit?",
+                                markup=False)
+                    return
+
     # -- jump mode --------------------------------------------------------------------------
 
     def action_jump(self) -> None:

@@ -29,6 +29,9 @@ def test_demo_places_a_call_from_the_keyboard(console_in_tmux, width, height):
                               "the placed call's id")
     call_id = UUID.search(screen.split("call id", 1)[1]).group(0)
     assert call_id
+    # The call is live (it talks ~20 s): quitting asks first; the quit key again confirms.
+    console.keys("C-q")
+    console.wait_for_text("1 call placed here is still live")
     console.keys("C-q")
     console.wait_for_text("EXIT=0")
 

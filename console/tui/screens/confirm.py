@@ -41,8 +41,10 @@ class ConfirmScreen(ConsoleModal[bool]):
     BINDINGS = bindings(MODAL_CLOSE)
 
     def __init__(self, title: str, body: Text | str, *, confirm: str = "Yes",
-                 cancel: str = "Cancel") -> None:
+                 cancel: str = "Cancel", purpose: str | None = None) -> None:
         super().__init__()
+        #: what the question is about (the app's quit key answers its own question: "quit")
+        self.purpose = purpose
         self._title, self._body = title, body
         self._confirm, self._cancel = confirm, cancel
 

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from textual import events
 from textual.await_complete import AwaitComplete
+from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.screen import ModalScreen
 
@@ -56,6 +57,10 @@ class DismissOnce:
 
 class ConsoleModal(DismissOnce, ModalScreen[ResultType]):
     """A console dialog."""
+
+    # A dialog cuts the app's own bindings off, Textual's "press ctrl+q to quit" on Ctrl+C
+    # among them: say it here too (when nothing is selected to copy).
+    BINDINGS = [Binding("ctrl+c", "app.help_quit", show=False, id="modal.help_quit")]
 
 
 class ConsolePalette(DismissOnce, CommandPalette):
