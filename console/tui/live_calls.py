@@ -264,12 +264,14 @@ class LiveCalls:
         calls, self._pending = list(self._pending.values()), {}
         self.deliveries += 1
         self.app.calls_changed.publish(calls)
-        # The Call screen lists the calls it placed with their status: keep it current.
+        # The Call screen lists the calls it placed with their status: keep it current (a lost
+        # call says so there too, not its last server status).
         by_id = {c.call_id: c for c in calls}
         for tracked in self.app.tracked_calls:
             call = by_id.get(tracked.call_id)
-            if call is not None and call.status != tracked.status:
-                tracked.status = call.status
+            status = None if call is None else ("lost" if call.lost else call.status)
+            if status is not None and status != tracked.status:
+                tracked.status = status
                 self.app.tracked_changed.publish(tracked)
 
     # -- shutdown ------------------------------------------------------------------------------

@@ -76,7 +76,9 @@ async def test_a_new_demo_run_shows_and_counts_none_of_the_previous_runs_calls()
         screen = second.screen
         assert second.tracker.environment.startswith("demo:")
         assert second.tracker.environment != old_environment
-        await pilot.pause(0.5)                          # several poll cycles of this run
+        requests = second.tracker.stats().requests
+        await wait_for(pilot, lambda: second.tracker.stats().requests >= requests + 3,
+                       "a few poll cycles of this run")
         assert placed.call_id not in screen.table and screen.table.row_count == 0
         stats = second.tracker.stats()
         assert (stats.tracked, stats.live, stats.lost, stats.errors) == (0, 0, 0, 0)
@@ -120,6 +122,7 @@ async def test_a_call_the_api_answers_404_for_is_lost_then_dismissed_but_kept_in
         await wait_for(pilot, lambda: placed.call_id not in screen.table, "the row to go")
         assert placed.call_id not in app.tracker and screen.table.row_count == 0
         assert any("Dismissed" in n and "history" in n for n in notes(app))
+        assert app.tracked_calls[0].status == "lost"           # the Call screen's list too
         row = app.call_store.get(placed.call_id)
         assert row is not None and row.lost and row.dismissed_at is not None
         assert row.status == "answered"
