@@ -391,7 +391,6 @@ class CallTracker:
         self._failures_in_row = 0
         self._last_failure: str | None = None
         self._last_request_at = self._created_at
-        self._heartbeat_busy = False
 
     @classmethod
     def for_session(cls, session: ConsoleSession, **kwargs: Any) -> CallTracker:
@@ -772,19 +771,26 @@ class CallTracker:
         for watch in self._watched.values():
             if watch.agent_id not in self._agents_busy:
                 earliest = min(earliest, watch.next_at)
-        if self._heartbeat is not None and not self._heartbeat_busy:
-            earliest = min(earliest, self._last_request_at + self.policy.heartbeat_interval)
+        heartbeat_at = self._heartbeat_due()
+        if heartbeat_at is not None:
+            earliest = min(earliest, heartbeat_at)
         if earliest != math.inf:
             earliest = max(earliest, self._backoff_until)
         return min(earliest, self._next_flag_check)
 
+    def _heartbeat_due(self) -> float | None:
+        """When the next heartbeat is due; None while any request is under way (its end wakes
+        the loop) or without a heartbeat."""
+        if self._heartbeat is None or self._tasks:
+            return None
+        return self._last_request_at + self.policy.heartbeat_interval
+
     def _maybe_heartbeat(self, now: float) -> None:
         """Nothing requested for `heartbeat_interval` s: one light read, so the health the
         header shows is never older than that even with nothing to poll."""
-        if (self._heartbeat is None or self._heartbeat_busy or self._in_flight
-                or now < self._last_request_at + self.policy.heartbeat_interval):
+        due = self._heartbeat_due()
+        if due is None or now < due:
             return
-        self._heartbeat_busy = True
         self._spawn(self._send_heartbeat(self._heartbeat))
 
     async def _send_heartbeat(self, heartbeat: Callable[[ApiClient], Awaitable[Any]]) -> None:
@@ -794,8 +800,6 @@ class CallTracker:
             raise
         except Exception:  # noqa: BLE001 - noted by the gate (health, errors); nothing to do
             pass
-        finally:
-            self._heartbeat_busy = False
 
     def _dispatch(self, now: float) -> None:
         horizon = now + self.policy.coalesce

@@ -970,3 +970,27 @@ async def test_a_heartbeat_checks_the_api_when_there_is_nothing_to_poll(
         assert all(b - a >= 15.0 - 1e-6 for a, b in zip(beats, beats[1:], strict=False))
     finally:
         await t.stop()
+
+
+async def test_no_heartbeat_and_no_busy_loop_while_a_slow_request_is_under_way(
+        clock: ManualClock, api: FakeApi) -> None:
+    t = CallTracker(lambda: api, clock=clock, heartbeat=lambda client: client.heartbeat())
+    t.track(placed(api.add(status="ringing")), None, None)
+    cycles = 0
+    flush = t._flush
+
+    def counting_flush() -> None:
+        nonlocal cycles
+        cycles += 1
+        flush()
+
+    t._flush = counting_flush  # one call per loop cycle
+    api.hold = asyncio.Event()  # the first GET hangs (a server that never answers)
+    await t.start()
+    try:
+        await clock.run_for(40.0, step=0.5)
+        assert api.in_flight == 1 and api.requests("beat") == []
+        assert cycles < 120, cycles  # about one per flag check (1 s), not one per loop turn
+    finally:
+        api.hold.set()
+        await t.stop()
