@@ -610,8 +610,6 @@ class CallTracker:
         for row, timeline in rows:
             if row.call_id in self._calls:
                 continue
-            if self.environment is not None and row.environment != self.environment:
-                continue
             last = row.last
             if not self.belongs(row.environment, last.tenant_id if last is not None else None):
                 continue
