@@ -8,11 +8,17 @@ CALL_CONSOLE_BASE_URL / active_env / base_url). Its auth comes from `console.aut
 a `RefreshingAuth` for a stored login, so the TUI refreshes and rotates tokens exactly like
 the CLI. When nothing is signed in, `needs_login` is True and requests answer `AuthRequired`;
 `await session.login(user, password)` (the login modal) signs in and the same client resumes.
+
+`environment` names the API calls placed now belong to (stored with every call, so a console
+re-attaches and polls only the calls of the API it talks to; `tenant` narrows it once `/auth/me`
+answered). See `demo_identity` for what one `--demo` run is.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from console.config import Settings
@@ -24,6 +30,30 @@ if TYPE_CHECKING:
     from console.api.client import ApiClient
     from console.api.models import Me, Quota
     from console.store.secrets import TokenStore
+
+
+def environment_key(base_url: str) -> str:
+    """The environment of an API given by its base URL: scheme and host in lower case, no
+    trailing slash (`HTTPS://Api.Example.com/` and `https://api.example.com` are one API)."""
+    import urllib.parse
+
+    parts = urllib.parse.urlsplit(base_url.strip())
+    if not parts.scheme or not parts.netloc:
+        return base_url.strip().rstrip("/")
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{parts.path.rstrip('/')}"
+
+
+def demo_identity() -> str:
+    """A fresh environment for one `--demo` simulator run (`demo:20261125T170000-1a2b3c4d`).
+
+    The simulator keeps its calls in memory only, so a new run knows none of the previous
+    run's calls: were they re-attached, they would show as live for ever and every poll would
+    be a 404. Each run is therefore its own environment — its calls stay in the history, tied
+    to the run that placed them, and the next run starts with an empty table. (The other way,
+    the simulator keeping its state in the data dir, would make demos depend on what earlier
+    demos left behind, and the deterministic outcomes by number would no longer start afresh.)
+    """
+    return f"demo:{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
 
 
 class ConsoleSession:
@@ -45,6 +75,8 @@ class ConsoleSession:
         self._auth: httpx.Auth | None = auth
         self._store = store
         self._client: ApiClient | None = None
+        #: an environment given by `connect()` (one demo run); None: the base URL's
+        self._identity: str | None = None
         self._listeners: list[Callable[[ConsoleSession], None]] = []
         #: Who the API says we are (set by `whoami()` and `login()`; None after a switch).
         self.me: Me | None = None
@@ -57,6 +89,22 @@ class ConsoleSession:
     def env_name(self) -> str | None:
         """The named environment in use (None for a plain base URL or the demo)."""
         return self.target.name if self.target is not None and self.target.is_named else None
+
+    @property
+    def environment(self) -> str | None:
+        """Which API calls placed now belong to: the base URL's key (`environment_key`), or
+        the identity `connect()` was given (`demo:…` for one demo run). None while nothing is
+        connected — and in the demo until its simulator is up."""
+        if self._identity is not None:
+            return self._identity
+        if self.base_url is None or (self.demo and self.target is None):
+            return None  # the demo's simulator is not up yet (a config base_url is not it)
+        return environment_key(self.base_url)
+
+    @property
+    def tenant(self) -> str | None:
+        """The signed-in user's tenant, once `/auth/me` answered (None until then)."""
+        return self.me.owner_id if self.me is not None else None
 
     @property
     def store(self) -> TokenStore:
@@ -80,12 +128,16 @@ class ConsoleSession:
         parsed = urllib.parse.urlsplit(self.base_url)
         return parsed.netloc or self.base_url
 
-    def connect(self, base_url: str, token: str | None) -> None:
-        """Point the session at an API given directly (the demo simulator, a typed URL)."""
+    def connect(self, base_url: str, token: str | None, *, identity: str | None = None) -> None:
+        """Point the session at an API given directly (the demo simulator, a typed URL).
+
+        `identity` names its environment when the base URL does not (`demo_identity()` for
+        a demo run: its port may be reused by the next run)."""
         from console.environments import adhoc_target
 
         self.target = adhoc_target(base_url, token=token is not None)
         self._auth = None
+        self._identity = identity
         self._switch(base_url.rstrip("/"), token)
 
     def use_environment(self, name: str | None) -> None:
@@ -94,6 +146,7 @@ class ConsoleSession:
 
         self.target = resolve_target(self.settings, name)
         self._auth = None
+        self._identity = None
         self._switch(self.target.base_url if self.target else self.settings.base_url,
                      self._token)
 

@@ -17,6 +17,14 @@ possibly by several operators on one jump host), so:
 
 `record_statuses()` writes one poll cycle's changes in one transaction; `transaction()` groups
 any calls (nestable).
+
+Environments (schema 2): every call row names the API it was placed on (`environment`: the key
+`ConsoleSession.environment` gives, e.g. the base URL, or `demo:<run>` for one `--demo` run), so
+a console re-attaches only the calls of the API it talks to. Rows written before schema 2 say
+`unknown` (nobody knows which API they came from): they stay in the history and are never
+re-attached or polled again. A call the API answered 404 for several polls in a row is *lost*
+(`lost_at`; its last known fields are kept), and one the operator dismissed from the live
+table has `dismissed_at` (it stays in the history, it is only not re-attached).
 """
 
 from __future__ import annotations
@@ -79,8 +87,22 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "CREATE INDEX calls_not_done ON calls(started_at) WHERE done = 0",
         ),
     ),
+    (
+        "the environment each call belongs to; lost and dismissed calls",
+        (
+            # Older rows: the API they came from was never recorded (see LEGACY_ENVIRONMENT).
+            "ALTER TABLE calls ADD COLUMN environment TEXT NOT NULL DEFAULT 'unknown'",
+            "ALTER TABLE calls ADD COLUMN lost_at TEXT",
+            "ALTER TABLE calls ADD COLUMN dismissed_at TEXT",
+            "CREATE INDEX calls_environment_started ON calls(environment, started_at, call_id)",
+        ),
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+
+#: The environment of rows recorded before calls were tied to one (schema 1), and of rows
+#: written without one: never matches a real environment key, so they are never re-attached.
+LEGACY_ENVIRONMENT = "unknown"
 
 #: Keys never written to the store, whatever a caller passes as the request.
 _SECRET_KEYS = frozenset({"token", "access_token", "refresh_token", "authorization", "password",
@@ -88,7 +110,7 @@ _SECRET_KEYS = frozenset({"token", "access_token", "refresh_token", "authorizati
 
 _COLUMNS = ("call_id, agent_id, to_number, from_number, status, disposition, started_at, "
             "ended_at, duration_seconds, last_json, request_json, placed_by, source, created_at, "
-            "updated_at, done")
+            "updated_at, done, environment, lost_at, dismissed_at")
 
 
 class StoreError(Exception):
@@ -156,10 +178,18 @@ class StoredCall:
     done: bool
     last_json: str | None = field(default=None, repr=False)
     request_json: str | None = field(default=None, repr=False)
+    environment: str = LEGACY_ENVIRONMENT
+    lost_at: datetime | None = None
+    dismissed_at: datetime | None = None
 
     @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL_STATUSES
+
+    @property
+    def lost(self) -> bool:
+        """The API answered 404 for it several polls in a row (a local final state)."""
+        return self.lost_at is not None
 
     @cached_property
     def last(self) -> CallStatus | None:
@@ -193,6 +223,12 @@ class StoredCall:
             duration_seconds=self.duration_seconds)
 
 
+#: SET clause: a row recorded without an environment takes the one this write knows (a call of
+#: the old schema seen again is on the API that just answered for it). One `?`: the environment.
+_ADOPT_ENVIRONMENT = (f"environment = CASE WHEN environment = '{LEGACY_ENVIRONMENT}' "
+                      "THEN COALESCE(?, environment) ELSE environment END")
+
+
 def _row(r: sqlite3.Row) -> StoredCall:
     return StoredCall(
         call_id=r["call_id"], agent_id=r["agent_id"], to_number=r["to_number"],
@@ -200,7 +236,9 @@ def _row(r: sqlite3.Row) -> StoredCall:
         started_at=from_ts(r["started_at"]), ended_at=from_ts(r["ended_at"]),
         duration_seconds=r["duration_seconds"], placed_by=r["placed_by"], source=r["source"],
         created_at=from_ts(r["created_at"]), updated_at=from_ts(r["updated_at"]),
-        done=bool(r["done"]), last_json=r["last_json"], request_json=r["request_json"])
+        done=bool(r["done"]), last_json=r["last_json"], request_json=r["request_json"],
+        environment=r["environment"], lost_at=from_ts(r["lost_at"]),
+        dismissed_at=from_ts(r["dismissed_at"]))
 
 
 class CallStore:
@@ -309,8 +347,10 @@ class CallStore:
     def record_placed(self, placed: CallResponse,
                       request: OutboundCallRequest | dict[str, Any] | None = None,
                       placed_by: str | None = None, *, source: str = "console",
-                      at: datetime | None = None) -> None:
-        """A call this console placed: its row (status from the POST answer) and first change."""
+                      at: datetime | None = None, environment: str | None = None) -> None:
+        """A call this console placed: its row (status from the POST answer) and first change.
+
+        `environment` is the API it was placed on (`ConsoleSession.environment`)."""
         now = to_ts(at or datetime.now(UTC))
         body = request_body(request)
         request_json = json.dumps(body, separators=(",", ":")) if body is not None else None
@@ -320,33 +360,34 @@ class CallStore:
             if exists is None:
                 conn.execute(
                     "INSERT INTO calls (call_id, agent_id, to_number, from_number, status, "
-                    "started_at, request_json, placed_by, source, created_at, updated_at, done) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                    "started_at, request_json, placed_by, source, created_at, updated_at, done, "
+                    "environment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
                     (placed.call_id, placed.agent_id, placed.to_number, placed.from_number,
-                     placed.status, now, request_json, placed_by, source, now, now))
+                     placed.status, now, request_json, placed_by, source, now, now,
+                     environment or LEGACY_ENVIRONMENT))
                 conn.execute("INSERT INTO status_changes (call_id, status, observed_at) "
                              "VALUES (?, ?, ?)", (placed.call_id, placed.status, now))
             else:
                 # Already seen (e.g. discovered through a watched agent): keep its server status.
                 conn.execute(
                     "UPDATE calls SET request_json = COALESCE(?, request_json), "
-                    "placed_by = COALESCE(?, placed_by), source = ?, updated_at = ? "
-                    "WHERE call_id = ?",
-                    (request_json, placed_by, source, now, placed.call_id))
+                    "placed_by = COALESCE(?, placed_by), source = ?, updated_at = ?, "
+                    f"{_ADOPT_ENVIRONMENT} WHERE call_id = ?",
+                    (request_json, placed_by, source, now, environment, placed.call_id))
 
     def record_status(self, call: CallStatus, *, observed_at: datetime | None = None,
                       source: str = "watched", placed_by: str | None = None,
                       request: OutboundCallRequest | dict[str, Any] | None = None,
-                      done: bool | None = None) -> bool:
+                      done: bool | None = None, environment: str | None = None) -> bool:
         """Store a polled status. Returns True when the status string changed (or is new).
 
-        A call not in the store yet is inserted (with `source`); `placed_by` and `request` fill
-        in those columns when given (e.g. a call whose POST outcome was unknown, reconciled from
-        the agent's list).
+        A call not in the store yet is inserted (with `source` and `environment`); `placed_by`
+        and `request` fill in those columns when given (e.g. a call whose POST outcome was
+        unknown, reconciled from the agent's list).
         """
         with self.transaction() as conn:
             changed = self._record(call, to_ts(observed_at or datetime.now(UTC)), source,
-                                   placed_by, done)
+                                   placed_by, done, environment)
             body = request_body(request)
             if body is not None or placed_by is not None:
                 conn.execute(
@@ -358,7 +399,7 @@ class CallStore:
 
     def record_statuses(self, calls: Iterable[CallStatus], *,
                         observed_at: datetime | None = None, source: str = "watched",
-                        done_ids: Iterable[str] = ()) -> int:
+                        done_ids: Iterable[str] = (), environment: str | None = None) -> int:
         """One poll cycle's statuses in one transaction; returns how many changed status."""
         when = to_ts(observed_at or datetime.now(UTC))
         calls = list(calls)
@@ -367,14 +408,14 @@ class CallStore:
         with self.transaction():
             for call in calls:
                 changed += self._record(call, when, source, None,
-                                        True if call.call_id in done else None)
+                                        True if call.call_id in done else None, environment)
             rest = done.difference(c.call_id for c in calls) if done else set()
             if rest:
                 self.mark_done(rest)
         return changed
 
     def _record(self, call: CallStatus, when: str, source: str, placed_by: str | None,
-                done: bool | None) -> bool:
+                done: bool | None, environment: str | None = None) -> bool:
         conn = self._conn
         row = conn.execute("SELECT status FROM calls WHERE call_id = ?", (call.call_id,)).fetchone()
         started = to_ts(call.started) if call.started else None
@@ -385,21 +426,22 @@ class CallStore:
             conn.execute(
                 "INSERT INTO calls (call_id, agent_id, to_number, from_number, status, "
                 "disposition, started_at, ended_at, duration_seconds, last_json, placed_by, "
-                "source, created_at, updated_at, done) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "source, created_at, updated_at, done, environment) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (call.call_id, call.agent_id, call.to_number, call.from_number, call.status,
                  call.disposition, started or when, ended, call.duration_seconds, last_json,
-                 placed_by, source, when, when, done_value or 0))
+                 placed_by, source, when, when, done_value or 0,
+                 environment or LEGACY_ENVIRONMENT))
             changed = True
         else:
             conn.execute(
                 "UPDATE calls SET agent_id = ?, to_number = ?, from_number = ?, status = ?, "
                 "disposition = ?, started_at = COALESCE(?, started_at), ended_at = ?, "
                 "duration_seconds = ?, last_json = ?, updated_at = ?, "
-                "done = COALESCE(?, done) WHERE call_id = ?",
+                f"done = COALESCE(?, done), {_ADOPT_ENVIRONMENT} WHERE call_id = ?",
                 (call.agent_id, call.to_number, call.from_number, call.status, call.disposition,
                  started, ended, call.duration_seconds, last_json, when, done_value,
-                 call.call_id))
+                 environment, call.call_id))
             changed = row["status"] != call.status
         if changed:
             conn.execute("INSERT INTO status_changes (call_id, status, observed_at) "
@@ -415,6 +457,28 @@ class CallStore:
             conn.executemany("UPDATE calls SET done = ? WHERE call_id = ?",
                              [(int(done), cid) for cid in ids])
 
+    def mark_lost(self, call_ids: Iterable[str], *, at: datetime | None = None) -> None:
+        """The API answered 404 for these calls several polls in a row: a local final state.
+        Their last known fields stay as they are; they are finished (never polled again)."""
+        ids = list(call_ids)
+        if not ids:
+            return
+        when = to_ts(at or datetime.now(UTC))
+        with self.transaction() as conn:
+            conn.executemany("UPDATE calls SET lost_at = COALESCE(lost_at, ?), done = 1, "
+                             "updated_at = ? WHERE call_id = ?",
+                             [(when, when, cid) for cid in ids])
+
+    def mark_dismissed(self, call_ids: Iterable[str], *, at: datetime | None = None) -> None:
+        """The operator took these calls off the live table: kept here, never re-attached."""
+        ids = list(call_ids)
+        if not ids:
+            return
+        when = to_ts(at or datetime.now(UTC))
+        with self.transaction() as conn:
+            conn.executemany("UPDATE calls SET dismissed_at = COALESCE(dismissed_at, ?) "
+                             "WHERE call_id = ?", [(when, cid) for cid in ids])
+
     # -- reads ---------------------------------------------------------------------------------
 
     def get(self, call_id: str) -> StoredCall | None:
@@ -423,20 +487,30 @@ class CallStore:
                                    (call_id,)).fetchone()
         return _row(r) if r is not None else None
 
-    def calls_since(self, since: datetime) -> list[StoredCall]:
-        """Calls that started or were first recorded at/after `since`, newest first."""
+    def calls_since(self, since: datetime, *, environment: str | None = None) -> list[StoredCall]:
+        """Calls that started or were first recorded at/after `since`, newest first (only
+        those of `environment` when given)."""
         ts = to_ts(since)
+        sql = f"SELECT {_COLUMNS} FROM calls WHERE (started_at >= ? OR created_at >= ?)"
+        params: list[Any] = [ts, ts]
+        if environment is not None:
+            sql += " AND environment = ?"
+            params.append(environment)
         with self._lock:
-            rows = self._conn.execute(
-                f"SELECT {_COLUMNS} FROM calls WHERE started_at >= ? OR created_at >= ? "
-                "ORDER BY started_at DESC, call_id DESC", (ts, ts)).fetchall()
+            rows = self._conn.execute(sql + " ORDER BY started_at DESC, call_id DESC",
+                                      params).fetchall()
         return [_row(r) for r in rows]
 
-    def live_calls(self, since: datetime | None = None) -> list[StoredCall]:
-        """Calls whose last stored status is not terminal (and not finished), oldest first."""
+    def live_calls(self, since: datetime | None = None, *,
+                   environment: str | None = None) -> list[StoredCall]:
+        """Calls whose last stored status is not terminal (and not finished), oldest first
+        (only those of `environment` when given)."""
         sql = (f"SELECT {_COLUMNS} FROM calls WHERE done = 0 "
                "AND status NOT IN ('ended', 'failed')")
         params: list[Any] = []
+        if environment is not None:
+            sql += " AND environment = ?"
+            params.append(environment)
         if since is not None:
             sql += " AND started_at >= ?"
             params.append(to_ts(since))
@@ -460,9 +534,13 @@ class CallStore:
 
     def _filters(self, *, status: str | Sequence[str] | None, agent_id: str | None,
                  search: str | None, live_only: bool, since: datetime | None,
-                 until: datetime | None, placed_by: str | None) -> tuple[str, list[Any]]:
+                 until: datetime | None, placed_by: str | None,
+                 environment: str | None = None) -> tuple[str, list[Any]]:
         clauses: list[str] = []
         params: list[Any] = []
+        if environment is not None:
+            clauses.append("environment = ?")
+            params.append(environment)
         if status:
             statuses = [status] if isinstance(status, str) else list(status)
             clauses.append(f"status IN ({', '.join('?' * len(statuses))})")
@@ -470,8 +548,8 @@ class CallStore:
         if agent_id:
             clauses.append("agent_id = ?")
             params.append(agent_id)
-        if live_only:
-            clauses.append("status NOT IN ('ended', 'failed')")
+        if live_only:  # a lost call is final, whatever its last server status
+            clauses.append("status NOT IN ('ended', 'failed') AND lost_at IS NULL")
         if since is not None:
             clauses.append("started_at >= ?")
             params.append(to_ts(since))
@@ -493,11 +571,11 @@ class CallStore:
     def page(self, offset: int = 0, limit: int = 50, *, status: str | Sequence[str] | None = None,
              agent_id: str | None = None, search: str | None = None, live_only: bool = False,
              since: datetime | None = None, until: datetime | None = None,
-             placed_by: str | None = None) -> list[StoredCall]:
+             placed_by: str | None = None, environment: str | None = None) -> list[StoredCall]:
         """One page of the history, newest first (by started_at, then call id)."""
         where, params = self._filters(status=status, agent_id=agent_id, search=search,
                                       live_only=live_only, since=since, until=until,
-                                      placed_by=placed_by)
+                                      placed_by=placed_by, environment=environment)
         sql = (f"SELECT {_COLUMNS} FROM calls{where} "
                "ORDER BY started_at DESC, call_id DESC LIMIT ? OFFSET ?")
         with self._lock:
@@ -507,10 +585,11 @@ class CallStore:
 
     def count(self, *, status: str | Sequence[str] | None = None, agent_id: str | None = None,
               search: str | None = None, live_only: bool = False, since: datetime | None = None,
-              until: datetime | None = None, placed_by: str | None = None) -> int:
+              until: datetime | None = None, placed_by: str | None = None,
+              environment: str | None = None) -> int:
         where, params = self._filters(status=status, agent_id=agent_id, search=search,
                                       live_only=live_only, since=since, until=until,
-                                      placed_by=placed_by)
+                                      placed_by=placed_by, environment=environment)
         with self._lock:
             return int(self._conn.execute(f"SELECT COUNT(*) FROM calls{where}",
                                           params).fetchone()[0])

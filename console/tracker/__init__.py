@@ -2,12 +2,14 @@
 
 - `clock.py`     `Clock` protocol, `RealClock`, `ManualClock` (tests drive time by hand)
 - `schedule.py`  the pure per-call policy: intervals, follow-ups, backoff, stale, watchdogs
+- `health.py`    what the requests say about the API, for the header (online, offline...)
 - `tracker.py`   `CallTracker`, `TrackedCall`, `TrackerStats`
 
 Never imports Textual: the TUI, the CLI and campaigns share it.
 """
 
 from console.tracker.clock import Clock, ManualClock, RealClock
+from console.tracker.health import Health
 from console.tracker.schedule import (
     FLAG_NOT_FOUND,
     FLAG_OUTCOME_UNKNOWN,
@@ -28,6 +30,7 @@ __all__ = [
     "FLAG_STALE",
     "CallTracker",
     "Clock",
+    "Health",
     "ManualClock",
     "PollPolicy",
     "RealClock",

@@ -31,6 +31,10 @@ Flags (shown on the row; never a reason to drop a call):
 - ``not-found`` (404 `not_found_after` times in a row) and ``outcome-unknown`` (the POST's
   outcome was unknown and the call was reconciled from the list) are set by the tracker and
   are sticky (not computed here, except that a success clears ``not-found``).
+
+Lost: a call the API answers 404 for `lost_after` polls in a row (the API restarted, the call
+was placed on another API, it was purged) is *lost*: a local final state, not a server status.
+The tracker keeps its last known fields, stops polling it and counts it out of the live calls.
 """
 
 from __future__ import annotations
@@ -86,6 +90,11 @@ class PollPolicy:
     ringing_margin: float = 15.0
     duration_margin: float = 30.0
     not_found_after: int = 3
+    #: 404s in a row after which a call is lost (final: no longer polled, out of live counts)
+    lost_after: int = 5
+    #: With a heartbeat (`CallTracker(heartbeat=...)`): one light request after this many
+    #: seconds without any request, so the API's health is known even with nothing to poll.
+    heartbeat_interval: float = 15.0
     #: Calls due within this many seconds are refreshed together with the due ones.
     coalesce: float = 0.5
     #: Live calls refreshed through their agent's list page are read again at least this
@@ -106,8 +115,8 @@ class PollPolicy:
 
         The watchdog margins are not scaled: they relate to the call's own timeouts.
         """
-        keep = {"ringing_margin", "duration_margin", "not_found_after", "answered_growth",
-                "error_jitter", "list_margin"}
+        keep = {"ringing_margin", "duration_margin", "not_found_after", "lost_after",
+                "answered_growth", "error_jitter", "list_margin"}
         changes: dict[str, object] = {}
         for f in fields(self):
             if f.name in keep:

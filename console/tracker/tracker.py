@@ -59,8 +59,26 @@ Errors
     `resume()` ends early once the operator has signed in again.
     Network errors, connection failures and 5xx without Retry-After → that call (or that list
     refresh's calls) backs off exponentially with jitter, capped. 404 on a call → kept, last
-    state kept, flagged ``not-found`` after 3 in a row. A list route that answers 404/4xx is
-    not used for that agent for a while (per-call GETs instead).
+    state kept, flagged ``not-found`` after 3 in a row and *lost* after `policy.lost_after`
+    (5) in a row: a local final state (not a server status) — no longer polled, out of the live
+    counts, kept in the store with its last known fields (`lost_at`), and `dismiss()` takes it
+    off the tracker. A list route that answers 404/4xx is not used for that agent for a while
+    (per-call GETs instead).
+
+Environments
+    Calls belong to the API they were placed on (`environment`: `ConsoleSession.environment`,
+    the base URL or one `--demo` run, and the tenant when known). The tracker holds and polls
+    only the calls of its current environment; `use_environment()` switches (flush, drop the
+    other calls from memory — they stay in the store — cancel requests in flight, forget the
+    watches, pauses and error counts of the old API) and `restore_from_store()` then brings
+    back the new environment's calls. A tracker built without an environment (headless tools,
+    tests) holds every call, as before.
+
+Health
+    The gate notes whether each request got an answer; `health()` says what the header shows
+    (`console/tracker/health.py`). With a `heartbeat` (a light read such as `GET /agents`), a
+    tracker with nothing to poll sends one every `policy.heartbeat_interval` seconds, so a dead
+    API is noticed even then.
 """
 
 from __future__ import annotations
@@ -77,8 +95,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from console.api import errors
 from console.api.models import CallResponse, CallStatus, OutboundCallRequest, is_terminal
+from console.tracker import health as api_health
 from console.tracker import schedule
 from console.tracker.clock import Clock, RealClock
+from console.tracker.health import Health
 from console.tracker.schedule import (
     DEFAULT_MAX_CALL_DURATION,
     DEFAULT_RINGING_TIMEOUT,
@@ -143,14 +163,33 @@ class TrackedCall:
     list_misses: int = 0
     #: Bumped on every visible change (handy for a UI that diffs).
     version: int = 0
+    #: The API it was placed on (`ConsoleSession.environment`); None: not known.
+    environment: str | None = None
+    #: Wall time it became lost (the API answered 404 `lost_after` times in a row).
+    lost_at: datetime | None = None
+
+    @property
+    def lost(self) -> bool:
+        """A local final state: the API no longer knows the call (404s). `status` keeps the
+        last server status seen."""
+        return self.lost_at is not None
 
     @property
     def live(self) -> bool:
-        return not is_terminal(self.status)
+        return not self.lost and not is_terminal(self.status)
 
     @property
     def terminal(self) -> bool:
         return is_terminal(self.status)
+
+    @property
+    def final(self) -> bool:
+        """Ended, failed or lost: nothing more will happen to it."""
+        return self.lost or is_terminal(self.status)
+
+    @property
+    def tenant_id(self) -> str | None:
+        return self.last.tenant_id if self.last is not None else None
 
     @property
     def started_at(self) -> datetime | None:
@@ -179,7 +218,7 @@ class TrackerStats:
     errors: int
     requests_per_second: float  # over the last 10 s
     last_ok: datetime | None  # wall time of the last successful request
-    counts: dict[str, int]  # tracked calls per status string
+    counts: dict[str, int]  # tracked calls per status string (lost calls: in `lost` only)
     tracked: int
     live: int  # tracked calls not done yet (still polled)
     in_flight: int
@@ -187,6 +226,8 @@ class TrackerStats:
     last_error: str | None
     watched_agents: tuple[str, ...]
     paused_for_sign_in: bool = False  # the pause is for "sign in again", not a Retry-After
+    lost: int = 0  # tracked calls that are lost (404s: a local final state)
+    environment: str | None = None
 
     def requests_per_live_call_second(self) -> float | None:
         return self.requests_per_second / self.live if self.live else None
@@ -289,10 +330,19 @@ class CallTracker:
         rng: random.Random | None = None,
         list_page_size: int = LIST_PAGE_SIZE,
         max_list_pages: int = 4,
+        environment: str | None = None,
+        tenant: str | None = None,
+        heartbeat: Callable[[ApiClient], Awaitable[Any]] | None = None,
     ):
+        """`environment`/`tenant`: whose calls this tracker holds (see `use_environment`).
+        `heartbeat(client)`: a light read sent when nothing was requested for
+        `policy.heartbeat_interval` seconds (None: no heartbeat)."""
         if concurrency < 1:
             raise ValueError("concurrency must be ≥ 1")
         self._client_provider = client_provider
+        self.environment = environment
+        self.tenant = tenant
+        self._heartbeat = heartbeat
         self.clock: Clock = clock or RealClock()
         self.policy = policy or PollPolicy()
         self.store = store
@@ -316,12 +366,14 @@ class CallTracker:
         self._list_off_until: dict[str, float] = {}
         self._backoff_until = -math.inf
         self._server_pause_until = -math.inf  # the part of the pause the server asked for
+        self._server_pause_asked = 0.0  # how long that was (seconds), for the header
         self._resumed = asyncio.Event()        # set by resume(): gate sleepers look again
         self._next_flag_check = -math.inf
 
         self._changed: dict[str, TrackedCall] = {}
         self._dirty_status: set[str] = set()
         self._dirty_done: set[str] = set()
+        self._dirty_lost: set[str] = set()
 
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -335,6 +387,10 @@ class CallTracker:
         self._created_at = self.clock.now()
         self._last_ok_wall: datetime | None = None
         self._last_error: str | None = None
+        # health (health.py): requests in a row that got no usable answer, and how the last failed
+        self._failures_in_row = 0
+        self._last_failure: str | None = None
+        self._last_request_at = self._created_at
 
     @classmethod
     def for_session(cls, session: ConsoleSession, **kwargs: Any) -> CallTracker:
@@ -361,7 +417,8 @@ class CallTracker:
                 placed_by=placed_by, source="console", first_seen=now,
                 status_changes=[(wall, placed.status)], next_poll_at=now + interval,
                 interval=interval, placed_at=now, placed_wall=wall,
-                answered_at=now if placed.status == schedule.ANSWERED else None)
+                answered_at=now if placed.status == schedule.ANSWERED else None,
+                environment=self.environment)
             self._add(call)
         else:  # discovered through a watched agent before the POST returned
             call.request = body if body is not None else call.request
@@ -370,7 +427,8 @@ class CallTracker:
         call.ringing_timeout_seconds, call.max_call_duration_seconds = _timeouts(call.request)
         if self.store is not None:
             try:
-                self.store.record_placed(placed, body, placed_by, at=wall)
+                self.store.record_placed(placed, body, placed_by, at=wall,
+                                         environment=call.environment)
             except Exception as exc:  # noqa: BLE001 - the store never stops tracking
                 self._store_failed(exc)
         self._mark_changed(call, status=False)
@@ -404,7 +462,8 @@ class CallTracker:
         if self.store is not None and (body is not None or placed_by is not None):
             try:
                 self.store.record_status(status, observed_at=self.clock.wall(), source=source,
-                                         placed_by=placed_by, request=body)
+                                         placed_by=placed_by, request=body,
+                                         environment=call.environment)
             except Exception as exc:  # noqa: BLE001
                 self._store_failed(exc)
         self._wake.set()
@@ -434,33 +493,128 @@ class CallTracker:
 
     def forget(self, call_id: str) -> None:
         """Stop tracking a call and drop it from memory (it stays in the store)."""
-        call = self._calls.pop(call_id, None)
-        self._active.pop(call_id, None)
-        self._changed.pop(call_id, None)
+        call = self._drop(call_id)
         if call is not None:
             self._forgotten.add(call_id)
 
-    def restore_from_store(self, since: datetime | None = None) -> int:
-        """Re-attach calls from the store: today's (or since `since`) plus any live ones.
+    def _drop(self, call_id: str) -> TrackedCall | None:
+        call = self._calls.pop(call_id, None)
+        self._active.pop(call_id, None)
+        self._changed.pop(call_id, None)
+        for dirty in (self._dirty_status, self._dirty_done, self._dirty_lost):
+            dirty.discard(call_id)
+        return call
 
-        Live calls are polled again at once; terminal ones are shown but never polled.
-        Returns how many calls were added.
+    def dismiss(self, call_id: str) -> bool:
+        """The operator takes a lost call off the live view: forgotten here, marked dismissed
+        in the store (so it is not re-attached at the next start), kept in the history.
+        Returns False (and changes nothing) for a call that is not tracked or not lost."""
+        call = self._calls.get(call_id)
+        if call is None or not call.lost:
+            return False
+        if self.store is not None:
+            try:
+                self.store.mark_dismissed([call_id], at=self.clock.wall())
+            except Exception as exc:  # noqa: BLE001 - the store never stops tracking
+                self._store_failed(exc)
+        self.forget(call_id)
+        return True
+
+    def belongs(self, environment: str | None, tenant: str | None) -> bool:
+        """Whether a call of `environment` (and `tenant`, when known) is this tracker's to
+        hold: always without an environment; else the same environment, and the same tenant
+        when both sides know theirs."""
+        if self.environment is None:
+            return True
+        if environment != self.environment:
+            return False
+        return self.tenant is None or tenant is None or tenant == self.tenant
+
+    def use_environment(self, environment: str | None, tenant: str | None = None) -> bool:
+        """Hold and poll only the calls of `environment` (and `tenant`) from now on.
+
+        Pending changes are written first; calls of another environment (or, once the tenant
+        is known, of another tenant) are dropped from memory — they stay in the store. On a
+        new environment the requests in flight are cancelled and the watches, list-route
+        fallbacks, pauses and error counts of the old API are forgotten (watch the new
+        environment's agents again). Call `restore_from_store()` (or `stored_rows()` +
+        `attach_rows()`) after it to bring back the new environment's calls. Returns False
+        when nothing changed.
         """
+        if (environment, tenant) == (self.environment, self.tenant):
+            return False
+        self._flush()
+        new_api = environment != self.environment
+        self.environment, self.tenant = environment, tenant
+        for call in list(self._calls.values()):
+            if not self.belongs(call.environment, call.tenant_id):
+                self._drop(call.call_id)
+        if new_api:
+            for task in list(self._tasks):
+                task.cancel()
+            self._in_flight.clear()
+            self._agents_busy.clear()
+            self._watched.clear()
+            self._list_off_until.clear()
+            self._forgotten.clear()
+            self._backoff_until = self._server_pause_until = -math.inf
+            self._resumed.set()
+            self._errors, self._last_error, self._last_ok_wall = 0, None, None
+            self._failures_in_row, self._last_failure = 0, None
+            self._requests = self._list_requests = self._get_requests = 0
+            self._recent.clear()
+            self._last_request_at = self.clock.now()
+        self._wake.set()
+        return True
+
+    def restore_from_store(self, since: datetime | None = None) -> int:
+        """Re-attach calls from the store: today's (or since `since`) plus any live ones, of
+        the current environment (and tenant) only; dismissed calls stay in the store.
+
+        Live calls are polled again at once; terminal and lost ones are shown but never
+        polled. Returns how many calls were added. Reads the store: in a UI, run
+        `stored_rows()` in a thread and `attach_rows()` on the loop instead.
+        """
+        return self.attach_rows(self.stored_rows(since))
+
+    def stored_rows(self, since: datetime | None = None) -> list[tuple[StoredCall, list]]:
+        """The store's calls `restore_from_store()` would re-attach, each with its timeline.
+        Only reads the store (safe in a worker thread); changes nothing here."""
         if self.store is None:
-            return 0
-        now, wall = self.clock.now(), self.clock.wall()
+            return []
+        environment, tenant = self.environment, self.tenant
+        wall = self.clock.wall()
         since = since or _today_midnight(wall)
         rows: dict[str, StoredCall] = {}
-        for row in self.store.calls_since(since):
+        for row in self.store.calls_since(since, environment=environment):
             rows[row.call_id] = row
-        for row in self.store.live_calls(since=since - timedelta(days=1)):
+        for row in self.store.live_calls(since=since - timedelta(days=1),
+                                         environment=environment):
             rows.setdefault(row.call_id, row)
-        added = 0
+        out = []
         for row in sorted(rows.values(), key=lambda r: (r.started_at or wall, r.call_id)):
+            if row.dismissed_at is not None:
+                continue
+            if tenant is not None and environment is not None:
+                last = row.last
+                if last is not None and last.tenant_id not in (None, tenant):
+                    continue
+            out.append((row, self.store.timeline(row.call_id)))
+        return out
+
+    def attach_rows(self, rows: Iterable[tuple[StoredCall, list]]) -> int:
+        """Track the rows `stored_rows()` read (on the loop: no I/O). Rows of another
+        environment (it changed since they were read) and calls already tracked are skipped."""
+        now, wall = self.clock.now(), self.clock.wall()
+        added = 0
+        for row, timeline in rows:
             if row.call_id in self._calls:
                 continue
+            last = row.last
+            if not self.belongs(row.environment, last.tenant_id if last is not None else None):
+                continue
             added += 1
-            self._restore(row, now, wall)
+            self._restore(row, timeline, now, wall)
         self._wake.set()
         return added
 
@@ -492,8 +646,12 @@ class CallTracker:
         recent = [t for t in list(self._recent) if t > now - RATE_WINDOW]
         window = max(1.0, min(RATE_WINDOW, now - self._created_at))
         counts: dict[str, int] = {}
+        lost = 0
         for call in list(self._calls.values()):
-            counts[call.status] = counts.get(call.status, 0) + 1
+            if call.lost_at is not None:
+                lost += 1
+            else:
+                counts[call.status] = counts.get(call.status, 0) + 1
         backoff = None
         if self._backoff_until > now:
             backoff = wall + timedelta(seconds=self._backoff_until - now)
@@ -505,7 +663,19 @@ class CallTracker:
             in_flight=len(self._in_flight), backoff_until=backoff,
             paused_for_sign_in=(backoff is not None
                                 and self._server_pause_until < self._backoff_until),
-            last_error=self._last_error, watched_agents=tuple(self._watched))
+            last_error=self._last_error, watched_agents=tuple(self._watched), lost=lost,
+            environment=self.environment)
+
+    def health(self) -> Health | None:
+        """What the requests say about the API for the header (`health.assess`); None: no
+        request since the start or the last environment switch. Cheap (no call is looked at)."""
+        now = self.clock.now()
+        paused = self._backoff_until > now
+        server_pause = self._server_pause_asked if self._server_pause_until > now else None
+        return api_health.assess(
+            requests=self._requests, failures_in_row=self._failures_in_row,
+            last_failure=self._last_failure, server_pause=server_pause,
+            sign_in_pause=paused and self._server_pause_until < self._backoff_until)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -563,6 +733,7 @@ class CallTracker:
                     self._next_flag_check = now + self.policy.flag_check_interval
                 if now >= self._backoff_until:
                     self._dispatch(now)
+                    self._maybe_heartbeat(now)
                 self._flush()
                 delay = self._next_wake(now) - now
             except asyncio.CancelledError:
@@ -598,9 +769,35 @@ class CallTracker:
         for watch in self._watched.values():
             if watch.agent_id not in self._agents_busy:
                 earliest = min(earliest, watch.next_at)
+        heartbeat_at = self._heartbeat_due()
+        if heartbeat_at is not None:
+            earliest = min(earliest, heartbeat_at)
         if earliest != math.inf:
             earliest = max(earliest, self._backoff_until)
         return min(earliest, self._next_flag_check)
+
+    def _heartbeat_due(self) -> float | None:
+        """When the next heartbeat is due; None while any request is under way (its end wakes
+        the loop) or without a heartbeat."""
+        if self._heartbeat is None or self._tasks:
+            return None
+        return self._last_request_at + self.policy.heartbeat_interval
+
+    def _maybe_heartbeat(self, now: float) -> None:
+        """Nothing requested for `heartbeat_interval` s: one light read, so the health the
+        header shows is never older than that even with nothing to poll."""
+        due = self._heartbeat_due()
+        if due is None or now < due:
+            return
+        self._spawn(self._send_heartbeat(self._heartbeat))
+
+    async def _send_heartbeat(self, heartbeat: Callable[[ApiClient], Awaitable[Any]]) -> None:
+        try:
+            await self._request("heartbeat", heartbeat)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - noted by the gate (health, errors); nothing to do
+            pass
 
     def _dispatch(self, now: float) -> None:
         horizon = now + self.policy.coalesce
@@ -671,9 +868,10 @@ class CallTracker:
                     break
             now = self.clock.now()
             self._requests += 1
+            self._last_request_at = now
             if kind == "list":
                 self._list_requests += 1
-            else:
+            elif kind == "get":
                 self._get_requests += 1
             self._recent.append(now)
             while self._recent and self._recent[0] <= now - RATE_WINDOW:
@@ -682,25 +880,51 @@ class CallTracker:
                 result = await fn(self._client_provider())
             except errors.RateLimited as exc:
                 self._error(exc)
+                self._answered()
                 self._pause(exc.retry_after)
                 raise _Pause(str(exc)) from exc
             except errors.ServerError as exc:
                 self._error(exc)
                 if exc.retry_after is not None:
+                    self._answered()
                     self._pause(exc.retry_after)
                     raise _Pause(str(exc)) from exc
+                self._failed(api_health.SERVER_ERRORS)
                 raise
             except errors.AuthRequired as exc:
                 self._error(exc)
+                self._answered()
                 self._pause(self.policy.auth_pause, server=False)
                 raise _Pause(str(exc)) from exc
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 self._error(exc)
+                self._note_failure(exc)
                 raise
             self._last_ok_wall = self.clock.wall()
+            self._answered()
             return result
+
+    def _answered(self) -> None:
+        """The API answered (whatever it said): it is up."""
+        self._failures_in_row, self._last_failure = 0, None
+
+    def _failed(self, kind: str) -> None:
+        self._failures_in_row += 1
+        self._last_failure = kind
+
+    def _note_failure(self, exc: BaseException) -> None:
+        """Sort a failed request for the health: no connection, no answer, an unreadable
+        answer — or an answer after all (404, 409, 422...: the API is up)."""
+        if isinstance(exc, errors.ConnectionFailed):
+            self._failed(api_health.UNREACHABLE)
+        elif isinstance(exc, errors.NetworkError):
+            self._failed(api_health.NO_ANSWER)
+        elif isinstance(exc, errors.BadResponse):
+            self._failed(api_health.BAD_ANSWERS)
+        elif isinstance(exc, errors.ApiError) and exc.status_code is not None:
+            self._answered()
 
     async def _sleep_in_pause(self, seconds: float) -> None:
         """Sleep through a global pause, or until `resume()` ends it early."""
@@ -718,6 +942,8 @@ class CallTracker:
         seconds = self.policy.default_retry_after if retry_after is None else max(0.0, retry_after)
         until = self.clock.now() + seconds
         if server:
+            if until >= self._server_pause_until:
+                self._server_pause_asked = seconds
             self._server_pause_until = max(self._server_pause_until, until)
         if until > self._backoff_until:
             self._backoff_until = until
@@ -758,6 +984,9 @@ class CallTracker:
                     and FLAG_NOT_FOUND not in call.flags):
                 call.flags.add(FLAG_NOT_FOUND)
                 visible = True
+            if call.not_found_count >= self.policy.lost_after:
+                self._lose(call)
+                return
         else:
             call.not_found_count = 0
         if delay is None:
@@ -894,7 +1123,8 @@ class CallTracker:
             ringing_timeout_seconds=ringing, max_call_duration_seconds=max_duration,
             placed_at=self._estimate_placed_at(status.started, now, wall),
             placed_wall=wall if status.started is None else None,
-            answered_at=now if status.status == schedule.ANSWERED else None)
+            answered_at=now if status.status == schedule.ANSWERED else None,
+            environment=self.environment)
         plan = schedule.after_success(call, now, previous_status=None, due=True,
                                       policy=self.policy)
         call.interval, call.next_poll_at = plan.interval, plan.at
@@ -904,11 +1134,11 @@ class CallTracker:
         self._mark_changed(call, status=True)
         return call
 
-    def _restore(self, row: StoredCall, now: float, wall: datetime) -> TrackedCall:
+    def _restore(self, row: StoredCall, timeline: list[tuple[datetime, str]], now: float,
+                 wall: datetime) -> TrackedCall:
         last = row.last
         request = row.request
         ringing, max_duration = _timeouts(request)
-        timeline = self.store.timeline(row.call_id) if self.store is not None else []
         placed_at = self._estimate_placed_at(row.started_at, now, wall)
         answered_at = None
         for when, status in timeline:
@@ -920,11 +1150,14 @@ class CallTracker:
             call_id=row.call_id, agent_id=row.agent_id, to_number=row.to_number,
             from_number=row.from_number, status=row.status, last=last, request=request,
             placed_by=row.placed_by, source="restored", first_seen=now,
-            status_changes=list(timeline) or [(wall, row.status)], done=terminal or row.done,
+            status_changes=list(timeline) or [(wall, row.status)],
+            done=terminal or row.done or row.lost,
             next_poll_at=now, ringing_timeout_seconds=ringing,
             max_call_duration_seconds=max_duration,
             interval=schedule.base_interval(row.status, self.policy), placed_at=placed_at,
-            answered_at=answered_at, placed_wall=row.started_at or row.created_at)
+            answered_at=answered_at, placed_wall=row.started_at or row.created_at,
+            environment=row.environment,
+            lost_at=row.lost_at, flags={FLAG_NOT_FOUND} if row.lost else set())
         self._add(call)
         self._mark_changed(call, status=False)
         return call
@@ -962,6 +1195,18 @@ class CallTracker:
         elif flags_changed or became_done or visible_error:
             self._mark_changed(call, status=False)
 
+    def _lose(self, call: TrackedCall) -> None:
+        """The API answered 404 `lost_after` times in a row: a local final state. The last
+        known fields stay; the call is finished (never polled again, out of the live calls)."""
+        call.lost_at = self.clock.wall()
+        call.done = True
+        call.flags = (call.flags - schedule.COMPUTED_FLAGS) | {FLAG_NOT_FOUND}
+        self._active.pop(call.call_id, None)
+        self._dirty_lost.add(call.call_id)
+        log.info("call %s is lost: the API answered 404 %d times in a row", call.call_id,
+                 call.not_found_count)
+        self._mark_changed(call, status=False)
+
     def _update_flags(self, call: TrackedCall, now: float, *, clear_not_found: bool = False) -> bool:
         flags = (call.flags - schedule.COMPUTED_FLAGS)
         if clear_not_found:
@@ -995,20 +1240,26 @@ class CallTracker:
         if not self._changed:
             return
         changed = [c for c in self._changed.values() if self._calls.get(c.call_id) is c]
-        dirty, done = self._dirty_status, self._dirty_done
+        dirty, done, lost = self._dirty_status, self._dirty_done, self._dirty_lost
         self._changed, self._dirty_status, self._dirty_done = {}, set(), set()
-        if self.store is not None and (dirty or done):
-            by_source: dict[str, list[CallStatus]] = {}
+        self._dirty_lost = set()
+        if self.store is not None and (dirty or done or lost):
+            by_source: dict[tuple[str, str | None], list[CallStatus]] = {}
             for call in changed:
                 if call.call_id in dirty and call.last is not None:
                     source = "watched" if call.source == "watched" else "console"
-                    by_source.setdefault(source, []).append(call.last)
+                    by_source.setdefault((source, call.environment), []).append(call.last)
             try:
                 with self.store.transaction():
                     wall = self.clock.wall()
-                    for source, statuses in by_source.items():
-                        self.store.record_statuses(statuses, observed_at=wall, source=source)
+                    for (source, environment), statuses in by_source.items():
+                        self.store.record_statuses(statuses, observed_at=wall, source=source,
+                                                   environment=environment)
                     self.store.mark_done(cid for cid in done if cid in self._calls)
+                    for cid in lost:
+                        call = self._calls.get(cid)
+                        if call is not None:
+                            self.store.mark_lost([cid], at=call.lost_at)
             except Exception as exc:  # noqa: BLE001
                 self._store_failed(exc)
         if self.on_update is not None:

@@ -363,8 +363,11 @@ class CallConsoleApp(LookAndFeelApp):
         return start_in_thread(config)
 
     def _sim_ready(self, sim: SimServer) -> None:
+        from console.session import demo_identity
+
         self.sim = sim
-        self.session.connect(sim.base_url, sim.token)  # calls _connected via the listener
+        # Each run is its own environment: the previous run's calls are not re-attached.
+        self.session.connect(sim.base_url, sim.token, identity=demo_identity())  # → _connected
 
     def _connected(self) -> None:
         self.live.connected()  # watch agents, start polling
@@ -384,8 +387,11 @@ class CallConsoleApp(LookAndFeelApp):
             self.set_health("error", "sign-in needed")
             self.account.auth_required()
             return
-        except errors.ConnectionFailed:
-            self.set_health("error", "unreachable")
+        except (errors.ConnectionFailed, errors.NetworkError) as exc:
+            from console.tracker.health import NO_ANSWER, UNREACHABLE
+
+            kind = UNREACHABLE if isinstance(exc, errors.ConnectionFailed) else NO_ANSWER
+            self.set_health("error", f"offline ({kind})")  # the tracker's words for it
             return
         except errors.ApiError as exc:
             self.set_health("warn", f"error {exc.status_code or ''}".strip())
@@ -440,7 +446,10 @@ class CallConsoleApp(LookAndFeelApp):
             self.agents_changed.publish(self.known_agents)
 
     def set_health(self, level: str, text: str) -> None:
-        """Connection health for the header: ok / checking / warn / error / idle."""
+        """Connection health for the header: ok / checking / warn / error / idle.
+
+        Set by the connect probe and Send, and kept current by the tracker's requests
+        (`LiveCalls.check_health`: offline, degraded, paused, online)."""
         self.health, self.health_text = level, text
         self.session_changed.publish(self)
 

@@ -154,6 +154,11 @@ CALLS_WATCH_AGENT = KeySpec("calls.watch_agent", "w", "watch_agent", "Watch agen
                             "Watch agent…", show=False,
                             help="Show the calls an agent places from anywhere (asks for a UUID "
                                  "or a saved agent name).")
+CALLS_DISMISS = KeySpec("calls.dismiss", "delete", "dismiss", "Dismiss",
+                        "Dismiss the lost call from the table",
+                        help="Take the selected lost call off the table (the API answered 404 "
+                             "for it several times: it no longer knows the call). It stays in "
+                             "the history and is not re-attached at the next start.")
 CALLS_FOCUS_TABLE = KeySpec("calls.focus_table", "escape", "focus_table", "Table", show=False,
                             help="Back to the table from the search box or the detail pane.")
 
@@ -161,7 +166,7 @@ CALLS_KEYS: tuple[KeySpec, ...] = (
     CALLS_END, CALLS_TRANSFER, CALLS_REDIAL, CALLS_CLONE, CALLS_COPY_ID, CALLS_DETAIL,
     CALLS_SEARCH, CALLS_COPY_RECORDING, CALLS_COPY_JSON, CALLS_LIVE_ONLY, CALLS_STATUS_FILTER,
     CALLS_AGENT_FILTER, CALLS_CLEAR_FILTERS, CALLS_SORT, CALLS_SORT_REVERSE, CALLS_WATCH_AGENT,
-    CALLS_FOCUS_TABLE,
+    CALLS_FOCUS_TABLE, CALLS_DISMISS,
 )
 
 # -- saved profiles: the Call form's template bar and the Profiles screen ---------------------

@@ -2,11 +2,17 @@
 
 - `prepare(session)` runs in the start-up worker thread, right after the session is created
   (never for the first frame): opens the SQLite call history, builds the tracker on the
-  session's client and re-attaches today's calls from the store (`restore_from_store`).
+  session's client for the session's environment and re-attaches that environment's calls of
+  today from the store (`restore_from_store`).
 - `session_ready()` (UI thread) publishes them as `app.tracker` / `app.call_store`.
-- `connected()` (each time the session points at an API) watches the agents the profiles mark
-  `watch = true` — and in `--demo` every demo agent, so calls placed from the CLI show up —
-  and starts the tracker's loop (an asyncio task on the app's loop).
+- `connected()` (each time the session points at an API) follows the session's environment
+  (`ConsoleSession.environment`, narrowed by its tenant once known): on a new one the tracker
+  drops the other environment's calls, the new one's are read from the store in a thread and
+  attached, and `reset` tells the screens to resynchronise. Then it watches the agents the
+  profiles mark `watch = true` — and in `--demo` every demo agent, so calls placed from the
+  CLI show up — and starts the tracker's loop (an asyncio task on the app's loop).
+- `check_health()` (once a second) puts what the tracker's requests say about the API into
+  the header (`app.set_health`) when that changes: offline, degraded, paused, online.
 - The tracker calls `on_batch` on that loop at the end of each poll cycle. Batches are
   coalesced here and delivered with ONE `app.calls_changed` signal per UI turn, so the Calls
   table applies one diff per delivery, whatever the tracker's cycle rate.
@@ -18,14 +24,18 @@ No widget code here: screens subscribe to `app.calls_changed`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import TYPE_CHECKING, Any
 
+from textual.signal import Signal
+
 if TYPE_CHECKING:
     from console.session import ConsoleSession
     from console.store.history import CallStore
-    from console.tracker import CallTracker, Clock, TrackedCall
+    from console.api.client import ApiClient
+    from console.tracker import CallTracker, Clock, Health, TrackedCall
     from console.tui.app import CallConsoleApp
 
 log = logging.getLogger("console.tui.live_calls")
@@ -34,6 +44,13 @@ log = logging.getLogger("console.tui.live_calls")
 #: several times a second (one per agent page); each delivery repaints the table, so they are
 #: coalesced. Adds at most this much to the time a change takes to show.
 MIN_DELIVERY_INTERVAL = 0.25
+#: How often the tracker's view of the API is compared with the header's (seconds).
+HEALTH_INTERVAL = 1.0
+
+
+async def heartbeat(client: ApiClient) -> None:
+    """The tracker's light read when it has nothing to poll: the connect probe's route."""
+    await client.probe_agents()
 
 
 class LiveCalls:
@@ -54,8 +71,12 @@ class LiveCalls:
         self._last_delivery = -1e9
         self._waiting: list[tuple[Any, Any, str]] = []  # track() before the tracker exists
         self._subscribed = False
+        self._health_shown: Health | None = None
         #: batches delivered to the UI (tests and benchmarks look at it)
         self.deliveries = 0
+        #: published when the tracker's set of calls was replaced (another environment):
+        #: screens resynchronise with `tracker.calls()` instead of applying a diff
+        self.reset: Signal[LiveCalls] = Signal(app, "calls-reset")
 
     # -- start-up (thread, then UI thread) ------------------------------------------------------
 
@@ -70,13 +91,17 @@ class LiveCalls:
         except StoreError as exc:
             self.store_error = str(exc)
             log.error("call history unavailable: %s", exc)
-        kwargs: dict[str, Any] = {"store": store, "on_batch": self._on_batch}
+        kwargs: dict[str, Any] = {"store": store, "on_batch": self._on_batch,
+                                  "environment": session.environment, "tenant": session.tenant}
         if self.clock is not None:
             kwargs["clock"] = self.clock
         if self.policy is not None:
             kwargs["policy"] = self.policy
+        if getattr(self.app, "probe_enabled", True):
+            kwargs["heartbeat"] = heartbeat
         tracker = CallTracker.for_session(session, **kwargs)
-        if store is not None:
+        # No environment yet (the demo's simulator is starting): nothing of ours to re-attach.
+        if store is not None and tracker.environment is not None:
             try:
                 tracker.restore_from_store()
             except Exception as exc:  # noqa: BLE001 - a damaged history never stops the console
@@ -92,10 +117,9 @@ class LiveCalls:
         self._prepared = None
         self.app.tracker = self.tracker
         self.app.call_store = self.store
-        profiles_changed = getattr(self.app, "profiles_changed", None)
-        if not self._subscribed and profiles_changed is not None:
+        if not self._subscribed:
             self._subscribed = True
-            profiles_changed.subscribe(self.app, lambda _store: self.watch_saved())
+            self._subscribe()
         if self.store_error:
             self.app.notify(f"Call history: {self.store_error}", title="History unavailable",
                             severity="warning", markup=False, timeout=15)
@@ -106,10 +130,21 @@ class LiveCalls:
             # restored calls: shown at once, even before (or without) polling
             self._on_batch(self.tracker.calls())
 
+    def _subscribe(self) -> None:
+        app = self.app
+        profiles_changed = getattr(app, "profiles_changed", None)
+        if profiles_changed is not None:
+            profiles_changed.subscribe(app, lambda _store: self.watch_saved())
+        account = getattr(app, "account", None)
+        if account is not None:  # the tenant is known once /auth/me answered
+            account.changed.subscribe(app, lambda _account: self.follow_environment())
+        app.set_interval(HEALTH_INTERVAL, self.check_health, name="api-health")
+
     def connected(self) -> None:
         """The session points at an API (start, reconnect, environment switch)."""
         if self.tracker is None:
             return
+        self.follow_environment()
         self.watch_saved()
         if self.app.demo:
             from console.sim.state import DEMO_AGENTS
@@ -118,6 +153,45 @@ class LiveCalls:
                 self.tracker.watch_agent(agent.agent_id)
         if self.polling and not self.tracker.running:
             self.app.call_later(self.tracker.start)
+
+    def follow_environment(self) -> None:
+        """Hold the calls of the session's environment (and tenant) only: on a change, drop
+        the others (they stay in the history), re-attach the new one's from the store (read
+        in a thread) and tell the screens (`reset`)."""
+        tracker = self.tracker
+        if tracker is None or not self.app.session_ready:
+            return
+        session = self.app.session
+        environment, tenant = session.environment, session.tenant
+        if environment is None and tracker.environment is None:
+            return
+        new_api = environment != tracker.environment
+        if not tracker.use_environment(environment, tenant):
+            return
+        if new_api:
+            self._health_shown = None
+        self._pending = {cid: c for cid, c in self._pending.items() if tracker.get(cid) is c}
+        self.reset.publish(self)
+        if self.store is not None and environment is not None:
+            self.app.run_worker(self._reattach(tracker), name="calls-reattach",
+                                group="calls-reattach", exit_on_error=False)
+
+    async def _reattach(self, tracker: CallTracker) -> None:
+        rows = await asyncio.to_thread(tracker.stored_rows)
+        if tracker.attach_rows(rows):
+            self._on_batch(tracker.calls())
+
+    def check_health(self) -> None:
+        """Put the tracker's view of the API in the header when it changes (none before its
+        first request: the connect probe's word stands until then)."""
+        tracker = self.tracker
+        if tracker is None or not tracker.running:
+            return
+        health = tracker.health()
+        if health is None or health == self._health_shown:
+            return
+        self._health_shown = health
+        self.app.set_health(health.level, health.text)
 
     def watch_saved(self) -> None:
         """Watch every saved agent marked `watch = true` (start, and after profile edits)."""
@@ -142,6 +216,14 @@ class LiveCalls:
         return True
 
     # -- tracking ------------------------------------------------------------------------------
+
+    def dismiss(self, call_id: str) -> bool:
+        """Take a lost call off the live view (kept in the history). False: not lost."""
+        tracker = self.tracker
+        if tracker is None or not tracker.dismiss(call_id):
+            return False
+        self._pending.pop(call_id, None)
+        return True
 
     def track(self, placed: Any, request: Any = None, *, via: str = "send") -> None:
         """A call placed by this console (`CallResponse`), or found by reconciling an unknown
@@ -182,12 +264,14 @@ class LiveCalls:
         calls, self._pending = list(self._pending.values()), {}
         self.deliveries += 1
         self.app.calls_changed.publish(calls)
-        # The Call screen lists the calls it placed with their status: keep it current.
+        # The Call screen lists the calls it placed with their status: keep it current (a lost
+        # call says so there too, not its last server status).
         by_id = {c.call_id: c for c in calls}
         for tracked in self.app.tracked_calls:
             call = by_id.get(tracked.call_id)
-            if call is not None and call.status != tracked.status:
-                tracked.status = call.status
+            status = None if call is None else ("lost" if call.lost else call.status)
+            if status is not None and status != tracked.status:
+                tracked.status = status
                 self.app.tracked_changed.publish(tracked)
 
     # -- shutdown ------------------------------------------------------------------------------

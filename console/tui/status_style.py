@@ -2,8 +2,10 @@
 
 Every status is a symbol AND a word (the colour is extra, so the table reads the same with
 NO_COLOR or on a monochrome terminal). Status strings the API did not document are shown
-verbatim with `?` and treated as live, as api.md §2 asks. Everything returns `rich.text.Text`
-built from plain strings: server text is never parsed as markup.
+verbatim with `?` and treated as live, as api.md §2 asks. *Lost* (`LOST_STYLE`) is not a
+server status but the console's own final state for a call the API answers 404 for: it has a
+style of its own and is never looked up by a server string. Everything returns
+`rich.text.Text` built from plain strings: server text is never parsed as markup.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ STATUS_STYLES: dict[str, StatusStyle] = {
     "failed": StatusStyle("✖", "bold red", "failed"),
 }
 UNKNOWN_STATUS = StatusStyle("?", "bold magenta", "")
+#: The local final state of a call the API no longer knows (404s): not a server status.
+LOST_STYLE = StatusStyle("⊘", "red", "lost")
 #: api.md §2 (kept here too, so the first frame does not import pydantic for them)
 KNOWN_STATUSES: tuple[str, ...] = tuple(STATUS_STYLES)
 TERMINAL_STATUSES: frozenset[str] = frozenset({"ended", "failed"})
@@ -36,6 +40,7 @@ TERMINAL_STATUSES: frozenset[str] = frozenset({"ended", "failed"})
 STATUS_ORDER: dict[str, int] = {"initiated": 0, "ringing": 1, "answered": 2, "ended": 4,
                                 "failed": 5}
 UNKNOWN_ORDER = 3
+LOST_ORDER = 6
 
 
 def status_style(status: str | None) -> StatusStyle:
@@ -56,6 +61,16 @@ def status_sort_key(status: str | None) -> tuple[int, str]:
     return STATUS_ORDER.get(status or "", UNKNOWN_ORDER), status or ""
 
 
+def lost_text() -> Text:
+    """`⊘ lost` — the status cell of a lost call (its last server status is in the detail)."""
+    return Text(f"{LOST_STYLE.symbol} {LOST_STYLE.label}", style=LOST_STYLE.style, no_wrap=True,
+                overflow="ellipsis")
+
+
+def lost_sort_key() -> tuple[int, str]:
+    return LOST_ORDER, LOST_STYLE.label
+
+
 # -- flags ------------------------------------------------------------------------------------
 
 #: flag -> (short word for the table, style, sentence for the detail pane)
@@ -66,7 +81,10 @@ FLAG_STYLES: dict[str, tuple[str, str, str]] = {
                         "still not answered after its ringing timeout (+ margin)"),
     "over-max-duration": ("over-max", "red",
                           "answered for longer than its max call duration"),
-    "not-found": ("not-found", "red", "the API answers 404 for this call id"),
+    "not-found": ("not-found", "red",
+                  "the API answers 404 for this call id; after several in a row the call is "
+                  "lost: no longer polled, kept in the history (Dismiss takes it off the "
+                  "table)"),
     "outcome-unknown": ("unconfirmed", "magenta",
                         "placed by a request whose answer never came; found by reconciling"),
 }

@@ -259,3 +259,44 @@ async def test_a_transfer_shows_the_unknown_status_verbatim(
     assert "transferring" in statuses
     assert statuses.index("transferring") > statuses.index("answered")
     assert (call.status, call.disposition) == ("ended", "transferred")
+
+
+async def test_calls_the_restarted_simulator_no_longer_knows_become_lost_and_health_says_so(
+        tmp_path: Path, sim: SimServer, client: ApiClient) -> None:
+    """The simulator stops (offline), a fresh one comes up on the same port (online again):
+    it knows none of the calls, so after `lost_after` 404s in a row each is lost — final,
+    no longer polled, kept in the store with its last known fields."""
+    from console.sim.runner import start_in_thread
+
+    store = CallStore(tmp_path / "calls.sqlite3")
+    tracker = CallTracker(lambda: client, policy=FAST, store=store, environment=sim.base_url)
+    calls = []
+    for agent, to in ((RECEPTION, "+14155610004"), (SALES, "+14155620004")):
+        body = request(agent.agent_id, to, max_call_duration_seconds=3600)
+        calls.append(tracker.track(await client.place_call(body), body, "ann"))
+    await tracker.start()
+    fresh: SimServer | None = None
+    try:
+        await wait_until(lambda: all(c.status == "answered" for c in calls), "answered")
+        assert tracker.health().text == "online"
+        sim.stop()
+        await wait_until(lambda: tracker.health().level == "error", "offline")
+        assert tracker.health().text.startswith("offline")
+        fresh = start_in_thread(SimConfig(time_scale=TIME_SCALE, seed=7, token=sim.token),
+                                port=sim.port)
+        await wait_until(lambda: tracker.health().text == "online", "online again")
+        await wait_until(lambda: all(c.lost for c in calls), "the calls to be lost")
+        stats = tracker.stats()
+        assert (stats.live, stats.lost) == (0, 2) and "answered" not in stats.counts
+        asked = sim_stats(fresh).get("GET /calls/{call_id}", 0)
+        await asyncio.sleep(1.0)  # many poll intervals of the scaled policy
+        assert sim_stats(fresh).get("GET /calls/{call_id}", 0) == asked
+    finally:
+        await tracker.stop()
+        if fresh is not None:
+            fresh.stop()
+    for call in calls:
+        row = store.get(call.call_id)
+        assert row.lost and row.done and row.status == "answered"
+        assert row.environment == sim.base_url
+    store.close()

@@ -8,7 +8,9 @@ test environment only.
 
 from __future__ import annotations
 
-from calls_helpers import MIXED, REQUEST, cid, tracker_ready, wait_for
+from datetime import timedelta
+
+from calls_helpers import MIXED, REQUEST, cid, status, tracker_ready, wait_for
 
 from console.tracker import ManualClock
 
@@ -23,7 +25,19 @@ def calls_app(tui):
     return app
 
 
-def prepare(tui, *, select: str | None = None, keys: tuple = (), then=None):
+def add_lost_call(app, tui) -> None:
+    """A call of this environment the API stopped knowing (stored lost), re-attached."""
+    store = app.call_store
+    store.record_status(status(cid(8), "answered", to="+14155550188",
+                               started="2026-11-25T16:56:00Z"),
+                        observed_at=tui.FIXED_NOW - timedelta(minutes=3), source="console",
+                        environment=app.session.environment)
+    store.mark_lost([cid(8)], at=tui.FIXED_NOW - timedelta(minutes=1))
+    assert app.tracker.restore_from_store() == 1
+
+
+def prepare(tui, *, select: str | None = None, keys: tuple = (), then=None,
+            lost: bool = False):
     async def run_before(pilot) -> None:
         app = pilot.app
         await tracker_ready(pilot)
@@ -36,9 +50,12 @@ def prepare(tui, *, select: str | None = None, keys: tuple = (), then=None):
         tracker.get(cid(2)).flags.add("ringing-overdue")
         tracker.get(cid(6)).flags.add("stale")
         tracker.get(cid(1)).flags.add("outcome-unknown")
+        if lost:
+            add_lost_call(app, tui)
         await tracker.stop()                                      # flush: one batch
         screen = app.screen
-        await wait_for(pilot, lambda: screen.table.row_count == len(MIXED), "the rows")
+        rows = len(MIXED) + (1 if lost else 0)
+        await wait_for(pilot, lambda: screen.table.row_count == rows, "the rows")
         if select is not None:
             table = screen.table
             table.move_cursor(row=table.get_row_index(select))
@@ -76,6 +93,13 @@ def test_calls_detail_of_a_failed_call(snap_compare, tui, utc):
 def test_calls_detail_at_80x24(snap_compare, tui, utc):
     assert snap_compare(calls_app(tui), terminal_size=SMALL,
                         run_before=prepare(tui, select=cid(7), keys=("d",)))
+
+
+def test_calls_with_a_lost_call_selected(snap_compare, tui, utc):
+    """`⊘ lost` in the table (sorted with the finished calls), counted apart in the summary,
+    the not-found flag's sentence in the detail, Dismiss in the key bar."""
+    assert snap_compare(calls_app(tui), terminal_size=WIDE,
+                        run_before=prepare(tui, select=cid(8), lost=True))
 
 
 def test_transfer_modal(snap_compare, tui, utc):

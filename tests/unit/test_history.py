@@ -15,6 +15,7 @@ import pytest
 
 from console.api.models import CallResponse, CallStatus, OutboundCallRequest
 from console.store.history import (
+    LEGACY_ENVIRONMENT,
     MIGRATIONS,
     SCHEMA_VERSION,
     CallStore,
@@ -119,6 +120,87 @@ def test_a_version_zero_file_is_migrated_in_order(tmp_path: Path) -> None:
     sqlite3.connect(path).close()  # an empty file at user_version 0
     with CallStore(path) as s:
         assert s.schema_version == SCHEMA_VERSION
+
+
+def _schema_1_file(path: Path) -> None:
+    """A history written by a call-console of schema 1 (before environments), with one live
+    call and one ended call in it."""
+    raw = sqlite3.connect(path)
+    for statement in MIGRATIONS[0][1]:
+        raw.execute(statement)
+    ts = to_ts(T0)
+    for call_id, status, done in (("old-live", "answered", 0), ("old-ended", "ended", 1)):
+        raw.execute("INSERT INTO calls (call_id, agent_id, to_number, status, started_at, "
+                    "last_json, source, created_at, updated_at, done) "
+                    "VALUES (?, ?, '+14155550000', ?, ?, ?, 'console', ?, ?, ?)",
+                    (call_id, AGENT, status, ts, status_of(call_id, status).model_dump_json(),
+                     ts, ts, done))
+        raw.execute("INSERT INTO status_changes (call_id, status, observed_at) VALUES (?, ?, ?)",
+                    (call_id, status, ts))
+    raw.execute("PRAGMA user_version = 1")
+    raw.commit()
+    raw.close()
+
+
+def test_schema_1_rows_get_the_unknown_environment_and_are_never_reattached(
+        tmp_path: Path) -> None:
+    path = tmp_path / "calls.sqlite3"
+    _schema_1_file(path)
+    with CallStore(path) as s:
+        assert s.schema_version == SCHEMA_VERSION >= 2
+        rows = {r.call_id: r for r in s.page(0, 10)}
+        assert {r.environment for r in rows.values()} == {LEGACY_ENVIRONMENT} == {"unknown"}
+        assert rows["old-live"].status == "answered" and s.timeline("old-live")
+        assert not rows["old-live"].lost and rows["old-live"].dismissed_at is None
+        # an environment's re-attach queries never see them; unscoped ones still do
+        midnight = T0.replace(hour=0)
+        env = "https://api.example.com"
+        assert s.calls_since(midnight, environment=env) == []
+        assert s.live_calls(environment=env) == []
+        assert [r.call_id for r in s.live_calls()] == ["old-live"]
+        assert s.count(environment=LEGACY_ENVIRONMENT) == 2
+        # seen again on an API (its list held it): it belongs to that API from then on
+        s.record_status(status_of("old-live", "ended"), environment=env)
+        assert s.get("old-live").environment == env
+        assert s.get("old-ended").environment == LEGACY_ENVIRONMENT
+
+
+def test_calls_are_stored_with_their_environment_and_read_back_per_environment(
+        store: CallStore) -> None:
+    prod, demo = "https://api.example.com", "demo:20261125T170000-1a2b3c4d"
+    store.record_placed(placed("p-1"), None, "ann", at=T0, environment=prod)
+    store.record_status(status_of("p-2", "ringing"), observed_at=T0, environment=prod)
+    store.record_statuses([status_of("d-1", "answered")], observed_at=T0, environment=demo)
+    store.record_status(status_of("x-1", "answered"), observed_at=T0)  # none given
+    midnight = T0.replace(hour=0)
+    assert {r.call_id for r in store.calls_since(midnight, environment=prod)} == {"p-1", "p-2"}
+    assert {r.call_id for r in store.live_calls(environment=demo)} == {"d-1"}
+    assert store.get("x-1").environment == LEGACY_ENVIRONMENT
+    # a later write with another environment never moves a call
+    store.record_status(status_of("p-2", "answered"), observed_at=T0, environment=demo)
+    assert store.get("p-2").environment == prod
+    assert store.count(environment=prod) == 2 and store.count() == 4
+
+
+def test_a_lost_call_keeps_its_last_fields_is_done_and_not_live(store: CallStore) -> None:
+    store.record_status(status_of("c-1", "answered", disposition=None), observed_at=T0)
+    lost_at = T0 + timedelta(minutes=2)
+    store.mark_lost(["c-1"], at=lost_at)
+    row = store.get("c-1")
+    assert row.lost and row.lost_at == lost_at and row.done
+    assert row.status == "answered" and row.last.status == "answered"  # last known fields
+    assert store.live_calls() == []
+    assert store.count(live_only=True) == 0 and store.count() == 1
+    store.mark_lost(["c-1"], at=lost_at + timedelta(minutes=1))  # the first time is kept
+    assert store.get("c-1").lost_at == lost_at
+
+
+def test_a_dismissed_call_stays_in_the_history(store: CallStore) -> None:
+    store.record_status(status_of("c-1", "answered"), observed_at=T0)
+    store.mark_dismissed(["c-1"], at=T0)
+    row = store.get("c-1")
+    assert row.dismissed_at == T0 and row.status == "answered"
+    assert store.count() == 1 and store.timeline("c-1")
 
 
 # ----------------------------------------------------------------------------- writes and reads

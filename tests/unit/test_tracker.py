@@ -38,6 +38,8 @@ class FakeApi:
         self.hold: asyncio.Event | None = None
         self.in_flight = 0
         self.max_in_flight = 0
+        #: every request (GET, list, heartbeat) fails with this while set: the API is down
+        self.down: BaseException | None = None
 
     # -- server-side state
     def add(self, agent: str = AGENT_A, status: str = "initiated", *,
@@ -67,6 +69,8 @@ class FakeApi:
         assert retries == 0
         self.log.append((self.clock.now(), "get", call_id))
         await self._enter()
+        if self.down is not None:
+            raise self.down
         failures = self.get_failures.get(call_id)
         if failures:
             raise failures.pop(0)
@@ -82,6 +86,8 @@ class FakeApi:
         self.list_args.append({"agent_id": agent_id, "limit": limit, "offset": offset,
                                "start_date": start_date})
         await self._enter()
+        if self.down is not None:
+            raise self.down
         if self.list_failures:
             raise self.list_failures.pop(0)
         items = [c for c in self.server.values()
@@ -90,6 +96,13 @@ class FakeApi:
         items.sort(key=lambda c: c.started, reverse=True)
         return CallPage(calls=[c.model_copy() for c in items[offset:offset + limit]],
                         total=len(items), limit=limit, offset=offset)
+
+    async def heartbeat(self) -> None:
+        """A light read (what `GET /agents` is to the console)."""
+        self.log.append((self.clock.now(), "beat", ""))
+        await self._enter()
+        if self.down is not None:
+            raise self.down
 
     # -- reading the log
     def requests(self, kind: str | None = None, call_id: str | None = None) -> list[float]:
@@ -732,3 +745,252 @@ def test_for_session_takes_the_budget_from_the_settings() -> None:
     t = CallTracker.for_session(session, clock=ManualClock())
     assert (t.requests_per_second, t.concurrency) == (7.5, 3)
     assert t._client_provider() is session.client
+
+
+# ----------------------------------------------------------------------------- lost calls
+
+
+async def test_a_call_answered_404_five_times_in_a_row_is_lost_and_never_polled_again(
+        tmp_path: Path, clock: ManualClock, api: FakeApi, updates) -> None:
+    store = CallStore(tmp_path / "calls.sqlite3")
+    cs = api.add(AGENT_A, status="answered", disposition=None)
+    t = CallTracker(lambda: api, clock=clock, store=store, environment="https://api.test",
+                    on_update=lambda c: updates["update"].append((c.call_id, c.lost)))
+    call = t.track(placed(cs, "answered"), {"agent_id": AGENT_A}, "ann")
+    await t.start()
+    try:
+        await clock.run_for(2.5)
+        assert call.last is not None and call.live
+        del api.server[cs.call_id]  # the API restarted: it no longer knows the call
+        while call.not_found_count < 3:
+            await clock.run_for(1.0)
+        assert "not-found" in call.flags and not call.lost and call.live  # flagged, polled
+        while not call.lost:
+            await clock.run_for(1.0)
+            assert clock.now() < 1200, "never lost"
+        assert call.not_found_count == t.policy.lost_after == 5
+        assert call.done and not call.live and call.final
+        assert call.status == "answered" and call.last.status == "answered"  # last known
+        stats = t.stats()
+        assert (stats.live, stats.lost, stats.tracked) == (0, 1, 1)
+        assert "answered" not in stats.counts
+        assert (cs.call_id, True) in updates["update"]
+        gets = len(api.requests("get", cs.call_id))
+        await clock.run_for(120.0, step=1.0)
+        assert len(api.requests("get", cs.call_id)) == gets  # never polled again
+    finally:
+        await t.stop()
+    row = store.get(cs.call_id)
+    assert row.lost and row.done and row.status == "answered" and row.placed_by == "ann"
+    # a restarted console shows it lost, and does not poll it
+    api.log.clear()
+    t2 = CallTracker(lambda: api, clock=clock, store=store, environment="https://api.test")
+    assert t2.restore_from_store() == 1
+    again = t2.get(cs.call_id)
+    assert again.lost and again.done and "not-found" in again.flags and not again.live
+    await t2.start()
+    try:
+        await clock.run_for(5.0)
+        assert api.log == []
+    finally:
+        await t2.stop()
+        store.close()
+
+
+async def test_an_answer_before_the_fifth_404_keeps_the_call(
+        tracker: CallTracker, api: FakeApi, clock: ManualClock) -> None:
+    cs = api.add(status="ringing")
+    call = tracker.track(placed(cs), None, None)
+    api.get_failures[cs.call_id] = [errors.NotFound("404", status_code=404)] * 4
+    await tracker.start()
+    await clock.run_for(40.0, step=0.5)
+    assert not call.lost and call.live and call.not_found_count == 0
+    assert "not-found" not in call.flags
+
+
+async def test_dismiss_takes_only_a_lost_call_off_and_the_history_keeps_it(
+        tmp_path: Path, clock: ManualClock, api: FakeApi) -> None:
+    store = CallStore(tmp_path / "calls.sqlite3")
+    gone = api.add(status="ringing")
+    kept = api.add(status="ringing")
+    t = CallTracker(lambda: api, clock=clock, store=store, environment="https://api.test")
+    for cs in (gone, kept):
+        t.track(placed(cs), None, "ann")
+    api.get_failures[gone.call_id] = [errors.NotFound("404", status_code=404)] * 50
+    await t.start()
+    try:
+        while not t.get(gone.call_id).lost:
+            await clock.run_for(1.0)
+        assert not t.dismiss(kept.call_id)            # a live call cannot be dismissed
+        assert t.dismiss(gone.call_id)
+        assert gone.call_id not in t and kept.call_id in t
+        assert not t.dismiss(gone.call_id)            # already gone
+    finally:
+        await t.stop()
+    row = store.get(gone.call_id)
+    assert row is not None and row.lost and row.dismissed_at is not None
+    t2 = CallTracker(lambda: api, clock=clock, store=store, environment="https://api.test")
+    t2.restore_from_store()
+    assert gone.call_id not in t2 and kept.call_id in t2  # not re-attached
+    store.close()
+
+
+# ----------------------------------------------------------------------------- environments
+
+
+async def test_a_tracker_holds_and_polls_only_its_environments_calls(
+        tmp_path: Path, clock: ManualClock, api: FakeApi) -> None:
+    store = CallStore(tmp_path / "calls.sqlite3")
+    run_1, run_2 = "demo:run-1", "demo:run-2"
+    old = api.add(AGENT_A, status="answered")
+    t1 = CallTracker(lambda: api, clock=clock, store=store, environment=run_1)
+    t1.track(placed(old, "answered"), None, "ann")
+    await t1.start()
+    await clock.run_for(1.0)
+    await t1.stop()
+    assert store.get(old.call_id).environment == run_1
+    # the next run: none of the previous run's calls, and none polled
+    api.log.clear()
+    t2 = CallTracker(lambda: api, clock=clock, store=store, environment=run_2)
+    assert t2.restore_from_store() == 0 and len(t2) == 0
+    new = api.add(AGENT_A, status="ringing")
+    t2.track(placed(new), None, "ann")
+    await t2.start()
+    try:
+        await clock.run_for(3.0)
+        assert {i for _, _, i in api.log} == {new.call_id}
+        assert t2.stats().tracked == 1 and t2.stats().environment == run_2
+        # switching back: run 2's calls leave memory (not the store), run 1's come back
+        assert t2.use_environment(run_1)
+        assert len(t2) == 0
+        assert t2.restore_from_store() == 1 and old.call_id in t2
+        api.log.clear()
+        await clock.run_for(3.0)
+        assert {i for _, _, i in api.log} == {old.call_id}
+        assert not t2.use_environment(run_1)           # nothing changes
+    finally:
+        await t2.stop()
+    assert store.get(new.call_id).environment == run_2
+    store.close()
+
+
+async def test_once_the_tenant_is_known_other_tenants_calls_are_dropped(
+        tmp_path: Path, clock: ManualClock, api: FakeApi) -> None:
+    store = CallStore(tmp_path / "calls.sqlite3")
+    env = "https://api.test"
+    ours = api.add(AGENT_A, status="answered", tenant_id="tenant-1")
+    theirs = api.add(AGENT_B, status="answered", tenant_id="tenant-2")
+    t = CallTracker(lambda: api, clock=clock, store=store, environment=env)
+    for cs in (ours, theirs):
+        t.track_status(cs, source="console")
+    t._flush()
+    assert t.use_environment(env, "tenant-1")
+    assert ours.call_id in t and theirs.call_id not in t
+    t2 = CallTracker(lambda: api, clock=clock, store=store, environment=env, tenant="tenant-2")
+    assert t2.restore_from_store() == 1 and theirs.call_id in t2
+    store.close()
+
+
+# ----------------------------------------------------------------------------- health
+
+
+@pytest.mark.parametrize(("facts", "expected"), [
+    ({"requests": 0, "failures_in_row": 0, "last_failure": None}, None),
+    ({"requests": 3, "failures_in_row": 0, "last_failure": None}, ("ok", "online")),
+    ({"requests": 3, "failures_in_row": 1, "last_failure": "unreachable"},
+     ("warn", "degraded (unreachable)")),
+    ({"requests": 3, "failures_in_row": 2, "last_failure": "unreachable"},
+     ("error", "offline (unreachable)")),
+    ({"requests": 3, "failures_in_row": 4, "last_failure": "no answer"},
+     ("error", "offline (no answer)")),
+    ({"requests": 3, "failures_in_row": 9, "last_failure": "server errors"},
+     ("warn", "degraded (server errors)")),
+    ({"requests": 3, "failures_in_row": 0, "last_failure": None, "server_pause": 29.2},
+     ("warn", "paused 30 s (server asked)")),
+    ({"requests": 3, "failures_in_row": 0, "last_failure": None, "server_pause": 5.0,
+      "sign_in_pause": True}, ("error", "sign-in needed")),
+])
+def test_health_assessment(facts, expected) -> None:
+    from console.tracker.health import assess
+
+    health = assess(**facts)
+    assert (None if health is None else (health.level, health.text)) == expected
+
+
+async def test_health_follows_what_the_requests_get(
+        tracker: CallTracker, api: FakeApi, clock: ManualClock) -> None:
+    cs = api.add(status="ringing")
+    tracker.track(placed(cs), None, None)
+    assert tracker.health() is None                    # nothing asked yet: no opinion
+    await tracker.start()
+    await clock.run_for(1.1)
+    assert tracker.health().text == "online"
+    api.down = errors.ConnectionFailed("GET: connection refused")
+    while tracker.health().level != "error":
+        await clock.run_for(0.5)
+        assert clock.now() < 1100
+    assert tracker.health().text == "offline (unreachable)"   # never "online" while dead
+    api.down = None
+    while tracker.health().text != "online":
+        await clock.run_for(0.5)
+        assert clock.now() < 1200
+    api.get_failures[cs.call_id] = [errors.ServerError("500", status_code=500)]
+    await clock.run_for(1.1)
+    assert tracker.health().text == "degraded (server errors)"
+    await clock.run_for(3.0)
+    assert tracker.health().text == "online"
+    api.get_failures[cs.call_id] = [errors.RateLimited("429", retry_after=30.0,
+                                                       status_code=429)]
+    await clock.run_for(1.1)
+    assert tracker.health().text == "paused 30 s (server asked)"
+    await clock.run_for(30.0, step=1.0)
+    assert tracker.health().text == "online"
+    api.get_failures[cs.call_id] = [errors.NotFound("404", status_code=404)]
+    await clock.run_for(1.1)
+    assert tracker.health().text == "online"           # a 404 is an answer: the API is up
+
+
+async def test_a_heartbeat_checks_the_api_when_there_is_nothing_to_poll(
+        clock: ManualClock, api: FakeApi) -> None:
+    t = CallTracker(lambda: api, clock=clock, heartbeat=lambda client: client.heartbeat())
+    await t.start()
+    try:
+        await clock.run_for(14.5)
+        assert api.log == [] and t.health() is None
+        await clock.run_for(1.0)
+        assert [k for _, k, _ in api.log] == ["beat"] and t.health().text == "online"
+        api.down = errors.ConnectionFailed("GET: connection refused")
+        await clock.run_for(30.5)
+        assert len(api.requests("beat")) == 3
+        assert t.health().text == "offline (unreachable)"
+        api.down = None
+        await clock.run_for(15.5)
+        assert t.health().text == "online"
+        beats = api.requests("beat")
+        assert all(b - a >= 15.0 - 1e-6 for a, b in zip(beats, beats[1:], strict=False))
+    finally:
+        await t.stop()
+
+
+async def test_no_heartbeat_and_no_busy_loop_while_a_slow_request_is_under_way(
+        clock: ManualClock, api: FakeApi) -> None:
+    t = CallTracker(lambda: api, clock=clock, heartbeat=lambda client: client.heartbeat())
+    t.track(placed(api.add(status="ringing")), None, None)
+    cycles = 0
+    flush = t._flush
+
+    def counting_flush() -> None:
+        nonlocal cycles
+        cycles += 1
+        flush()
+
+    t._flush = counting_flush  # one call per loop cycle
+    api.hold = asyncio.Event()  # the first GET hangs (a server that never answers)
+    await t.start()
+    try:
+        await clock.run_for(40.0, step=0.5)
+        assert api.in_flight == 1 and api.requests("beat") == []
+        assert cycles < 120, cycles  # about one per flag check (1 s), not one per loop turn
+    finally:
+        api.hold.set()
+        await t.stop()

@@ -9,6 +9,10 @@ again. One one-second timer ticks the duration cells of answered calls and the s
 
 Every action runs in a non-exclusive worker with `exit_on_error=False`; API errors (409 and
 the rest) become toasts with `markup=False` (server text is never markup).
+
+The table shows the calls of the environment the console talks to: when it switches, the app's
+`live.reset` signal makes this screen resynchronise with the tracker's new set of calls. A lost
+call (the API answers 404 for it) can be dismissed: off the table, kept in the history.
 """
 
 from __future__ import annotations
@@ -72,6 +76,7 @@ class CallsScreen(ConsoleScreen):
         self._agent_names: dict[str, str] = {}
         self._agents_seen: set[str] = set()
         self._has_selection = False
+        self._selection_lost = False
         self._detail_timer: Any = None
         self._sort_columns = COLUMN_KEYS
         #: diffs applied (tests and benchmarks)
@@ -136,6 +141,9 @@ class CallsScreen(ConsoleScreen):
         super().on_mount()
         app = self.app
         app.calls_changed.subscribe(self, self._calls_changed)
+        live = getattr(app, "live", None)
+        if live is not None:
+            live.reset.subscribe(self, lambda _live: self._calls_reset())
         app.agents_changed.subscribe(self, lambda _agents: self._agents_changed())
         profiles_changed = getattr(app, "profiles_changed", None)
         if profiles_changed is not None:
@@ -194,6 +202,12 @@ class CallsScreen(ConsoleScreen):
         selected = self.table.selected_id
         if selected is not None and any(c.call_id == selected for c in calls):
             self._show_detail()
+
+    def _calls_reset(self) -> None:
+        """The tracker holds another set of calls (an environment switch): resync."""
+        self._dirty = True
+        if self._active:
+            self._resync()
 
     def _resync(self) -> None:
         """Make the table match the tracker (first show, resume, filter change)."""
@@ -385,8 +399,10 @@ class CallsScreen(ConsoleScreen):
 
     def _selection_maybe_changed(self) -> None:
         has = self.table.selected_id is not None
-        if has != self._has_selection:
-            self._has_selection = has
+        call = self.selected_call if has else None
+        lost = call is not None and call.lost
+        if has != self._has_selection or lost != self._selection_lost:
+            self._has_selection, self._selection_lost = has, lost
             self.refresh_bindings()
 
     def _show_detail(self) -> None:
@@ -406,7 +422,30 @@ class CallsScreen(ConsoleScreen):
             return True if self.table.selected_id is not None else None
         if action == "watch_agent":
             return True if self.tracker is not None else None
+        if action == "dismiss":  # shown only while a lost call is selected
+            call = self.selected_call
+            return call is not None and call.lost
         return True
+
+    # -- dismiss --------------------------------------------------------------------------------------
+
+    def action_dismiss(self) -> None:
+        call = self.selected_call
+        live = getattr(self.app, "live", None)
+        if call is None or live is None:
+            return
+        if not call.lost:
+            self.notify("Only a lost call can be dismissed (the API answers 404 for it).",
+                        severity="warning", markup=False)
+            return
+        if not live.dismiss(call.call_id):
+            return
+        self.table.apply([call], lambda _call: False)  # its row goes; nothing else moves
+        self.diffs += 1
+        self._after_change(set())
+        self._show_detail()
+        self.notify(f"Dismissed the lost call to {self._number(call)} ({call.call_id}). It "
+                    "stays in the history.", title="Dismissed", markup=False, timeout=5)
 
     # -- copy -----------------------------------------------------------------------------------------
 

@@ -11,6 +11,9 @@ of live answered rows (their duration is computed here from the tracker's clock)
 
 Every cell is a `rich.text.Text` built from plain strings: a server string that looks like
 markup (`[bold red]x`) is shown as typed.
+
+A lost call (the API answers 404 for it; `TrackedCall.lost`) shows `⊘ lost` in its status
+cell, sorts after the failed calls and keeps its other cells as last known.
 """
 
 from __future__ import annotations
@@ -25,7 +28,14 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 from textual.widgets import DataTable
 
-from console.tui.status_style import flags_text, sorted_flags, status_sort_key, status_text
+from console.tui.status_style import (
+    flags_text,
+    lost_sort_key,
+    lost_text,
+    sorted_flags,
+    status_sort_key,
+    status_text,
+)
 
 if TYPE_CHECKING:
     from console.tracker import TrackedCall
@@ -52,6 +62,8 @@ COLUMN_KEYS: tuple[str, ...] = tuple(c.key for c in COLUMNS)
 _DURATION = COLUMN_KEYS.index("duration")
 
 EMPTY = "—"
+#: The status cell's signature for a lost call: a tuple never equals a server status string.
+LOST_SIGNATURE = ("lost",)
 
 
 # -- cell values --------------------------------------------------------------------------------
@@ -142,7 +154,7 @@ class RowContext:
 def cell_signature(call: TrackedCall, column: str, ctx: RowContext) -> Any:
     """A cheap value that changes exactly when the cell's text would."""
     if column == "status":
-        return call.status
+        return LOST_SIGNATURE if call.lost else call.status
     if column == "to":
         return call.to_number
     if column == "from":
@@ -194,9 +206,20 @@ def cell_text(call: TrackedCall, column: str, signature: Any, ctx: RowContext) -
     return cell
 
 
+def row_cell(call: TrackedCall, column: str, signature: Any, ctx: RowContext) -> Text:
+    """The cell the table shows: `cell_text`, except the status of a lost call (a local
+    state, not server text)."""
+    if column == "status" and signature == LOST_SIGNATURE:
+        text = lost_text()
+        cell = CellText(text.plain, style=text.style, no_wrap=True, overflow="ellipsis")
+        cell.call_id = call.call_id
+        return cell
+    return cell_text(call, column, signature, ctx)
+
+
 def sort_value(call: TrackedCall, column: str, ctx: RowContext) -> Any:
     if column == "status":
-        return status_sort_key(call.status)
+        return lost_sort_key() if call.lost else status_sort_key(call.status)
     if column == "to":
         return call.to_number or ""
     if column == "from":
@@ -282,7 +305,7 @@ class CallTable(DataTable):
 
     def _row(self, call: TrackedCall) -> tuple[list[Any], list[Text]]:
         sigs = [cell_signature(call, column, self.ctx) for column in COLUMN_KEYS]
-        cells = [cell_text(call, column, sig, self.ctx) for column, sig in zip(COLUMN_KEYS, sigs)]
+        cells = [row_cell(call, column, sig, self.ctx) for column, sig in zip(COLUMN_KEYS, sigs)]
         return sigs, cells
 
     def _add(self, call: TrackedCall, stats: DiffStats) -> None:
@@ -309,7 +332,7 @@ class CallTable(DataTable):
             if sig == old[index]:
                 continue
             old[index] = sig
-            self.update_cell(call_id, column, cell_text(call, column, sig, self.ctx))
+            self.update_cell(call_id, column, row_cell(call, column, sig, self.ctx))
             stats.updated += 1
             if column == self.sort_column:
                 moved = True

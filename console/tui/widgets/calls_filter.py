@@ -1,6 +1,9 @@
 """The Calls screen's filter bar: text search (number, id, disposition, agent), status, agent,
 "live only". Posts `CallsFilterBar.Changed` with a `CallFilter` when the filter changes (typing
-is debounced), so the table is rebuilt on a filter change only, never on a poll."""
+is debounced), so the table is rebuilt on a filter change only, never on a poll.
+
+A lost call (the API answers 404 for it: the console's own final state) is not live, and
+matches only the "lost" status choice, whatever its last server status was."""
 
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ if TYPE_CHECKING:
 
 ALL = "*"
 OTHER = "?other"
+LOST = "!lost"  # not a server status: the console's own state (no server string starts so)
 SEARCH_DEBOUNCE = 0.15
 _NUMBERISH = re.compile(r"^[+\d][\d\s().\-]*$")
 
@@ -37,7 +41,7 @@ class MarkCheckbox(Checkbox):
 
 @dataclass(frozen=True)
 class CallFilter:
-    status: str | None = None     # a known status, OTHER (unknown strings), or None (all)
+    status: str | None = None     # a known status, OTHER (unknown strings), LOST, None (all)
     agent_id: str | None = None
     text: str = ""
     live_only: bool = False
@@ -49,7 +53,7 @@ class CallFilter:
     def describe(self) -> str:
         parts = []
         if self.status:
-            parts.append("other statuses" if self.status == OTHER else self.status)
+            parts.append({OTHER: "other statuses", LOST: "lost"}.get(self.status, self.status))
         if self.agent_id:
             parts.append(f"agent {self.agent_id[:8]}")
         if self.text.strip():
@@ -64,10 +68,14 @@ class CallFilter:
         digits = re.sub(r"[^\d+]", "", needle) if needle and _NUMBERISH.match(needle) else ""
 
         def matches(call: TrackedCall) -> bool:
-            if live_only and call.status in TERMINAL_STATUSES:
+            lost = call.lost
+            if live_only and (lost or call.status in TERMINAL_STATUSES):
                 return False
             if status is not None:
-                if status == OTHER:
+                if status == LOST or lost:
+                    if not (status == LOST and lost):
+                        return False
+                elif status == OTHER:
                     if call.status in KNOWN_STATUSES:
                         return False
                 elif call.status != status:
@@ -129,7 +137,7 @@ class CallsFilterBar(Horizontal):
         yield Input(placeholder="search number, id, disposition, agent  (/)", id="filter-text",
                     compact=True)
         statuses = [("all statuses", ALL)] + [(s, s) for s in KNOWN_STATUSES] + [
-            ("other statuses", OTHER)]
+            ("other statuses", OTHER), ("lost", LOST)]
         yield Select(statuses, value=ALL, allow_blank=False, id="filter-status", compact=True)
         yield Select([("all agents", ALL)], value=ALL, allow_blank=False, id="filter-agent",
                      compact=True)
@@ -197,7 +205,7 @@ class CallsFilterBar(Horizontal):
 
     def cycle_status(self) -> None:
         select = self.query_one("#filter-status", Select)
-        values = [ALL, *KNOWN_STATUSES, OTHER]
+        values = [ALL, *KNOWN_STATUSES, OTHER, LOST]
         current = select.value if select.value in values else ALL
         select.value = values[(values.index(current) + 1) % len(values)]
 

@@ -1,5 +1,6 @@
-"""The Calls screen's summary line: calls per status, the polling cost, the last good poll and
-any back-off the API asked for. Fed a `TrackerStats` snapshot (`tracker.stats()`)."""
+"""The Calls screen's summary line: calls per status (and lost ones), the polling cost, the
+last good poll and any back-off the API asked for. Fed a `TrackerStats` snapshot
+(`tracker.stats()`, which holds the current environment's calls only)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 from textual.widgets import Static
 
-from console.tui.status_style import STATUS_STYLES, status_style
+from console.tui.status_style import LOST_STYLE, STATUS_STYLES, status_style
 
 if TYPE_CHECKING:
     from console.tracker import TrackerStats
@@ -31,8 +32,10 @@ def summary_text(stats: TrackerStats | None, *, shown: int | None = None,
     counts = dict(stats.counts)
     parts: list[tuple[str, int]] = [(s, counts.pop(s)) for s in STATUS_STYLES if s in counts]
     parts += sorted(counts.items())
-    for status, count in parts:
-        style = status_style(status)
+    styled = [(status_style(status), count) for status, count in parts]
+    if stats.lost:  # the console's own final state, never a server status string
+        styled.append((LOST_STYLE, stats.lost))
+    for style, count in styled:
         text.append("  ")
         text.append(f"{style.symbol}{count} {style.label}", style=style.style)
     text.append("  │  ", style="dim")

@@ -2,7 +2,9 @@
 user and tenant, capacity meter, DEMO marker, operator.
 
 Host and health come from the screen (`ConsoleScreen._session_changed`); environment, user,
-tenant and capacity from the app's `AccountController` (its `changed` signal)."""
+tenant and capacity from the app's `AccountController` (its `changed` signal). Health moves
+with the tracker's requests (online / degraded / offline / paused N s (server asked)): each
+change rewrites only the labels whose value changed, so a health change costs one label."""
 
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ from textual.reactive import reactive
 from textual.widgets import Label
 
 from console.tui.widgets.capacity_meter import CapacityMeter
+
+_NOTHING = object()  # a label not rendered yet
 
 #: health -> (dot style, default text)
 HEALTH_STYLES = {
@@ -91,6 +95,10 @@ class ConsoleHeader(Horizontal):
     demo: reactive[bool] = reactive(False)
     operator: reactive[str] = reactive("")
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._shown: dict[str, object] = {}  # label id -> the value it shows
+
     def compose(self) -> ComposeResult:
         yield Label("☎ call-console", id="app-title")
         yield Label("☎", id="narrow-title")
@@ -126,11 +134,18 @@ class ConsoleHeader(Horizontal):
         if not self.is_mounted:
             return
         self.set_class(self.demo, "-demo")
-        self.query_one("#screen-title", Label).update(self.screen_title)
-        self.query_one("#host", Label).update(Text(self.host))
-        dot = Text.assemble(("● ", HEALTH_STYLES.get(self.health, "dim")))
-        self.query_one("#health", Label).update(dot + Text(self.health_text))
-        self.query_one("#operator", Label).update(Text(self.operator))
+        self._show("screen-title", self.screen_title, lambda: self.screen_title)
+        self._show("host", self.host, lambda: Text(self.host))
+        self._show("health", (self.health, self.health_text), lambda: Text.assemble(
+            ("● ", HEALTH_STYLES.get(self.health, "dim"))) + Text(self.health_text))
+        self._show("operator", self.operator, lambda: Text(self.operator))
+
+    def _show(self, label_id: str, value: object, content) -> None:
+        """Update one label, only when what it shows changed (no refresh, no layout else)."""
+        if self._shown.get(label_id, _NOTHING) == value:
+            return
+        self._shown[label_id] = value
+        self.query_one(f"#{label_id}", Label).update(content())
 
     def watch_screen_title(self) -> None:
         self._render_all()
