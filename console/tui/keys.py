@@ -159,6 +159,12 @@ CALLS_DISMISS = KeySpec("calls.dismiss", "delete", "dismiss", "Dismiss",
                         help="Take the selected lost call off the table (the API answered 404 "
                              "for it several times: it no longer knows the call). It stays in "
                              "the history and is not re-attached at the next start.")
+CALLS_FIRST = KeySpec("calls.first", "home", "scroll_top", "First call", show=False,
+                      help="Select the first call of the table (the newest, sorted by start).")
+CALLS_LAST = KeySpec("calls.last", "end", "scroll_bottom", "Last call", show=False,
+                     help="Select the last call of the table.")
+#: keys of the calls table itself (a row cursor: Home/End move it, not the horizontal scroll)
+CALL_TABLE_KEYS: tuple[KeySpec, ...] = (CALLS_FIRST, CALLS_LAST)
 CALLS_FOCUS_TABLE = KeySpec("calls.focus_table", "escape", "focus_table", "Table", show=False,
                             help="Back to the table from the search box or the detail pane.")
 

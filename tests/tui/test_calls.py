@@ -370,6 +370,25 @@ async def test_sort_keeps_the_cursor_on_the_same_call(tui):
         assert table.selected_id == MIXED[3].call_id
 
 
+async def test_home_and_end_move_the_cursor_to_the_first_and_last_call(tui):
+    app = tui.app(screen="calls")
+    app.live.polling = False
+    async with app.run_test(size=SIZE) as pilot:
+        await tracker_ready(pilot)
+        screen = app.screen
+        for call in MIXED:
+            app.tracker.track_status(call)
+        await app.tracker.stop()
+        table = screen.table
+        await wait_for(pilot, lambda: table.row_count == len(MIXED), "the rows")
+        table.focus()
+        await select(pilot, screen, MIXED[3].call_id)
+        await pilot.press("end")
+        assert table.selected_id == table.shown_ids[-1]
+        await pilot.press("home")
+        assert table.selected_id == table.shown_ids[0]
+
+
 async def test_palette_lists_the_calls_commands(tui):
     app = tui.app(screen="calls")
     app.live.polling = False

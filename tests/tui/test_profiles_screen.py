@@ -387,6 +387,31 @@ async def test_tab_switches_in_quick_succession_settle_on_the_last(tui_offline):
         assert app.focused is screen.part("header_sets").entries
 
 
+async def test_a_checklist_entered_by_tab_or_jump_highlights_its_first_item(tui_offline):
+    seed()
+    app = tui_offline.app(connected=False, screen="profiles")
+    async with app.run_test(size=SIZE) as pilot:
+        await profiles_ready(pilot)
+        templates = await show(pilot, "templates")
+        await pilot.press("enter")                               # load "recall"
+        await wait_for(pilot, lambda: templates.mode == "edit", "the template in the editor")
+        checklist = templates.editor.field("header_sets").selection
+        checklist.highlighted = None
+        while app.focused is not checklist:                      # Tab through the editor
+            await pilot.press("tab")
+        assert checklist.highlighted == 0
+        await pilot.press("space")                               # acts on what is shown
+        assert templates.editor.field("header_sets").value == ["qa"]
+        checklist.highlighted = None
+        await pilot.press("escape")
+        await pilot.press("ctrl+j")
+        overlay = app.screen
+        letter = next(t.letter for t in overlay.targets if t.widget is checklist)
+        await pilot.press(letter)
+        await wait_for(pilot, lambda: app.focused is checklist, "the checklist by jump")
+        assert checklist.highlighted == 0
+
+
 async def test_the_palette_opens_a_new_entry_of_a_kind(tui_offline):
     seed()
     app = tui_offline.app(connected=False, screen="call")

@@ -24,6 +24,7 @@ from textual.widgets.selection_list import Selection
 from console.paths import shown_path
 from console.tui.screens.profile_bundle import BundleFileError, BundleModal, counted
 from console.tui.screens.profiles.screen import KIND_TABS as KINDS  # (kind id, section, title)
+from console.tui.widgets.checklist import Checklist
 
 if TYPE_CHECKING:
     from console.store.profiles import ProfilesStore
@@ -88,7 +89,7 @@ class ExportBundleScreen(BundleModal["Exported | None"]):
             yield Static("", id="bundle-where", classes="bundle-note", markup=False)
             with Horizontal(classes="bundle-row"):
                 yield Label("Kinds")
-                yield SelectionList[str](
+                yield Checklist(
                     *(Selection(f"{title} ({counts[section]})", kind_id, True)
                       for kind_id, section, title in KINDS),
                     id="bundle-kinds", compact=True)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 from textual.widgets import DataTable
 
+from console.tui.keys import CALL_TABLE_KEYS, bindings
 from console.tui.status_style import (
     flags_text,
     lost_sort_key,
@@ -250,6 +251,7 @@ class DiffStats:
 
 
 class CallTable(DataTable):
+    BINDINGS = bindings(*CALL_TABLE_KEYS)
     DEFAULT_CSS = """
     CallTable {
         height: 1fr;

@@ -17,6 +17,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Select, SelectionList
 
+from console.tui.widgets.checklist import Checklist
 from console.tui.widgets.field_frame import FieldFrame
 from console.tui.widgets.phone_input import PhoneField, ToNumberField
 from console.tui.widgets.switch_field import SwitchField
@@ -203,7 +204,7 @@ class NamesField(FieldFrame):
         self._order: list[str] = []
 
     def compose_body(self) -> ComposeResult:
-        yield SelectionList[str](compact=True, id=f"{self.field_name}-input")
+        yield Checklist(compact=True, id=f"{self.field_name}-input")
 
     @property
     def selection(self) -> SelectionList[str]:
