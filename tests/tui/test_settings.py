@@ -239,3 +239,23 @@ def test_settings_snapshot(snap_compare, sim):
 
     assert snap_compare(app_for(screen="settings", env="staging", probe_agents=False),
                         terminal_size=WIDE, run_before=run_before)
+
+
+async def test_after_adding_an_environment_its_row_has_the_cursor_and_the_arrows_move(sim):
+    write_config(COMMENTED)
+    app = app_for(screen="settings", probe_agents=False)
+    async with app.run_test(size=WIDE) as pilot:
+        screen = await _settings_ready(pilot)
+        table = screen.query_one("#env-table")
+        assert app.focused is table                      # the arrows act on the environments
+        await pilot.press("ctrl+n")
+        await wait_for(pilot, lambda: isinstance(app.screen, EnvironmentEditor), "the editor")
+        await type_into(pilot, "#name", "staging")
+        await type_into(pilot, "#base_url", FAKE_BASE)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen.selected_name == "staging", "the new row selected")
+        assert app.focused is table
+        await pilot.press("up")
+        assert screen.selected_name == "prod"
+        await pilot.press("down")
+        assert screen.selected_name == "staging"

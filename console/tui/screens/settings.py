@@ -274,6 +274,7 @@ class SettingsScreen(ConsoleScreen):
         self._rows: list[str] = []
         self._sources: dict[str, str] = {}
         self._body_ready = False
+        self._select_after_reload: str | None = None
 
     # -- layout -----------------------------------------------------------------------------
 
@@ -309,6 +310,9 @@ class SettingsScreen(ConsoleScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self._body_ready = True
+        # The arrow keys move between environments from the start (the scrolling body took
+        # the focus, and the arrows scrolled the page instead).
+        self.query_one("#env-table", DataTable).focus()
         self._follow_session(self.app)
         self.reload()
 
@@ -325,8 +329,11 @@ class SettingsScreen(ConsoleScreen):
 
     # -- the environments table -------------------------------------------------------------
 
-    def reload(self) -> None:
-        """Read config.toml (and where each sign-in comes from) again, in a thread."""
+    def reload(self, *, select: str | None = None) -> None:
+        """Read config.toml (and where each sign-in comes from) again, in a thread; then put
+        the table's cursor (and the focus) on environment `select` when it is there."""
+        if select is not None:
+            self._select_after_reload = select
         self.run_worker(self._read_environments, thread=True, name="settings-read",
                         group="settings-read", exclusive=True, exit_on_error=False)
 
@@ -363,6 +370,10 @@ class SettingsScreen(ConsoleScreen):
         self.config_problem = problem
         self._sources = sources
         self._fill_table()
+        name, self._select_after_reload = self._select_after_reload, None
+        if name is not None and name in self._rows:
+            self.select(name)
+            self.query_one("#env-table", DataTable).focus()
         if problem:
             self._show_result(f"config.toml has a problem: {problem}", ok=False)
 
@@ -480,9 +491,7 @@ class SettingsScreen(ConsoleScreen):
                 new = [e.name for e in result if self.environments is None
                        or e.name not in self.environments.items]
                 self._show_result(f"Added environment {new[0]}." if new else "Saved.", ok=True)
-                self.reload()
-                if new:
-                    self.call_after_refresh(lambda: self.call_later(self.select, new[0]))
+                self.reload(select=new[0] if new else None)
 
         self.app.push_screen(EnvironmentEditor(None, make_default=first), added)
 
@@ -495,7 +504,7 @@ class SettingsScreen(ConsoleScreen):
         def edited(result: Environments | None) -> None:
             if result is not None:
                 self._show_result(f"Saved environment {env.name}.", ok=True)
-                self.reload()
+                self.reload(select=env.name)
 
         self.app.push_screen(EnvironmentEditor(env, make_default=is_default), edited)
 
