@@ -10,6 +10,7 @@ import pytest
 
 from console.api.models import MEDIA_ENCRYPTION_LEVELS, PRIORITIES
 from console.tui.widgets import choice
+from storm import pace, send_key
 
 SIZE = (120, 40)
 
@@ -310,3 +311,45 @@ async def test_send_is_disabled_while_anything_is_invalid(tui):
         assert tui.posts_seen() == 0
         await tui.type(pilot, "dtmf", "1a")
         assert not send.disabled
+
+
+@pytest.mark.parametrize("GAP", [0.0, 0.05])
+@pytest.mark.parametrize("where", ["form", "profiles"])
+async def test_keys_typed_right_after_adding_a_header_land_where_the_focus_is(tui_offline, where,
+                                                                            GAP):
+    # A fast typist: Ctrl+N, the name, Tab, the value, with no pause. The new row's focus used
+    # to be applied a frame late, after the Tab: the value went into the name ("X-Sourceconsole").
+    app = tui_offline.app(connected=False, screen="call" if where == "form" else "profiles")
+    async with app.run_test(size=SIZE) as pilot:
+        if where == "form":
+            screen = await start(tui_offline, pilot)
+            headers = screen.field("custom_headers")
+        else:
+            await tui_offline.wait_for(pilot, lambda: app.screen.current is not None, "profiles")
+            await pilot.press("3", "n")
+            await tui_offline.wait_for(pilot, lambda: app.screen.current.mode == "new", "new")
+            headers = app.screen.current.editor.field("custom_headers")
+        headers.focus_input()
+        await pilot.pause()
+        for key in ["ctrl+n", *"X-Source", "tab", *"console"]:
+            send_key(app, key)
+            await pace(GAP)
+        await pilot.pause()
+        assert headers.value[-1] == ("X-Source", "console")
+
+
+async def test_a_header_with_an_empty_value_says_so_under_its_row(tui_offline):
+    app = tui_offline.app(connected=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start(tui_offline, pilot)
+        headers = screen.field("custom_headers")
+        headers.focus_input()
+        await pilot.press("ctrl+n", *"X-Empty")
+        await pilot.pause()
+        row = headers.rows[0]
+        note = row.query_one(".row-note")
+        assert row.empty_value and headers.empty_value_names() == ["X-Empty"]
+        assert note.display and str(note.render()) == row.EMPTY_VALUE_NOTE
+        await pilot.press("tab", "x")
+        await pilot.pause()
+        assert not row.empty_value and not note.display

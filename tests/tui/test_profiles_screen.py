@@ -412,6 +412,25 @@ async def test_a_checklist_entered_by_tab_or_jump_highlights_its_first_item(tui_
         assert checklist.highlighted == 0
 
 
+async def test_a_header_set_saved_with_an_empty_value_says_so(tui_offline):
+    app = tui_offline.app(connected=False, screen="profiles")
+    async with app.run_test(size=SIZE) as pilot:
+        await profiles_ready(pilot)
+        header_sets = await show(pilot, "header_sets")
+        await pilot.press("n")
+        await wait_for(pilot, lambda: header_sets.mode == "new", "a new header set")
+        header_sets.editor.field("name").focus_input()
+        await type_text(pilot, "blank")
+        header_sets.editor.field("custom_headers").focus_input()
+        await pilot.press("ctrl+n", *"X-Empty")
+        await save(pilot)
+        assert fresh().profiles.section(header_sets.kind)["blank"].headers == {"X-Empty": ""}
+        status = str(header_sets.query_one(".editor-status").render())
+        assert "Added header set 'blank'" in status and "X-Empty has an empty value" in status
+        assert any("X-Empty has an empty value" in n.message and n.severity == "warning"
+                   for n in app._notifications)
+
+
 async def test_the_palette_opens_a_new_entry_of_a_kind(tui_offline):
     seed()
     app = tui_offline.app(connected=False, screen="call")

@@ -67,7 +67,19 @@ class HeaderRow(Widget):
     HeaderRow.-error .row-error {
         display: block;
     }
+    HeaderRow .row-note {
+        margin-left: 3;
+        height: auto;
+        color: $text-warning;
+        display: none;
+    }
+    HeaderRow.-empty-value .row-note {
+        display: block;
+    }
     """
+
+    #: under a named row whose value is empty: allowed by the API, but never without saying so
+    EMPTY_VALUE_NOTE = "⚠ empty value: the header is sent with nothing after the colon"
 
     def __init__(self, name: str = "", value: str = "", *, number: int = 1) -> None:
         super().__init__()
@@ -82,6 +94,22 @@ class HeaderRow(Widget):
                         select_on_focus=False)
             yield Button("✕", compact=True, classes="remove-row", tooltip="Remove this header")
         yield Static("", classes="row-error", markup=False)
+        yield Static(self.EMPTY_VALUE_NOTE, classes="row-note", markup=False)
+
+    def on_mount(self) -> None:
+        self._show_empty_value()
+
+    def on_input_changed(self, _event: Input.Changed) -> None:
+        self._show_empty_value()  # (the event goes on to the field: not stopped)
+
+    def _show_empty_value(self) -> None:
+        name, value = self.pair
+        self.set_class(bool(name.strip()) and value == "", "-empty-value")
+
+    @property
+    def empty_value(self) -> bool:
+        """A named header with an empty value (shown under the row)."""
+        return self.has_class("-empty-value")
 
     @property
     def pair(self) -> tuple[str, str]:
@@ -117,16 +145,17 @@ class HeaderRow(Widget):
         return str(self.query_one(".row-error", Static).render())
 
     def focus_name(self) -> None:
-        if self.query(".header-name"):
-            self.query_one(".header-name", Input).focus()
-        else:
-            self.call_after_refresh(self.focus_name)
+        """Focus the name now (mounted rows only). `Widget.focus` applies a moment later, after
+        the keys already waiting: they would go to the old focus."""
+        found = self.query(".header-name")
+        if found:
+            self.screen.set_focus(found.first(Input))
 
     def focus_part(self, part: str | None) -> None:
         selector = ".header-value" if part == "value" else ".header-name"
         if self.query(selector):
             self.query_one(selector, Input).focus()
-        else:
+        elif self.is_attached:
             self.call_after_refresh(self.focus_part, part)
 
 
@@ -183,10 +212,15 @@ class HeadersField(FieldFrame):
             self.query_one("#header-rows").mount_all(self._rows, before="#add-header")
         self.emit_changed()
 
-    def add_row(self, name: str = "", value: str = "", *, focus: bool = True) -> HeaderRow:
+    async def add_row(self, name: str = "", value: str = "", *, focus: bool = True) -> HeaderRow:
+        """Add a row and (by default) focus its name once it is mounted.
+
+        Awaited by the key and the button: the keys typed right after Ctrl+N wait for the new
+        row, so they land in its name, and a Tab among them moves on from there. (Focusing it
+        a frame later pulled the focus back after such a Tab.)"""
         row = HeaderRow(name, value, number=len(self._rows) + 1)
         self._rows.append(row)
-        self.query_one("#header-rows").mount(row, before="#add-header")
+        await self.query_one("#header-rows").mount(row, before="#add-header")
         if focus:
             row.focus_name()
         self.emit_changed()
@@ -213,8 +247,8 @@ class HeadersField(FieldFrame):
                 return row
         return None
 
-    def action_add_row(self) -> None:
-        self.add_row()
+    async def action_add_row(self) -> None:
+        await self.add_row()
 
     def action_remove_row(self) -> None:
         row = self._focused_row()
@@ -264,6 +298,10 @@ class HeadersField(FieldFrame):
             return Text("X-* headers only · default: none")
         return Text(f"{count} header{'s' if count != 1 else ''} · X-* only, names case-insensitive")
 
+    def empty_value_names(self) -> list[str]:
+        """The names of the headers whose value is empty (allowed, but worth saying)."""
+        return [name.strip() for name, value in self.value if name.strip() and value == ""]
+
     @on(Input.Changed)
     def _row_changed(self, event: Input.Changed) -> None:
         event.stop()
@@ -275,9 +313,9 @@ class HeadersField(FieldFrame):
         self.screen.focus_next()
 
     @on(Button.Pressed, "#add-header")
-    def _add_pressed(self, event: Button.Pressed) -> None:
+    async def _add_pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        self.add_row()
+        await self.add_row()
 
     @on(Button.Pressed, ".remove-row")
     def _remove_pressed(self, event: Button.Pressed) -> None:

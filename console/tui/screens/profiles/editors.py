@@ -56,6 +56,10 @@ class EntryEditor(Vertical):
             frame.focus_input()
             return
 
+    def save_notes(self) -> list[str]:
+        """What the operator should hear about a saved entry beyond "saved" (none here)."""
+        return []
+
     def blank(self) -> None:
         self.original_name = None
         for frame in self.fields.values():
@@ -196,6 +200,10 @@ class HeaderSetEditor(EntryEditor):
         if key and ".headers" in key:
             return "custom_headers"
         return super().field_for_key(key)
+
+    def save_notes(self) -> list[str]:
+        empty = self.field("custom_headers").empty_value_names()  # type: ignore[attr-defined]
+        return [f"{name} has an empty value" for name in empty]
 
     def build_entry(self, store):
         from console.telephony.sip import check_headers, headers_to_dict

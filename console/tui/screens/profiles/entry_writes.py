@@ -65,9 +65,12 @@ class EntryWrites:
         self.app.profiles_written()  # lists, pickers and known agents everywhere
         self._load(stored)
         verb = "Added" if new else "Saved"
-        self._status(f"{verb} {self.kind.label} {stored!r} to {self.store.path.name}", ok=True)
-        self.app.notify(f"{verb} {self.kind.label} {stored!r}", title="Profiles",
-                        markup=False, timeout=4)
+        notes = "".join(f" · {note}" for note in self.editor.save_notes())
+        self._status(f"{verb} {self.kind.label} {stored!r} to {self.store.path.name}{notes}",
+                     ok=True, about=stored)
+        self.app.notify(f"{verb} {self.kind.label} {stored!r}{notes}", title="Profiles",
+                        severity="warning" if notes else "information", markup=False,
+                        timeout=8 if notes else 4)
 
     def _save_failed(self, exc: ProfilesError) -> None:
         from console.store.profiles import ProfilesReadOnly

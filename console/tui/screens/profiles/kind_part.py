@@ -93,6 +93,7 @@ class KindPart(EntryWrites, Horizontal):
         self.ready = asyncio.Event()
         self._saving = False
         self._filter = ""
+        self._status_about: str | None = None
 
     # -- composition ------------------------------------------------------------------------
 
@@ -258,7 +259,8 @@ class KindPart(EntryWrites, Horizontal):
         label = self.kind.label
         self.query_one(".editor-title", Static).update(f"{label[0].upper()}{label[1:]} {name!r}")
         self._show_refs()
-        self._status("")
+        if name != self._status_about:  # (re-loading what was just saved keeps "Saved …")
+            self._status("")
         self._apply_read_only()
         self.call_after_refresh(self._settle_loaded)
 
@@ -400,7 +402,10 @@ class KindPart(EntryWrites, Horizontal):
                 self._status("")
         return problems
 
-    def _status(self, text: str, *, error: bool = False, ok: bool = False) -> None:
+    def _status(self, text: str, *, error: bool = False, ok: bool = False,
+                about: str | None = None) -> None:
+        """The line beside Save; `about`: the entry it tells of (a reload of it keeps it)."""
+        self._status_about = about
         status = self.query_one(".editor-status", Static)
         status.update(text)
         status.set_class(error, "-error")
