@@ -118,3 +118,12 @@ def explain(status: str | None, disposition: str | None) -> Explanation | None:
             "Look at the raw JSON below; retry once, and if it fails again check the agent, "
             "the caller ID and the number.")
     return None
+
+
+def outcome_named_in(detail: str | None) -> Explanation | None:
+    """The known outcome a server's error text names: the 408 of a `wait_until_answered`
+    call that did not connect ends with it ("call not answered: busy"). Only an exact name
+    counts (a proxy's own "Request Timeout" names no outcome)."""
+    if not detail:
+        return None
+    return EXPLANATIONS.get(normalise(detail.rpartition(":")[2]))

@@ -236,6 +236,8 @@ class LiveCalls:
         if via == "reconcile":
             tracker.track_status(placed, source="console", request=request, placed_by=operator,
                                  flags={"outcome-unknown"})
+        elif via == "not-answered":  # found after its 408: a call, not an unknown outcome
+            tracker.track_status(placed, source="console", request=request, placed_by=operator)
         else:
             tracker.track(placed, request, placed_by=operator)
 

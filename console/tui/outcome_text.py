@@ -85,7 +85,12 @@ def api_error(exc: errors.ApiError) -> Text:
         if exc.retry_after is not None:
             hint += f" Retry after {exc.retry_after:g} s."
     elif exc.status_code == 408:
-        hint = "The callee did not answer within the ringing timeout; the call ended."
+        from console.tui.dispositions import outcome_named_in
+
+        outcome = outcome_named_in(exc.detail)
+        hint = (f"The call did not connect: {outcome.title.lower()}. {outcome.meaning}"
+                if outcome is not None else
+                "The call did not connect before the server stopped waiting for an answer.")
     text.append(f"\n  {hint + ' ' if hint else ''}Every value is kept; send again with "
                 f"{CALL_SEND.key} when ready.")
     return text

@@ -1,8 +1,8 @@
 """How a call status, a flag and a disposition look in the Calls screen.
 
 Every status is a symbol AND a word (the colour is extra, so the table reads the same with
-NO_COLOR or on a monochrome terminal). Status strings the API did not document are shown
-verbatim with `?` and treated as live, as api.md §2 asks. *Lost* (`LOST_STYLE`) is not a
+NO_COLOR or on a monochrome terminal). Status strings the API did not document (other than
+"transferring", the transfer route's answer) are shown verbatim with `?` and treated as live, as api.md §2 asks. *Lost* (`LOST_STYLE`) is not a
 server status but the console's own final state for a call the API answers 404 for: it has a
 style of its own and is never looked up by a server string. Everything returns
 `rich.text.Text` built from plain strings: server text is never parsed as markup.
@@ -26,6 +26,9 @@ STATUS_STYLES: dict[str, StatusStyle] = {
     "initiated": StatusStyle("◌", "cyan", "initiated"),
     "ringing": StatusStyle("☎", "bold yellow", "ringing"),
     "answered": StatusStyle("●", "bold green", "answered"),
+    # Not one of api.md's five, but the transfer route's own answer ([decided] in api.md §4):
+    # a call this console (or another) is transferring. Live, like any other such status.
+    "transferring": StatusStyle("⇄", "bold blue", "transferring"),
     "ended": StatusStyle("✔", "dim", "ended"),
     "failed": StatusStyle("✖", "bold red", "failed"),
 }
@@ -33,12 +36,12 @@ UNKNOWN_STATUS = StatusStyle("?", "bold magenta", "")
 #: The local final state of a call the API no longer knows (404s): not a server status.
 LOST_STYLE = StatusStyle("⊘", "red", "lost")
 #: api.md §2 (kept here too, so the first frame does not import pydantic for them)
-KNOWN_STATUSES: tuple[str, ...] = tuple(STATUS_STYLES)
+KNOWN_STATUSES: tuple[str, ...] = ("initiated", "ringing", "answered", "ended", "failed")
 TERMINAL_STATUSES: frozenset[str] = frozenset({"ended", "failed"})
 
 #: Sort order of statuses (live first, in lifecycle order; unknown statuses with the live ones).
-STATUS_ORDER: dict[str, int] = {"initiated": 0, "ringing": 1, "answered": 2, "ended": 4,
-                                "failed": 5}
+STATUS_ORDER: dict[str, int] = {"initiated": 0, "ringing": 1, "answered": 2, "transferring": 3,
+                                "ended": 4, "failed": 5}
 UNKNOWN_ORDER = 3
 LOST_ORDER = 6
 

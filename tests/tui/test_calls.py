@@ -162,7 +162,7 @@ async def test_end_asks_first_then_a_second_end_gets_a_clear_409(tui):
         assert "no longer live" in message and "call already ended" in message
 
 
-async def test_transfer_modal_checks_the_target_and_the_unknown_status_shows_verbatim(tui):
+async def test_transfer_modal_checks_the_target_and_the_call_shows_transferring(tui):
     app = fast(tui.app(screen="calls"))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await tracker_ready(pilot)
@@ -197,9 +197,9 @@ async def test_transfer_modal_checks_the_target_and_the_unknown_status_shows_ver
         # "transferring" lasts 2 sim seconds: slow the simulator down to see it
         set_time_scale(tui, 1.0)
         await pilot.click("#transfer")
-        await wait_cell(pilot, screen, placed.call_id, "status", "? transferring")
+        await wait_cell(pilot, screen, placed.call_id, "status", "⇄ transferring")
         assert any("sip" not in n and "tel:+14155550123 (warm)" in n for n in notes(app))
-        assert app.tracker.get(placed.call_id).live               # unknown status: still live
+        assert app.tracker.get(placed.call_id).live               # a live status
 
 
 async def test_transfer_of_a_call_that_is_not_answered_gets_a_clear_409(tui):

@@ -6,6 +6,7 @@ import json
 import socket
 
 import httpx
+import pytest
 
 from console.tui.widgets.field_frame import FieldFrame
 
@@ -236,19 +237,37 @@ async def test_wait_until_answered_shows_progress_then_the_answered_call(tui):
         assert screen.check_action("stop_waiting", ()) is False
 
 
-async def test_wait_until_answered_no_answer(tui):
+@pytest.mark.parametrize("to, ringing, outcome", [("+14155550002", "2", "no answer"),
+                                                  ("+14155550001", "10", "busy"),
+                                                  ("+14155550003", "10", "rejected")])
+async def test_wait_until_answered_that_does_not_connect_names_the_outcome_and_keeps_the_call(
+        tui, to, ringing, outcome):
+    """The 408 names the real outcome, and the failed attempt is a call like any other: in
+    the table (with its disposition), the history and the audit log."""
+    from console import paths
+
     app = tui.app()
     async with app.run_test(size=SIZE) as pilot:
         await tui.ready(pilot)
         screen = app.screen
-        await fill(tui, pilot, "+14155550002", wait_until_answered=True,
-                   ringing_timeout_seconds="2")
+        await fill(tui, pilot, to, wait_until_answered=True, ringing_timeout_seconds=ringing)
         await send(tui, pilot)
         assert screen.outcome.state == "-error"
         assert "408" in screen.outcome.text
-        assert "did not answer" in screen.outcome.text
-        assert app.tracked_calls == []
+        assert f"did not connect: {outcome}" in screen.outcome.text
+        await tui.wait_for(pilot, lambda: app.tracked_calls, "the failed call tracked")
+        tracked = app.tracked_calls[0]
+        assert tracked.to_number == to and tracked.via == "not-answered"
         assert tui.posts_seen() == 1
+        call = app.tracker.get(tracked.call_id)
+        assert call.status == "failed" and "outcome-unknown" not in call.flags
+        await tui.wait_for(pilot, lambda: app.call_store.get(tracked.call_id) is not None,
+                           "the call in the history")
+        await tui.idle(pilot)
+    audit = [json.loads(line) for line in
+             (paths.data_dir() / "audit.jsonl").read_text().splitlines()]
+    assert [(r["kind"], r["call_id"], r["via"]) for r in audit if r["kind"] == "call_placed"
+            ] == [("call_placed", tracked.call_id, "not-answered")]
 
 
 async def test_stop_waiting_does_not_hang_up_and_can_be_reconciled(tui):

@@ -474,6 +474,10 @@ class CallScreen(ConsoleScreen):
             self._show_unknown(exc.window, exc.cause)
         except errors.ApiError as exc:
             self._show_api_error(exc)
+            if exc.status_code == 408:
+                self.run_worker(self._track_not_answered(self._window(), request),
+                                name="find-not-answered", group="reconcile",
+                                exit_on_error=False)
         except Exception as exc:  # noqa: BLE001 - a bug after sending: the call may exist
             self._show_unknown(self._window(), f"unexpected error {exc!r}")
         else:
@@ -556,6 +560,23 @@ class CallScreen(ConsoleScreen):
         self.notify("Outcome unknown: the call may have been placed. It was not resent; "
                     "reconcile it.", title="Outcome unknown", severity="warning", timeout=10)
         self.refresh_bindings()
+
+    async def _track_not_answered(self, window: AttemptWindow,
+                                  request: OutboundCallRequest) -> None:
+        """A `wait_until_answered` call that did not connect (408) was still a call: find it
+        in the agent's list, so it is in the table, the history and the audit log with its
+        disposition like any other attempt."""
+        from console.api.errors import ApiError
+
+        try:
+            matches = await self.app.session.client.find_attempt(window)
+        except ApiError:
+            matches = []
+        if matches:
+            self.app.track_call(matches[0], request, via="not-answered")
+        else:
+            self.app.account.audit("call_not_answered", agent_id=window.agent_id,
+                                   to_number=window.to_number, found=False)
 
     # -- wait until answered ----------------------------------------------------------------
 
