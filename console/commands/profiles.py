@@ -466,20 +466,25 @@ def duplicate(kind, name: str, new: str) -> None:
 @click.option("--kind", "kinds", type=KIND, multiple=True,
               help="Only this kind; repeat for more [everything, comments included].")
 def export(file: Path | None, kinds) -> None:
-    """Write a bundle of the profiles to FILE (or standard output)."""
-    from console.store.atomic import atomic_write
+    """Write a bundle of the profiles to FILE (or standard output).
+
+    FILE must be a regular file or a new name: a symbolic link, FIFO or device is refused (not
+    written through, not replaced). A new file is private (0600).
+    """
+    from console.store.atomic import write_named_file
 
     store = open_store()
     text = _run(lambda: store.export_bundle(list(kinds) or None))
     if file is None or str(file) == "-":
         click.echo(text, nl=False)
         return
+    target = file
     try:
-        atomic_write(file, text.encode("utf-8"), default_mode=0o644)
+        write_named_file(target, text.encode("utf-8"))
     except OSError as exc:
-        click.echo(f"error: cannot write {file}: {exc.strerror}", err=True)
+        click.echo(f"error: cannot write {target}: {exc.strerror or exc}", err=True)
         raise SystemExit(EXIT_INPUT) from None
-    click.echo(f"exported to {file}", err=True)
+    click.echo(f"exported to {target}", err=True)
 
 
 @profiles.command("import")
