@@ -461,6 +461,26 @@ def duplicate(kind, name: str, new: str) -> None:
 
 # --- bundles --------------------------------------------------------------------------------
 
+def named_file(typed: str) -> Path:
+    """The file the operator named, through the exchange-folder rule of this session
+    (console/store/exchange.py): in an SSH session only paths inside the operator's exchange
+    folder are answered; anything else exits 2 saying why."""
+    from console.commands.common import settings
+    from console.store.exchange import ExchangeFolder, PathRefused
+
+    root = click.get_current_context().find_root()
+    operator = root.obj.get("operator") if isinstance(root.obj, dict) else None
+    folder = ExchangeFolder.for_settings(settings(), operator=operator)
+    try:
+        return folder.resolve(typed)
+    except PathRefused as exc:
+        click.echo(f"error: {exc}", err=True)
+        if folder.confined:
+            click.echo("error: (standard input and output are not confined: "
+                       "`profiles export > FILE`, `profiles import - < FILE`)", err=True)
+        raise SystemExit(EXIT_INPUT) from None
+
+
 @profiles.command("export")
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--kind", "kinds", type=KIND, multiple=True,
@@ -469,7 +489,8 @@ def export(file: Path | None, kinds) -> None:
     """Write a bundle of the profiles to FILE (or standard output).
 
     FILE must be a regular file or a new name: a symbolic link, FIFO or device is refused (not
-    written through, not replaced). A new file is private (0600).
+    written through, not replaced). A new file is private (0600). In an SSH session FILE must
+    be in your exchange folder (relative names are taken from it).
     """
     from console.store.atomic import write_named_file
 
@@ -478,7 +499,7 @@ def export(file: Path | None, kinds) -> None:
     if file is None or str(file) == "-":
         click.echo(text, nl=False)
         return
-    target = file
+    target = named_file(str(file))
     try:
         write_named_file(target, text.encode("utf-8"))
     except OSError as exc:
@@ -502,6 +523,7 @@ def import_(file: Path, mode: str, overwrite: bool, dry_run: bool, as_json: bool
     if str(file) == "-":
         text, source = sys.stdin.read(), Path("<stdin>")
     else:
+        file = named_file(str(file))
         try:
             text, source = file.read_text(encoding="utf-8"), file
         except OSError as exc:

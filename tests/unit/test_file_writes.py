@@ -145,9 +145,10 @@ def test_atomic_write_follows_a_link_to_a_regular_file_but_refuses_a_fifo(tmp_pa
 def test_every_directory_and_file_the_console_creates_is_private(isolated_dirs, saved):
     """Config and data dirs 0700, every file in them 0600: the profiles, config.toml (written
     by `env add`, the Settings screen, the theme picker), the history database, the token file,
-    the audit log, an export."""
+    the audit log, the exchange folder, an export."""
     from console.preferences import save_preferences
     from console.ssh.audit import audit_event
+    from console.store.exchange import ExchangeFolder
     from console.store.history import CallStore
     from console.store.secrets import StoredTokens, TokenStore
 
@@ -157,6 +158,7 @@ def test_every_directory_and_file_the_console_creates_is_private(isolated_dirs, 
     CallStore().close()
     TokenStore(backend="file").save("prod", StoredTokens(access_token="secret-token"))
     assert audit_event("call_placed", call_id="CA-1")
+    ExchangeFolder.current(operator="alice", confine=True).resolve("bundle.toml")
     assert run("profiles", "export", str(isolated_dirs / "data" / "export.toml")).exit_code == 0
     found = {}
     for top in (isolated_dirs / "config", isolated_dirs / "data"):
@@ -166,7 +168,7 @@ def test_every_directory_and_file_the_console_creates_is_private(isolated_dirs, 
                 found[Path(root) / name] = mode(Path(root) / name)
     names = {p.name for p in found}
     assert {"config.toml", "profiles.toml", "calls.sqlite3", "tokens.json", "audit.jsonl",
-            "export.toml"} <= names, names
+            "exchange", "alice", "export.toml"} <= names, names
     loose = {str(p.relative_to(isolated_dirs)): oct(m) for p, m in found.items()
              if m != (0o700 if p.is_dir() else 0o600)}
     assert loose == {}
