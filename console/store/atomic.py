@@ -27,7 +27,7 @@ from pathlib import Path
 
 from console.paths import PRIVATE_FILE_MODE, ensure_private_dir
 
-__all__ = ["atomic_write", "write_named_file", "file_lock", "lock_path",
+__all__ = ["atomic_write", "write_named_file", "check_named_target", "file_lock", "lock_path",
            "remove_stale_temp_files", "LockTimeout", "NotARegularFile"]
 
 _TEMP_SUFFIX = ".tmp"
@@ -120,6 +120,12 @@ def atomic_write(path: os.PathLike[str] | str, data: bytes, *, mode: int | None 
     target = _real(path)
     existing = _existing_mode(target, follow=True)
     _replace(target, data, existing if mode is None else mode, default_mode)
+
+
+def check_named_target(path: os.PathLike[str] | str) -> bool:
+    """True when a regular file is at `path`, False when nothing is; raises `NotARegularFile`
+    for a symlink (not followed) or a special file, as `write_named_file` would."""
+    return _existing_mode(Path(os.path.abspath(os.fspath(path))), follow=False) is not None
 
 
 def write_named_file(path: os.PathLike[str] | str, data: bytes, *,

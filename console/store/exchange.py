@@ -97,7 +97,8 @@ class ExchangeFolder:
     folder: Path                 # absolute: <exchange dir>/<operator folder name>
     confined: bool
     operator: str
-    why: str | None = None       # what confines: "SSH session (SSH_CONNECTION)", ...
+    why: str | None = None       # what confines, in words: "SSH session", "confine_files = true"
+    signal: str | None = None    # and where that was seen: "SSH_CONNECTION", "config"
 
     @classmethod
     def current(cls, *, operator: str | None = None, exchange_dir: str | os.PathLike[str] | None
@@ -112,9 +113,9 @@ class ExchangeFolder:
         folder = Path(os.path.abspath(root / folder_name(name)))
         variable = ssh_session_variable(environ)
         if variable is not None:
-            return cls(folder, True, name, f"SSH session ({variable})")
+            return cls(folder, True, name, "SSH session", variable)
         if confine:
-            return cls(folder, True, name, "confine_files = true")
+            return cls(folder, True, name, "confine_files = true", "config")
         return cls(folder, False, name)
 
     @classmethod
@@ -137,8 +138,8 @@ class ExchangeFolder:
         """One line for a file dialog when confined, None otherwise."""
         if not self.confined:
             return None
-        return (f"Files are read and written only in your exchange folder {self.shown} "
-                f"({self.why}); paths outside it are refused.")
+        return (f"{self.why}: files are read and written only in your exchange folder "
+                f"{self.shown}; paths outside it are refused.")
 
     def preview(self, typed: str) -> str:
         """Where `typed` would go, as shown, without touching the file system (`resolve`
@@ -199,5 +200,5 @@ class ExchangeFolder:
         return resolved
 
     def _outside(self) -> str:
-        return (f"outside your exchange folder {self.shown}: in this session ({self.why}) "
-                "files are read and written only there")
+        return (f"outside your exchange folder {self.shown} ({self.why}: files are read and "
+                "written only there)")
