@@ -270,6 +270,22 @@ def test_window_change_reaches_the_child(lab, server, tmux):
     tmux.wait_text("w", r"SIZE 72x20")
 
 
+def test_a_huge_terminal_is_clamped_at_pty_request_and_window_change(lab, server, tmux):
+    """A 10000x10000 window grew a console to 1.7 GB: the child never gets more than
+    500x200, whatever the client asks (the stand-in reports what its PTY says)."""
+    info = open_console(tmux, "huge", lab.alice, server.port, width=1000, height=500)
+    assert info["size"] == "500x200"
+    tmux.resize("huge", 100, 30)
+    tmux.wait_text("huge", r"SIZE 100x30")
+    tmux.resize("huge", 10000, 10000)
+    tmux.wait_text("huge", r"SIZE 500x200")
+    tmux.resize("huge", 90, 25)  # and back to a real size: applied as asked
+    tmux.wait_text("huge", r"SIZE 90x25")
+    start = wait_for(lambda: [r for r in session_records(lab, info["session"])
+                              if r["kind"] == "session_start"], 10, what="session_start")
+    assert start[0]["size"] == "500x200"
+
+
 def test_two_sessions_run_two_processes(lab, server, tmux):
     one = open_console(tmux, "one", lab.alice, server.port)
     two = open_console(tmux, "two", lab.bob, server.port)
