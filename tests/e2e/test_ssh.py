@@ -175,16 +175,74 @@ def test_unknown_key_is_refused(lab, server):
                                 if r["kind"] == "auth_refused" and r["fingerprint"] == fp],
                        10, what="auth_refused")
     assert refused[0]["operator"] is None
+    assert (refused[0]["method"], refused[0]["reason"]) == ("publickey", "key not authorized")
     assert not [r for r in lab.audit() if r["kind"] == "connect" and r["fingerprint"] == fp]
 
 
 @pytest.mark.parametrize("method", ["password", "keyboard-interactive"])
 def test_password_and_keyboard_interactive_are_refused(lab, server, method):
+    user = f"wants-{method}"
     result = run_ssh(None, server.port, "-tt", "-o", f"PreferredAuthentications={method}",
-                     "-o", "PubkeyAuthentication=no")
+                     "-o", "PubkeyAuthentication=no", user=user)
     assert result.returncode == 255
     # The server offers public keys and nothing else.
     assert "Permission denied (publickey)" in result.stderr
+    # OpenSSH's client only asks which methods there are (`none`), sees publickey and gives
+    # up: the connection is audited as a failed login, with what it tried.
+    failed = wait_for(lambda: [r for r in lab.audit() if r["kind"] == "login_failed"
+                               and r["username"] == user], 10, what="login_failed")
+    assert failed[0]["methods"] == ["none"] and failed[0]["operator"] is None
+    assert failed[0]["client"].startswith("127.0.0.1:")
+
+
+@pytest.mark.parametrize("method", ["password", "keyboard-interactive"])
+def test_a_client_sending_passwords_anyway_is_audited_and_cut_off(lab, server, method):
+    """A hostile client keeps sending a method the server never offered (OpenSSH's client
+    would not): each attempt is refused and audited by method name, the sixth ends the
+    connection (like sshd's MaxAuthTries), and the password is in no log."""
+    import asyncio
+
+    import asyncssh
+
+    secret = f"hunter2-{os.getpid()}-{method}"
+    user = f"guesser-{method}"
+
+    class Guesser(asyncssh.SSHClient):
+        """asyncssh's own client only tries what the server lists, so this one rewrites its
+        private list of methods to try: `method` first (no `none` query), and again after
+        every failure (the failure lists publickey, whose turn re-arms it)."""
+
+        def connection_made(self, conn) -> None:
+            self.conn = conn
+            conn._auth_methods = [method.encode()]
+
+        def public_key_auth_requested(self) -> None:
+            self.conn._auth_methods.append(method.encode())
+            return None
+
+        def password_auth_requested(self) -> str:
+            return secret
+
+        def kbdint_auth_requested(self) -> str:
+            return secret  # the submethods field: sent in the request
+
+    async def attempt() -> str:
+        with pytest.raises(asyncssh.DisconnectError) as cut:
+            await asyncio.wait_for(asyncssh.connect(
+                "127.0.0.1", server.port, username=user, client_factory=Guesser,
+                known_hosts=None, client_keys=[], agent_path=None, config=[],
+                preferred_auth=[method, "publickey"]), 30)
+        return str(cut.value)
+
+    assert "too many authentication failures" in asyncio.run(attempt())
+    failed = wait_for(lambda: [r for r in lab.audit() if r["kind"] == "login_failed"
+                               and r["username"] == user], 10, what="login_failed")
+    assert failed[0]["methods"] == [method] and failed[0]["refused"] == 6
+    refused = [r for r in lab.audit() if r["kind"] == "auth_refused" and r["username"] == user]
+    assert [(r["method"], r["reason"], r["operator"]) for r in refused] == [
+        (method, "method not offered (public keys only)", None)] * 6
+    assert secret not in lab.audit_log.read_text()
+    assert secret not in server.stderr()
 
 
 def test_keys_file_is_reread_on_every_login(lab, server, tmux):
