@@ -476,6 +476,11 @@ def named_file(typed: str) -> Path:
     except PathRefused as exc:
         click.echo(f"error: {exc}", err=True)
         if folder.confined:
+            from console.ssh.audit import audit_event
+
+            audit_event("file_refused", action=click.get_current_context().info_name,
+                        path=exc.typed[:512], reason=exc.reason[:512], folder=str(folder.folder),
+                        **({"operator": operator} if operator else {}))
             click.echo("error: (standard input and output are not confined: "
                        "`profiles export > FILE`, `profiles import - < FILE`)", err=True)
         raise SystemExit(EXIT_INPUT) from None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import stat
+from datetime import UTC, datetime
 
 import pytest
 
@@ -45,6 +46,17 @@ def server_keys(home):
     return keys
 
 
+def ssh_app():
+    """The console as serve-ssh starts it for alice: settings from the environment (her name
+    from CALL_CONSOLE_OPERATOR), offline, on the Profiles screen."""
+    from console.config import Settings
+    from console.session import ConsoleSession
+    from console.tui.app import make_app
+
+    now = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)
+    return make_app(session=ConsoleSession(Settings()), clock=lambda: now, screen="profiles")
+
+
 def modal_name(app) -> str:
     return app.screen.__class__.__name__
 
@@ -76,10 +88,9 @@ def toasts(app) -> list[str]:
     return [n.message for n in app._notifications]
 
 
-async def test_export_is_confined_to_the_exchange_folder(tui_offline, ssh_session, server_keys,
-                                                         home):
+async def test_export_is_confined_to_the_exchange_folder(ssh_session, server_keys, home):
     seed()
-    app = tui_offline.app(connected=False, screen="profiles")
+    app = ssh_app()
     async with app.run_test(size=SIZE) as pilot:
         dialog = await open_dialog(pilot, "e", "ExportBundleScreen")
         notice = str(dialog.query_one("#bundle-confined").render())
@@ -95,6 +106,16 @@ async def test_export_is_confined_to_the_exchange_folder(tui_offline, ssh_sessio
             assert modal_name(app) == "ExportBundleScreen"
         assert server_keys.read_text() == KEYS
         assert not (home / "elsewhere.toml").exists()
+        # Each refusal is in the audit log, with the operator (the SSH session's name).
+        from console.ssh.audit import read_audit
+
+        def refusals() -> list:
+            return [(r["operator"], r["session"], r["action"], r["path"])
+                    for r in read_audit() if r["kind"] == "file_refused"]
+
+        await wait_for(pilot, lambda: len(refusals()) == 3, "three file_refused records")
+        assert refusals() == [("alice", "c0ffee01-1", "export", typed) for typed in (
+            str(server_keys), "../../config/authorized_keys", "~/elsewhere.toml")]
         # A name: into the folder (created private), as a new private file.
         await submit(pilot, dialog, name, lambda d: modal_name(app) == "ProfilesScreen")
         assert toasts(app)[-1].endswith(f"to ~/data/exchange/alice/{name}")
@@ -104,13 +125,13 @@ async def test_export_is_confined_to_the_exchange_folder(tui_offline, ssh_sessio
     assert stat.S_IMODE(os.stat(ssh_session).st_mode) == 0o700
 
 
-async def test_import_is_confined_to_the_exchange_folder(tui_offline, ssh_session, home):
+async def test_import_is_confined_to_the_exchange_folder(ssh_session, home):
     seed()
     ssh_session.mkdir(parents=True)
     (ssh_session / "ops.toml").write_text(
         'schema_version = 1\n[agents.ops]\nid = "5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9"\n')
     (ssh_session / "peek.toml").symlink_to(profiles_path())  # a link pointing out
-    app = tui_offline.app(connected=False, screen="profiles")
+    app = ssh_app()
     async with app.run_test(size=SIZE) as pilot:
         dialog = await open_dialog(pilot, "i", "ImportBundleScreen")
         assert dialog.query_one("#bundle-confined").display
@@ -121,6 +142,11 @@ async def test_import_is_confined_to_the_exchange_folder(tui_offline, ssh_sessio
         await submit(pilot, dialog, "peek.toml",
                      lambda d: "symbolic link to a file outside" in d.status_text)
         assert dialog.checked is None
+        from console.ssh.audit import read_audit
+
+        await wait_for(pilot, lambda: len([r for r in read_audit()
+                                           if r["kind"] == "file_refused"]) == 4, "audited")
+        assert {r["action"] for r in read_audit() if r["kind"] == "file_refused"} == {"import"}
         await submit(pilot, dialog, "ops.toml", lambda d: d.checked is not None)
         assert "1 to add" in str(dialog.query_one("#bundle-summary").render())
         assert "~/data/exchange/alice/ops.toml" in str(

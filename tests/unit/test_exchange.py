@@ -176,6 +176,11 @@ def test_cli_export_over_ssh_goes_to_the_folder_and_nowhere_else(ssh_cli, isolat
     assert f"error: {keys}: outside your exchange folder" in refused.stderr
     assert "profiles export > FILE" in refused.stderr
     assert keys.read_text() == "ssh-ed25519 AAAA admin\n"
+    from console.ssh.audit import read_audit
+
+    record = [r for r in read_audit() if r["kind"] == "file_refused"][-1]
+    assert (record["operator"], record["action"], record["path"]) == ("alice", "export", str(keys))
+    assert record["folder"] == str(ssh_cli)
     assert run("profiles", "export", "../../config/x.toml").exit_code == 2
     assert not (isolated_dirs / "config" / "x.toml").exists()
     done = run("profiles", "export", "bundle.toml")

@@ -121,7 +121,19 @@ class BundleModal(ModalScreen[T]):
         if event.state == WorkerState.SUCCESS and then is not None:
             then(worker.result)
         elif event.state == WorkerState.ERROR and worker.error is not None:
+            self._audit_refusal(worker.name, worker.error)
             self.io_failed(worker.error)
+
+    def _audit_refusal(self, job: str, exc: BaseException) -> None:
+        """A path refused by the exchange-folder rule is an audit record (`file_refused`, with
+        the operator and SSH session), so an admin sees who tried to reach which server file."""
+        from console.store.exchange import PathRefused
+
+        if not isinstance(exc, PathRefused) or not self.exchange.confined:
+            return
+        self.app.account.audit("file_refused", action={"check": "import"}.get(job, job),
+                               path=exc.typed[:512], reason=exc.reason[:512],
+                               folder=str(self.exchange.folder))
 
     def io_failed(self, exc: BaseException) -> None:
         from console.store.profiles import ProfilesError
