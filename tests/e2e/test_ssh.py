@@ -578,6 +578,49 @@ def test_real_console_two_operators_at_once_at_80x24(lab, tmux):
         real.stop()
 
 
+def test_real_console_confines_files_to_the_operators_exchange_folder(lab, tmux):
+    """The issue's attack: an operator exports a bundle over the server's authorized_keys. The
+    console refuses it (and audits it); a plain name lands in her exchange folder."""
+    pytest.importorskip("console.tui.launch", reason="the TUI has not landed")
+    real = lab.server(prefix=("--demo",), standin=False)
+    keys_before = lab.authorized_keys.read_text()
+    folder = lab.data / "exchange" / "alice"
+    try:
+        tmux.new("files", ssh_argv(lab.alice, real.port, "-tt"), 100, 30,
+                 env={"TERM": "xterm-256color"})
+        tmux.wait_text("files", r"(?s)Call.*DEMO.*alice", timeout=30)
+        tmux.send("files", "F4")
+        tmux.wait_text("files", r"0 agents")
+        tmux.send("files", "e")
+        tmux.wait_text("files", r"(?s)SSH session: files are read and written only in your\s+"
+                                r"exchange folder")
+
+        def enter_path(typed: str) -> None:
+            tmux.send("files", "C-u")  # clear the field, and see it cleared before typing
+            tmux.wait_text("files", r"File +file name or path")
+            tmux.send("files", "-l", typed)
+            tmux.wait_text("files", rf"File +{re.escape(typed)}")
+            tmux.send("files", "Enter")
+
+        for typed in (str(lab.authorized_keys), "../../authorized_keys"):
+            enter_path(typed)
+            tmux.wait_text("files", rf"{re.escape(typed)}: outside your exchange")
+            assert lab.authorized_keys.read_text() == keys_before
+        enter_path("mine.toml")
+        wait_for(lambda: (folder / "mine.toml").exists(), 15, what="the bundle in the folder")
+        assert "schema_version" in (folder / "mine.toml").read_text()
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+        refused = wait_for(lambda: [r for r in lab.audit() if r["kind"] == "file_refused"], 10,
+                           what="file_refused records")
+        assert [(r["operator"], r["action"], r["path"]) for r in refused] == [
+            ("alice", "export", str(lab.authorized_keys)),
+            ("alice", "export", "../../authorized_keys")]
+        assert all(r["session"] for r in refused)
+    finally:
+        real.stop()
+    assert lab.authorized_keys.read_text() == keys_before
+
+
 # -- the authorized-keys file and the documented recipes ---------------------------------------
 
 
