@@ -225,6 +225,26 @@ class Tmux:
             self.cmd("kill-server", check=False)
 
 
+def open_export_dialog(tmux: Tmux, name: str) -> None:
+    """In the real console's pane `name`: Profiles (F4), then Export… (e), in an SSH session
+    (the dialog says its paths are confined)."""
+    tmux.send(name, "F4")
+    tmux.wait_text(name, r"0 agents")
+    tmux.send(name, "e")
+    tmux.wait_text(name, r"(?s)SSH session: files are read and written only in your\s+"
+                         r"exchange folder")
+
+
+def enter_bundle_path(tmux: Tmux, name: str, typed: str) -> None:
+    """Replace the dialog's path with `typed` and press Enter. The field is seen cleared
+    before typing: ctrl+u and text in one burst lost the text."""
+    tmux.send(name, "C-u")
+    tmux.wait_text(name, r"File +file name or path")
+    tmux.send(name, "-l", typed)
+    tmux.wait_text(name, rf"File +{re.escape(typed)}")
+    tmux.send(name, "Enter")
+
+
 def read_audit(path: Path) -> list[dict]:
     if not path.exists():
         return []

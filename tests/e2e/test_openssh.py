@@ -26,7 +26,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from ssh_helpers import (  # noqa: E402
-    Tmux, doc_block, make_key, missing_tools, public_line, run_ssh, ssh_argv, terminate, wait_for)
+    Tmux, doc_block, enter_bundle_path, make_key, missing_tools, open_export_dialog, public_line,
+    run_ssh, ssh_argv, terminate, wait_for)
 
 DOCUMENTED_CONSOLE = "/home/operators/venv/bin/call-console"
 DOCUMENTED_WRAPPER = "/usr/local/bin/call-console-ssh"
@@ -362,6 +363,26 @@ def test_option_a_ssh_t_opens_the_console_named_by_the_key_and_ctrl_q_ends_it(
     console_over_ssh_then_quit(option_a, tmux, lab.alice, lab,
                                f"forced-command (key-option) '{lab.wrapper} --operator alice "
                                f"--demo'")
+
+
+def test_option_a_console_confines_files_to_the_exchange_folder(lab, option_a, tmux):
+    """No serve-ssh here: the console sees sshd's SSH_CONNECTION and confines its file dialogs
+    to the operator's exchange folder, so the key's owner cannot export over the account's
+    authorized_keys (the file sshd reads)."""
+    keys_before = option_a.authorized_keys.read_text()
+    tmux.new("files", ssh_argv(lab.alice, option_a.port, "-tt", user="root"), 100, 30,
+             env={"TERM": "xterm-256color"})
+    tmux.wait_text("files", CONSOLE_SCREEN, timeout=30)
+    open_export_dialog(tmux, "files")
+    typed = str(option_a.authorized_keys)
+    enter_bundle_path(tmux, "files", typed)
+    tmux.wait_text("files", rf"{re.escape(typed)}: outside")
+    enter_bundle_path(tmux, "files", "alice.toml")
+    bundle = lab.data_dir / "exchange" / "alice" / "alice.toml"
+    wait_for(bundle.exists, 15, what=f"{bundle}")
+    assert option_a.authorized_keys.read_text() == keys_before
+    tmux.send("files", "C-q")
+    tmux.wait_text("files", r"SSH-EXIT=0", timeout=15)
 
 
 def test_option_a_command_is_refused_and_runs_nothing(lab, option_a, tmp_path):

@@ -21,9 +21,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from ssh_helpers import (  # noqa: E402
-    CONSOLE_COMMAND, ServeSsh, Tmux, doc_block, key_fingerprint, make_key, missing_tools,
-    parse_standin, pid_alive, public_line, read_audit, run_ssh, ssh_argv, standin_command,
-    wait_for)
+    CONSOLE_COMMAND, ServeSsh, Tmux, doc_block, enter_bundle_path, key_fingerprint, make_key,
+    missing_tools, open_export_dialog, parse_standin, pid_alive, public_line, read_audit, run_ssh,
+    ssh_argv, standin_command, wait_for)
 
 pytestmark = [
     pytest.mark.e2e,
@@ -589,24 +589,12 @@ def test_real_console_confines_files_to_the_operators_exchange_folder(lab, tmux)
         tmux.new("files", ssh_argv(lab.alice, real.port, "-tt"), 100, 30,
                  env={"TERM": "xterm-256color"})
         tmux.wait_text("files", r"(?s)Call.*DEMO.*alice", timeout=30)
-        tmux.send("files", "F4")
-        tmux.wait_text("files", r"0 agents")
-        tmux.send("files", "e")
-        tmux.wait_text("files", r"(?s)SSH session: files are read and written only in your\s+"
-                                r"exchange folder")
-
-        def enter_path(typed: str) -> None:
-            tmux.send("files", "C-u")  # clear the field, and see it cleared before typing
-            tmux.wait_text("files", r"File +file name or path")
-            tmux.send("files", "-l", typed)
-            tmux.wait_text("files", rf"File +{re.escape(typed)}")
-            tmux.send("files", "Enter")
-
+        open_export_dialog(tmux, "files")
         for typed in (str(lab.authorized_keys), "../../authorized_keys"):
-            enter_path(typed)
-            tmux.wait_text("files", rf"{re.escape(typed)}: outside your exchange")
+            enter_bundle_path(tmux, "files", typed)
+            tmux.wait_text("files", rf"{re.escape(typed)}: outside")
             assert lab.authorized_keys.read_text() == keys_before
-        enter_path("mine.toml")
+        enter_bundle_path(tmux, "files", "mine.toml")
         wait_for(lambda: (folder / "mine.toml").exists(), 15, what="the bundle in the folder")
         assert "schema_version" in (folder / "mine.toml").read_text()
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700
