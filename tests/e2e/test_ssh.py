@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from ssh_helpers import (  # noqa: E402
     CONSOLE_COMMAND, ServeSsh, Tmux, doc_block, enter_bundle_path, key_fingerprint, make_key,
-    missing_tools, open_export_dialog, parse_standin, pid_alive, public_line, read_audit, run_ssh,
+    missing_tools, open_bundle_dialog, parse_standin, pid_alive, public_line, read_audit, run_ssh,
     ssh_argv, standin_command, wait_for)
 
 pytestmark = [
@@ -589,7 +589,7 @@ def test_real_console_confines_files_to_the_operators_exchange_folder(lab, tmux)
         tmux.new("files", ssh_argv(lab.alice, real.port, "-tt"), 100, 30,
                  env={"TERM": "xterm-256color"})
         tmux.wait_text("files", r"(?s)Call.*DEMO.*alice", timeout=30)
-        open_export_dialog(tmux, "files")
+        open_bundle_dialog(tmux, "files")
         for typed in (str(lab.authorized_keys), "../../authorized_keys"):
             enter_bundle_path(tmux, "files", typed)
             tmux.wait_text("files", rf"{re.escape(typed)}: outside")
