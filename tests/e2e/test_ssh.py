@@ -107,6 +107,7 @@ def test_start_line_host_key_generated_private_and_fingerprint_printed(lab, serv
     printed = next(line for line in server.lines if line.startswith("host key:"))
     assert key_fingerprint(host_key) in printed
     assert "ssh-ed25519" in printed and "generated now" in printed
+    assert f"exchange folders: {lab.data / 'exchange' / 'NAME'} (" in "\n".join(server.lines)
     # The key a client sees is that one.
     scan = subprocess.run(["ssh-keyscan", "-t", "ed25519", "-p", str(server.port), "127.0.0.1"],
                           capture_output=True, text=True, timeout=20)
