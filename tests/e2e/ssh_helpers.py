@@ -245,7 +245,7 @@ def enter_bundle_path(tmux: Tmux, name: str, typed: str) -> None:
         tmux.send(name, "C-u")
         tmux.wait_text(name, empty)
     tmux.send(name, "-l", typed)
-    tmux.wait_text(name, rf"File +{re.escape(typed)}")
+    tmux.wait_text(name, rf"{re.escape(typed[-30:])} ")  # a long path scrolls in the field
     tmux.send(name, "Enter")
 
 

@@ -376,7 +376,10 @@ def test_option_a_console_confines_files_to_the_exchange_folder(lab, option_a, t
     open_bundle_dialog(tmux, "files")
     typed = str(option_a.authorized_keys)
     enter_bundle_path(tmux, "files", typed)
-    tmux.wait_text("files", rf"{re.escape(typed)}: outside")
+    audit = lab.data_dir / "audit.jsonl"
+    wait_for(lambda: audit.exists() and '"kind":"file_refused"' in audit.read_text(), 15,
+             what="the refusal in the audit log")
+    tmux.wait_text("files", r"outside your")  # on screen too (the message wraps)
     enter_bundle_path(tmux, "files", "alice.toml")
     bundle = lab.data_dir / "exchange" / "alice" / "alice.toml"
     wait_for(bundle.exists, 15, what=f"{bundle}")

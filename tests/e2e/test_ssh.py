@@ -591,9 +591,13 @@ def test_real_console_confines_files_to_the_operators_exchange_folder(lab, tmux)
                  env={"TERM": "xterm-256color"})
         tmux.wait_text("files", r"(?s)Call.*DEMO.*alice", timeout=30)
         open_bundle_dialog(tmux, "files")
-        for typed in (str(lab.authorized_keys), "../../authorized_keys"):
+        for count, typed in enumerate((str(lab.authorized_keys), "../../authorized_keys"), 1):
             enter_bundle_path(tmux, "files", typed)
-            tmux.wait_text("files", rf"{re.escape(typed)}: outside")
+            # The refusal: on screen (the message wraps with the tmp path) and audited.
+            wait_for(lambda count=count: len([r for r in lab.audit()
+                                              if r["kind"] == "file_refused"]) == count,
+                     15, what=f"refusal {count}")
+            tmux.wait_text("files", r"outside your")
             assert lab.authorized_keys.read_text() == keys_before
         enter_bundle_path(tmux, "files", "mine.toml")
         wait_for(lambda: (folder / "mine.toml").exists(), 15, what="the bundle in the folder")
