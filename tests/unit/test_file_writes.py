@@ -172,3 +172,19 @@ def test_every_directory_and_file_the_console_creates_is_private(isolated_dirs, 
     loose = {str(p.relative_to(isolated_dirs)): oct(m) for p, m in found.items()
              if m != (0o700 if p.is_dir() else 0o600)}
     assert loose == {}
+
+
+def test_the_log_file_is_private_even_when_it_creates_the_data_dir(isolated_dirs):
+    """console/logs.py (the error log, from another branch of issue 12): when the log is the
+    first thing the console writes, it creates the data dir too; that must be 0700, the log
+    dir 0700 and the log 0600. Skipped where the log does not exist yet."""
+    logs = pytest.importorskip("console.logs")
+    data = isolated_dirs / "data"
+    assert not data.exists()
+    file = logs.start_file_log()
+    try:
+        assert file is not None and file.exists()
+        assert {p.name: oct(mode(p)) for p in (data, file.parent, file)} == {
+            "data": oct(0o700), file.parent.name: oct(0o700), file.name: oct(0o600)}
+    finally:
+        logs.stop_file_log()
