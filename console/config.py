@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     theme: str | None = None
     active_env: str | None = Field(
         default=None, description="the [environments.NAME] used when --env is not given")
+    # Where SSH operators' files go (console/store/exchange.py): <exchange_dir>/<operator>/.
+    exchange_dir: str | None = Field(
+        default=None, description="folder of the operators' exchange folders [data dir/exchange]")
+    confine_files: bool = Field(
+        default=False, description="confine file dialogs to the exchange folder outside SSH too")
 
     @field_validator("base_url")
     @classmethod
@@ -59,6 +64,15 @@ class Settings(BaseSettings):
         if not re.match(r"^https?://[^\s/]+", value):
             raise ValueError("must start with http:// or https:// and name a host")
         return value.rstrip("/")
+
+    @field_validator("exchange_dir")
+    @classmethod
+    def _exchange_dir(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not os.path.isabs(os.path.expanduser(value)):
+            raise ValueError("must be an absolute path (or start with ~)")
+        return value
 
     @field_validator("default_region")
     @classmethod

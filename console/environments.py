@@ -266,8 +266,9 @@ def _edit(change, path: Path | None = None) -> Environments:
         change(document)
         new_text = tomlkit.dumps(document)
         result = parse_environments(tomllib.loads(new_text), file)
-        # No secrets in this file: a new one is 0644 so operators may share it.
-        atomic_write(file, new_text.encode("utf-8"), default_mode=0o644)
+        # A new file is private (0600, as every file of the console); an existing one keeps
+        # its mode.
+        atomic_write(file, new_text.encode("utf-8"))
     return result
 
 

@@ -6,6 +6,7 @@ test and every operator's sandbox can be isolated.
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -53,9 +54,31 @@ def user_themes_dir() -> Path:
     return config_dir() / "themes"
 
 
+#: the mode of every directory the console creates, and of every file holding operator data
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+
 def ensure_private_dir(path: Path) -> Path:
-    """Create `path` (and parents) with mode 0700 for the leaf; return it."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """Create `path` and every missing parent with mode 0700; return it.
+
+    Only directories created here get that mode: an existing one keeps its own (an operator
+    or admin may have opened a shared folder on purpose). `Path.mkdir(parents=True)` would
+    create the parents with the umask's mode (0755), which is how the data dir used to end up
+    readable by every user when its first file was the history database or a token.
+    """
+    missing = []
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        missing.append(probe)
+        probe = probe.parent
+    for directory in reversed(missing):
+        try:
+            directory.mkdir(mode=PRIVATE_DIR_MODE)
+        except FileExistsError:  # another process made it meanwhile
+            pass
+    if not path.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path))
     return path
 
 

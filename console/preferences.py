@@ -133,5 +133,5 @@ def save_preferences(values: dict[str, Any], path: Path | None = None) -> None:
             raise ConfigError(first["msg"], file=file,
                               key=".".join(str(p) for p in first["loc"])) from None
         parse_environments(data, file)
-        # No secrets are added here; an existing file keeps its mode (0600 if it holds a token).
-        atomic_write(file, new_text.encode("utf-8"), default_mode=0o644)
+        # A new file is private (0600, it may hold a token); an existing one keeps its mode.
+        atomic_write(file, new_text.encode("utf-8"))

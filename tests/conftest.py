@@ -13,6 +13,10 @@ def isolated_dirs(tmp_path, monkeypatch):
     monkeypatch.setenv("CALL_CONSOLE_KEYRING", "0")
     for name in ("CALL_CONSOLE_BASE_URL", "CALL_CONSOLE_TOKEN", "CALL_CONSOLE_PROFILES",
                  "CALL_CONSOLE_OPERATOR", "CALL_CONSOLE_DEFAULT_REGION", "CALL_CONSOLE_ENV",
-                 "NO_COLOR"):
+                 "NO_COLOR", "CALL_CONSOLE_EXCHANGE_DIR", "CALL_CONSOLE_CONFINE_FILES",
+                 "CALL_CONSOLE_AUDIT_LOG",
+                 # An SSH session confines file paths (console/store/exchange.py): a suite run
+                 # over ssh must not be confined; the tests that want it set these.
+                 "CALL_CONSOLE_SSH_SESSION", "SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY"):
         monkeypatch.delenv(name, raising=False)
     return tmp_path

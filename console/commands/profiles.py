@@ -461,25 +461,56 @@ def duplicate(kind, name: str, new: str) -> None:
 
 # --- bundles --------------------------------------------------------------------------------
 
+def named_file(typed: str) -> Path:
+    """The file the operator named, through the exchange-folder rule of this session
+    (console/store/exchange.py): in an SSH session only paths inside the operator's exchange
+    folder are answered; anything else exits 2 saying why."""
+    from console.commands.common import settings
+    from console.store.exchange import ExchangeFolder, PathRefused
+
+    root = click.get_current_context().find_root()
+    operator = root.obj.get("operator") if isinstance(root.obj, dict) else None
+    folder = ExchangeFolder.for_settings(settings(), operator=operator)
+    try:
+        return folder.resolve(typed)
+    except PathRefused as exc:
+        click.echo(f"error: {exc}", err=True)
+        if folder.confined:
+            from console.ssh.audit import audit_event
+
+            audit_event("file_refused", action=click.get_current_context().info_name,
+                        path=exc.typed[:512], reason=exc.reason[:512], folder=str(folder.folder),
+                        **({"operator": operator} if operator else {}))
+            click.echo("error: (standard input and output are not confined: "
+                       "`profiles export > FILE`, `profiles import - < FILE`)", err=True)
+        raise SystemExit(EXIT_INPUT) from None
+
+
 @profiles.command("export")
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--kind", "kinds", type=KIND, multiple=True,
               help="Only this kind; repeat for more [everything, comments included].")
 def export(file: Path | None, kinds) -> None:
-    """Write a bundle of the profiles to FILE (or standard output)."""
-    from console.store.atomic import atomic_write
+    """Write a bundle of the profiles to FILE (or standard output).
+
+    FILE must be a regular file or a new name: a symbolic link, FIFO or device is refused (not
+    written through, not replaced). A new file is private (0600). In an SSH session FILE must
+    be in your exchange folder (relative names are taken from it).
+    """
+    from console.store.atomic import write_named_file
 
     store = open_store()
     text = _run(lambda: store.export_bundle(list(kinds) or None))
     if file is None or str(file) == "-":
         click.echo(text, nl=False)
         return
+    target = named_file(str(file))
     try:
-        atomic_write(file, text.encode("utf-8"), default_mode=0o644)
+        write_named_file(target, text.encode("utf-8"))
     except OSError as exc:
-        click.echo(f"error: cannot write {file}: {exc.strerror}", err=True)
+        click.echo(f"error: cannot write {target}: {exc.strerror or exc}", err=True)
         raise SystemExit(EXIT_INPUT) from None
-    click.echo(f"exported to {file}", err=True)
+    click.echo(f"exported to {target}", err=True)
 
 
 @profiles.command("import")
@@ -497,6 +528,7 @@ def import_(file: Path, mode: str, overwrite: bool, dry_run: bool, as_json: bool
     if str(file) == "-":
         text, source = sys.stdin.read(), Path("<stdin>")
     else:
+        file = named_file(str(file))
         try:
             text, source = file.read_text(encoding="utf-8"), file
         except OSError as exc:

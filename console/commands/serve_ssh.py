@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from console.commands.common import EXIT_INPUT, fail
+from console.commands.common import EXIT_INPUT, fail, settings
 
 
 def _is_loopback(host: str) -> bool:
@@ -78,7 +78,9 @@ def serve_ssh(ctx: click.Context, host: str, port: int, authorized_keys: Path | 
     command are passed on: `call-console --demo serve-ssh` serves the demo console.
 
     Connections, sessions and (written by the consoles) calls are recorded in audit.jsonl in
-    the data dir. See docs/ssh.md, also for the plain-OpenSSH setup.
+    the data dir. In a session the console reads and writes files only in the operator's
+    exchange folder (exchange/NAME/ in the data dir, or exchange_dir in config.toml). See
+    docs/ssh.md, also for the plain-OpenSSH setup.
     """
     if not allow_remote and not _is_loopback(host):
         fail(f"--host: {host} is not a loopback address; pass --allow-remote to bind it",
@@ -94,6 +96,10 @@ def serve_ssh(ctx: click.Context, host: str, port: int, authorized_keys: Path | 
 
     from console.ssh import audit, keys
     from console.ssh.server import ServeConfig, serve_forever
+    from console.store.exchange import ExchangeFolder
+
+    exchange = ExchangeFolder.for_settings(settings(), operator="NAME",
+                                           environ={audit.SESSION_ENV: "serve-ssh"})
 
     keys_path = (authorized_keys or keys.default_authorized_keys_path()).absolute()
     host_key_path = (host_key or keys.default_host_key_path()).absolute()
@@ -132,6 +138,8 @@ def serve_ssh(ctx: click.Context, host: str, port: int, authorized_keys: Path | 
         click.echo(f"authorized keys: {keys_path} ({len(listed.keys)} "
                    f"key{'s' if len(listed.keys) != 1 else ''}; re-read on every login)")
         click.echo(f"audit log: {audit.audit_path()}")
+        click.echo(f"exchange folders: {exchange.folder} (each operator's files, NAME = the "
+                   "operator)")
         click.echo(f"connect: ssh -t -p {running.port} operator@{host}")
         sys.stdout.flush()
 

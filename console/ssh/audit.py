@@ -80,7 +80,7 @@ def format_record(kind: str, fields: dict[str, Any]) -> bytes:
 
 def append_line(path: Path, data: bytes) -> None:
     """Append `data` to `path` atomically with respect to other appenders (raises OSError)."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    paths.ensure_private_dir(path.parent)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0),
                  0o600)
     try:

@@ -4,6 +4,10 @@ Public-key authentication only, against an authorized-keys file that is re-read 
 attempt (edits apply without a restart). Passwords, keyboard-interactive, host-based and GSSAPI
 are not offered; exec requests, subsystems (sftp), TCP/UNIX forwarding both ways, agent and X11
 forwarding, tun/tap are refused. A PTY shell session runs one child console (see `session`).
+
+Refusals are audited: an unlisted key, a method that is not offered but asked for anyway
+(`auth_refused`, with the method, never a password), and a connection that ended without
+logging in (`login_failed`, with the methods it tried). Six refusals end the connection.
 """
 
 from __future__ import annotations
@@ -23,12 +27,19 @@ from typing import Any
 import asyncssh
 
 from console.ssh import audit, keys
+from console.ssh.asyncssh_compat import watch_auth_requests
 from console.ssh.session import (ACCEPTED_CLIENT_ENV, DROPPED_SERVER_ENV, ConsoleSession, Peer)
 
 log = logging.getLogger("console.ssh")
 
-#: Refused keys per connection before it is dropped (sshd's MaxAuthTries default).
+#: Refused attempts (keys, methods not offered) per connection before it is dropped (sshd's
+#: MaxAuthTries default).
 MAX_AUTH_FAILURES = 6
+#: The methods a client may ask for here; any other is refused and audited. `none` is how
+#: every client asks which methods there are: not an attempt.
+OFFERED_METHODS = frozenset({"none", "publickey"})
+#: At most this many method names are kept per connection for the `login_failed` record.
+_METHODS_KEPT = 16
 
 
 @dataclass
@@ -123,6 +134,7 @@ class ConsoleServer(asyncssh.SSHServer):
         self._candidate: keys.AuthorizedKey | None = None
         self._authenticated = False
         self._failures = 0
+        self._methods: list[str] = []  # asked for, in order, each once
         self._since = time.monotonic()
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
@@ -132,12 +144,42 @@ class ConsoleServer(asyncssh.SSHServer):
         self.peer = Peer(connection_id=secrets.token_hex(4), client_ip=str(client[0]),
                          client_port=int(client[1]), server_ip=str(server[0]),
                          server_port=int(server[1]))
+        watch_auth_requests(conn, self._auth_requested)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self._authenticated and self.peer is not None:
-            self.hub.audit("disconnect", self.peer,
-                           duration_s=round(time.monotonic() - self._since, 3))
+        if self.peer is None:
+            return
+        duration = round(time.monotonic() - self._since, 3)
+        if self._authenticated:
+            self.hub.audit("disconnect", self.peer, duration_s=duration)
             log.info("disconnect: %s from %s", self.peer.operator, self.peer.client)
+        elif self._methods:  # a client that tried to log in and never did (not a port scan)
+            self.hub.audit("login_failed", self.peer, operator=None, fingerprint=None,
+                           username=self.peer.username, methods=self._methods,
+                           refused=self._failures, duration_s=duration)
+            log.info("login failed from %s (tried %s)", self.peer.client,
+                     ", ".join(self._methods))
+
+    def _auth_requested(self, method: str) -> None:
+        """Every authentication request (asyncssh_compat): remember the method; one that is
+        not offered is audited (its name only) and counts towards MAX_AUTH_FAILURES."""
+        assert self.peer is not None
+        if method not in self._methods and len(self._methods) < _METHODS_KEPT:
+            self._methods.append(method)
+        if method in OFFERED_METHODS or self._authenticated:
+            return
+        self._refused(method, "method not offered (public keys only)")
+
+    def _refused(self, method: str, reason: str, fingerprint: str | None = None) -> None:
+        """Audit one refused attempt; drop the connection at the MAX_AUTH_FAILURES-th."""
+        assert self.peer is not None
+        self._failures += 1
+        self.hub.audit("auth_refused", self.peer, fingerprint=fingerprint, operator=None,
+                       username=self.peer.username, method=method, reason=reason)
+        log.info("refused %s%s from %s", method, f" {fingerprint}" if fingerprint else "",
+                 self.peer.client)
+        if self._failures >= MAX_AUTH_FAILURES:  # like sshd's MaxAuthTries
+            raise asyncssh.PermissionDenied("too many authentication failures")
 
     # -- authentication ------------------------------------------------------------------------
 
@@ -169,13 +211,7 @@ class ConsoleServer(asyncssh.SSHServer):
                 log.warning("authorized keys: %s", problem)
         entry = keys.find_key(listed, key, self.peer.client_ip)
         if entry is None:
-            self._failures += 1
-            self.hub.audit("auth_refused", self.peer, fingerprint=keys.fingerprint(key),
-                           operator=None, username=self.peer.username,
-                           reason="key not authorized")
-            log.info("refused key %s from %s", keys.fingerprint(key), self.peer.client)
-            if self._failures >= MAX_AUTH_FAILURES:  # like sshd's MaxAuthTries
-                raise asyncssh.PermissionDenied("too many authentication failures")
+            self._refused("publickey", "key not authorized", keys.fingerprint(key))
             return False
         # The signed attempt always comes last before auth_completed, so this is the key used.
         self._candidate = entry

@@ -3,7 +3,8 @@
 The child runs in a new session (`setsid`) with the PTY's slave as its controlling terminal, so
 the kernel delivers SIGWINCH on window changes and SIGHUP if the server itself dies; one
 operator's crash or hang never touches another's. Window changes from the client are applied
-with TIOCSWINSZ on the master. When the client goes away the child gets SIGHUP (time to save),
+with TIOCSWINSZ on the master, clamped to MAX_COLUMNS x MAX_ROWS (the console lays out and
+paints every cell: a 10000x10000 request grew a child to 1.7 GB). When the client goes away the child gets SIGHUP (time to save),
 then SIGTERM, then SIGKILL; when the child exits, the channel closes with its exit status.
 """
 
@@ -49,10 +50,20 @@ DROPPED_SERVER_ENV = frozenset({
 _INPUT_HIGH_WATER = 256 * 1024
 _PENDING_INPUT_LIMIT = 64 * 1024
 
+#: The largest terminal a child console gets, whatever the client asks for (pty-req and
+#: window-change): wider than any real screen at a readable font, and small enough that the
+#: console's screen buffers stay a few MB.
+MAX_COLUMNS = 500
+MAX_ROWS = 200
+
+
+def clamp_size(columns: int, rows: int) -> tuple[int, int]:
+    """`columns` x `rows` within 1..MAX_COLUMNS x 1..MAX_ROWS."""
+    return max(1, min(int(columns), MAX_COLUMNS)), max(1, min(int(rows), MAX_ROWS))
+
 
 def set_winsize(fd: int, columns: int, rows: int, xpixels: int = 0, ypixels: int = 0) -> None:
-    columns = max(1, min(int(columns), 0xFFFF))
-    rows = max(1, min(int(rows), 0xFFFF))
+    columns, rows = clamp_size(columns, rows)
     packed = struct.pack("HHHH", rows, columns, min(int(xpixels), 0xFFFF),
                          min(int(ypixels), 0xFFFF))
     fcntl.ioctl(fd, termios.TIOCSWINSZ, packed)
@@ -312,16 +323,24 @@ class ConsoleSession(asyncssh.SSHServerSession):
         self.has_pty = True
         self.term = term_type or "xterm"
         if term_size and term_size[0] and term_size[1]:
-            self.size = tuple(term_size)  # type: ignore[assignment]
+            self.size = self._clamped(*term_size)
         return True
 
     def terminal_size_changed(self, width: int, height: int, pixwidth: int,
                               pixheight: int) -> None:
         if not (width and height):
             return
-        self.size = (width, height, pixwidth, pixheight)
+        self.size = self._clamped(width, height, pixwidth, pixheight)
         if self.child is not None:
-            self.child.resize(width, height, pixwidth, pixheight)
+            self.child.resize(*self.size)
+
+    def _clamped(self, width: int, height: int, pixwidth: int = 0,
+                 pixheight: int = 0) -> tuple[int, int, int, int]:
+        columns, rows = clamp_size(width, height)
+        if (columns, rows) != (width, height):
+            log.info("session %s: terminal %sx%s clamped to %sx%s", self.session_id, width,
+                     height, columns, rows)
+        return columns, rows, min(int(pixwidth), 0xFFFF), min(int(pixheight), 0xFFFF)
 
     def shell_requested(self) -> bool:
         return True

@@ -245,14 +245,14 @@ class CallStore:
     """The SQLite call history. Thread-safe (one connection behind a lock); close() when done."""
 
     def __init__(self, path: Path | str | None = None, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS):
-        if path is None:
-            from console import paths
+        from console import paths
 
+        if path is None:
             path = paths.history_db()
         self.path = Path(path)
         self._lock = threading.RLock()
         self._depth = 0
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        paths.ensure_private_dir(self.path.parent)  # 0700 where it creates the data dir
         if not self.path.exists():
             # Phone numbers are personal data: the file is private to its owner.
             try:

@@ -66,7 +66,8 @@ NEW_FILE_HEADER = (
     "# Check it with `call-console profiles validate`.\n"
     f"schema_version = {SCHEMA_VERSION}\n"
 )
-FILE_MODE = 0o644  # profiles hold no secrets; an existing file keeps its own mode
+FILE_MODE = 0o600  # operator data, private as every file of the console; an existing file
+#                   keeps its own mode
 
 
 # --- errors ---------------------------------------------------------------------------------

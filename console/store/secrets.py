@@ -217,7 +217,7 @@ class TokenStore:
 
     def _private_dir(self) -> Path:
         directory = self.directory
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        paths.ensure_private_dir(directory)  # the data dir too, when it creates it
         info = directory.stat()
         if info.st_uid != os.getuid():
             raise TokenStoreError(f"{directory} belongs to another user; refusing to keep tokens there")

@@ -340,5 +340,4 @@ def save_theme_choice(name: str, path: Path | None = None) -> None:
         read_toml(file)  # raises ConfigError (file and line) instead of overwriting
         document = tomlkit.parse(text)
         document["theme"] = name
-        file.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(file, tomlkit.dumps(document).encode("utf-8"), default_mode=0o644)
+        atomic_write(file, tomlkit.dumps(document).encode("utf-8"))  # new: 0600, dir 0700

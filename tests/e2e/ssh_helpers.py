@@ -225,6 +225,30 @@ class Tmux:
             self.cmd("kill-server", check=False)
 
 
+def open_bundle_dialog(tmux: Tmux, name: str, key: str = "e") -> None:
+    """In the real console's pane `name`: Profiles (F4), then Export… (e) or Import… (i), in
+    an SSH session (the dialog says its paths are confined)."""
+    tmux.send(name, "F4")
+    tmux.wait_text(name, r"(?m)^\d+ agents?\b")
+    tmux.send(name, key)
+    tmux.wait_text(name, r"(?s)SSH session: files are read and written only in your\s+"
+                         r"exchange folder")
+
+
+def enter_bundle_path(tmux: Tmux, name: str, typed: str) -> None:
+    """Replace the dialog's path with `typed` and press Enter. The field is cleared only when
+    it holds something, and seen cleared (its placeholder shows) before typing: over SSH, text
+    sent right after ctrl+u was lost (the bytes reach the console; see the report of the
+    files-ssh branch)."""
+    empty = r"File +(file name or path|name of the bundle file)"
+    if not re.search(empty, tmux.capture(name)):
+        tmux.send(name, "C-u")
+        tmux.wait_text(name, empty)
+    tmux.send(name, "-l", typed)
+    tmux.wait_text(name, rf"{re.escape(typed[-30:])} ")  # a long path scrolls in the field
+    tmux.send(name, "Enter")
+
+
 def read_audit(path: Path) -> list[dict]:
     if not path.exists():
         return []

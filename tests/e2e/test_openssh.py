@@ -26,7 +26,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from ssh_helpers import (  # noqa: E402
-    Tmux, doc_block, make_key, missing_tools, public_line, run_ssh, ssh_argv, terminate, wait_for)
+    Tmux, doc_block, enter_bundle_path, make_key, missing_tools, open_bundle_dialog, public_line,
+    run_ssh, ssh_argv, ssh_options, terminate, wait_for)
 
 DOCUMENTED_CONSOLE = "/home/operators/venv/bin/call-console"
 DOCUMENTED_WRAPPER = "/usr/local/bin/call-console-ssh"
@@ -362,6 +363,67 @@ def test_option_a_ssh_t_opens_the_console_named_by_the_key_and_ctrl_q_ends_it(
     console_over_ssh_then_quit(option_a, tmux, lab.alice, lab,
                                f"forced-command (key-option) '{lab.wrapper} --operator alice "
                                f"--demo'")
+
+
+def test_option_a_console_confines_files_to_the_exchange_folder(lab, option_a, tmux):
+    """No serve-ssh here: the console sees sshd's SSH_CONNECTION and confines its file dialogs
+    to the operator's exchange folder, so the key's owner cannot export over the account's
+    authorized_keys (the file sshd reads)."""
+    keys_before = option_a.authorized_keys.read_text()
+    tmux.new("files", ssh_argv(lab.alice, option_a.port, "-tt", user="root"), 100, 30,
+             env={"TERM": "xterm-256color"})
+    tmux.wait_text("files", CONSOLE_SCREEN, timeout=30)
+    open_bundle_dialog(tmux, "files")
+    typed = str(option_a.authorized_keys)
+    enter_bundle_path(tmux, "files", typed)
+    audit = lab.data_dir / "audit.jsonl"
+    wait_for(lambda: audit.exists() and '"kind":"file_refused"' in audit.read_text(), 15,
+             what="the refusal in the audit log")
+    tmux.wait_text("files", r"outside your")  # on screen too (the message wraps)
+    enter_bundle_path(tmux, "files", "alice.toml")
+    bundle = lab.data_dir / "exchange" / "alice" / "alice.toml"
+    wait_for(bundle.exists, 15, what=f"{bundle}")
+    assert option_a.authorized_keys.read_text() == keys_before
+    tmux.send("files", "C-q")
+    tmux.wait_text("files", r"SSH-EXIT=0", timeout=15)
+
+
+def test_option_a_admin_key_copies_a_bundle_in_and_the_operator_imports_it(lab, tmux,
+                                                                           tmp_path):
+    """docs/ssh.md section 3: an admin key without command= in the account's authorized_keys
+    copies a bundle into alice's exchange folder with scp; her console imports it by name."""
+    if shutil.which("scp") is None:
+        pytest.skip("needs the OpenSSH scp client")
+    admin = make_key(tmp_path, "admin", "admin")
+    server = lab.sshd("option-a-files", option_a_keys(lab) + public_line(admin) + "\n").start()
+    try:
+        folder = lab.data_dir / "exchange" / "alice"
+        made = ssh_root(admin, server.port, command=("mkdir", "-p", "-m", "700", str(folder)))
+        assert made.returncode == 0, explain(made, server)
+        bundle = tmp_path / "team.toml"
+        bundle.write_text('schema_version = 1\n[agents.team]\n'
+                          'id = "5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9"\n')
+        options = ssh_options(admin, server.port)
+        at = options.index("-p")
+        options[at] = "-P"  # scp's spelling of the port option
+        copied = subprocess.run(["scp", *options, str(bundle), f"root@127.0.0.1:{folder}/"],
+                                capture_output=True, text=True, timeout=30)
+        assert copied.returncode == 0, explain(copied, server)
+        tmux.new("imp", ssh_argv(lab.alice, server.port, "-tt", user="root"), 100, 30,
+                 env={"TERM": "xterm-256color"})
+        tmux.wait_text("imp", CONSOLE_SCREEN, timeout=30)
+        open_bundle_dialog(tmux, "imp", "i")
+        enter_bundle_path(tmux, "imp", "team.toml")
+        tmux.wait_text("imp", r"1 to add")
+        tmux.send("imp", "Enter")  # only additions: Import has the focus
+        profiles = lab.config_dir / "profiles.toml"
+        wait_for(lambda: profiles.exists() and "[agents.team]" in profiles.read_text(), 15,
+                 what="the agent imported into the profiles file")
+        tmux.wait_text("imp", r"Agents \(1\)")
+        tmux.send("imp", "C-q")
+        tmux.wait_text("imp", r"SSH-EXIT=0", timeout=15)
+    finally:
+        server.stop()
 
 
 def test_option_a_command_is_refused_and_runs_nothing(lab, option_a, tmp_path):

@@ -21,9 +21,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from ssh_helpers import (  # noqa: E402
-    CONSOLE_COMMAND, ServeSsh, Tmux, doc_block, key_fingerprint, make_key, missing_tools,
-    parse_standin, pid_alive, public_line, read_audit, run_ssh, ssh_argv, standin_command,
-    wait_for)
+    CONSOLE_COMMAND, ServeSsh, Tmux, doc_block, enter_bundle_path, key_fingerprint, make_key,
+    missing_tools, open_bundle_dialog, parse_standin, pid_alive, public_line, read_audit, run_ssh,
+    ssh_argv, standin_command, wait_for)
 
 pytestmark = [
     pytest.mark.e2e,
@@ -107,6 +107,7 @@ def test_start_line_host_key_generated_private_and_fingerprint_printed(lab, serv
     printed = next(line for line in server.lines if line.startswith("host key:"))
     assert key_fingerprint(host_key) in printed
     assert "ssh-ed25519" in printed and "generated now" in printed
+    assert f"exchange folders: {lab.data / 'exchange' / 'NAME'} (" in "\n".join(server.lines)
     # The key a client sees is that one.
     scan = subprocess.run(["ssh-keyscan", "-t", "ed25519", "-p", str(server.port), "127.0.0.1"],
                           capture_output=True, text=True, timeout=20)
@@ -175,16 +176,74 @@ def test_unknown_key_is_refused(lab, server):
                                 if r["kind"] == "auth_refused" and r["fingerprint"] == fp],
                        10, what="auth_refused")
     assert refused[0]["operator"] is None
+    assert (refused[0]["method"], refused[0]["reason"]) == ("publickey", "key not authorized")
     assert not [r for r in lab.audit() if r["kind"] == "connect" and r["fingerprint"] == fp]
 
 
 @pytest.mark.parametrize("method", ["password", "keyboard-interactive"])
 def test_password_and_keyboard_interactive_are_refused(lab, server, method):
+    user = f"wants-{method}"
     result = run_ssh(None, server.port, "-tt", "-o", f"PreferredAuthentications={method}",
-                     "-o", "PubkeyAuthentication=no")
+                     "-o", "PubkeyAuthentication=no", user=user)
     assert result.returncode == 255
     # The server offers public keys and nothing else.
     assert "Permission denied (publickey)" in result.stderr
+    # OpenSSH's client only asks which methods there are (`none`), sees publickey and gives
+    # up: the connection is audited as a failed login, with what it tried.
+    failed = wait_for(lambda: [r for r in lab.audit() if r["kind"] == "login_failed"
+                               and r["username"] == user], 10, what="login_failed")
+    assert failed[0]["methods"] == ["none"] and failed[0]["operator"] is None
+    assert failed[0]["client"].startswith("127.0.0.1:")
+
+
+@pytest.mark.parametrize("method", ["password", "keyboard-interactive"])
+def test_a_client_sending_passwords_anyway_is_audited_and_cut_off(lab, server, method):
+    """A hostile client keeps sending a method the server never offered (OpenSSH's client
+    would not): each attempt is refused and audited by method name, the sixth ends the
+    connection (like sshd's MaxAuthTries), and the password is in no log."""
+    import asyncio
+
+    import asyncssh
+
+    secret = f"hunter2-{os.getpid()}-{method}"
+    user = f"guesser-{method}"
+
+    class Guesser(asyncssh.SSHClient):
+        """asyncssh's own client only tries what the server lists, so this one rewrites its
+        private list of methods to try: `method` first (no `none` query), and again after
+        every failure (the failure lists publickey, whose turn re-arms it)."""
+
+        def connection_made(self, conn) -> None:
+            self.conn = conn
+            conn._auth_methods = [method.encode()]
+
+        def public_key_auth_requested(self) -> None:
+            self.conn._auth_methods.append(method.encode())
+            return None
+
+        def password_auth_requested(self) -> str:
+            return secret
+
+        def kbdint_auth_requested(self) -> str:
+            return secret  # the submethods field: sent in the request
+
+    async def attempt() -> str:
+        with pytest.raises(asyncssh.DisconnectError) as cut:
+            await asyncio.wait_for(asyncssh.connect(
+                "127.0.0.1", server.port, username=user, client_factory=Guesser,
+                known_hosts=None, client_keys=[], agent_path=None, config=[],
+                preferred_auth=[method, "publickey"]), 30)
+        return str(cut.value)
+
+    assert "too many authentication failures" in asyncio.run(attempt())
+    failed = wait_for(lambda: [r for r in lab.audit() if r["kind"] == "login_failed"
+                               and r["username"] == user], 10, what="login_failed")
+    assert failed[0]["methods"] == [method] and failed[0]["refused"] == 6
+    refused = [r for r in lab.audit() if r["kind"] == "auth_refused" and r["username"] == user]
+    assert [(r["method"], r["reason"], r["operator"]) for r in refused] == [
+        (method, "method not offered (public keys only)", None)] * 6
+    assert secret not in lab.audit_log.read_text()
+    assert secret not in server.stderr()
 
 
 def test_keys_file_is_reread_on_every_login(lab, server, tmux):
@@ -268,6 +327,22 @@ def test_window_change_reaches_the_child(lab, server, tmux):
     tmux.wait_text("w", r"SIZE 100x30")
     tmux.resize("w", 72, 20)
     tmux.wait_text("w", r"SIZE 72x20")
+
+
+def test_a_huge_terminal_is_clamped_at_pty_request_and_window_change(lab, server, tmux):
+    """A 10000x10000 window grew a console to 1.7 GB: the child never gets more than
+    500x200, whatever the client asks (the stand-in reports what its PTY says)."""
+    info = open_console(tmux, "huge", lab.alice, server.port, width=1000, height=500)
+    assert info["size"] == "500x200"
+    tmux.resize("huge", 100, 30)
+    tmux.wait_text("huge", r"SIZE 100x30")
+    tmux.resize("huge", 10000, 10000)
+    tmux.wait_text("huge", r"SIZE 500x200")
+    tmux.resize("huge", 90, 25)  # and back to a real size: applied as asked
+    tmux.wait_text("huge", r"SIZE 90x25")
+    start = wait_for(lambda: [r for r in session_records(lab, info["session"])
+                              if r["kind"] == "session_start"], 10, what="session_start")
+    assert start[0]["size"] == "500x200"
 
 
 def test_two_sessions_run_two_processes(lab, server, tmux):
@@ -502,6 +577,41 @@ def test_real_console_two_operators_at_once_at_80x24(lab, tmux):
         tmux.wait_text("real-alice", r"(?s)Call.*DEMO.*alice")
     finally:
         real.stop()
+
+
+def test_real_console_confines_files_to_the_operators_exchange_folder(lab, tmux):
+    """The issue's attack: an operator exports a bundle over the server's authorized_keys. The
+    console refuses it (and audits it); a plain name lands in her exchange folder."""
+    pytest.importorskip("console.tui.launch", reason="the TUI has not landed")
+    real = lab.server(prefix=("--demo",), standin=False)
+    keys_before = lab.authorized_keys.read_text()
+    folder = lab.data / "exchange" / "alice"
+    try:
+        tmux.new("files", ssh_argv(lab.alice, real.port, "-tt"), 100, 30,
+                 env={"TERM": "xterm-256color"})
+        tmux.wait_text("files", r"(?s)Call.*DEMO.*alice", timeout=30)
+        open_bundle_dialog(tmux, "files")
+        for count, typed in enumerate((str(lab.authorized_keys), "../../authorized_keys"), 1):
+            enter_bundle_path(tmux, "files", typed)
+            # The refusal: on screen (the message wraps with the tmp path) and audited.
+            wait_for(lambda count=count: len([r for r in lab.audit()
+                                              if r["kind"] == "file_refused"]) == count,
+                     15, what=f"refusal {count}")
+            tmux.wait_text("files", r"outside your")
+            assert lab.authorized_keys.read_text() == keys_before
+        enter_bundle_path(tmux, "files", "mine.toml")
+        wait_for(lambda: (folder / "mine.toml").exists(), 15, what="the bundle in the folder")
+        assert "schema_version" in (folder / "mine.toml").read_text()
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+        refused = wait_for(lambda: [r for r in lab.audit() if r["kind"] == "file_refused"], 10,
+                           what="file_refused records")
+        assert [(r["operator"], r["action"], r["path"]) for r in refused] == [
+            ("alice", "export", str(lab.authorized_keys)),
+            ("alice", "export", "../../authorized_keys")]
+        assert all(r["session"] for r in refused)
+    finally:
+        real.stop()
+    assert lab.authorized_keys.read_text() == keys_before
 
 
 # -- the authorized-keys file and the documented recipes ---------------------------------------

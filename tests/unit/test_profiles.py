@@ -84,10 +84,10 @@ def test_round_trip_every_kind(store, path):
 
 def test_new_file_mode_and_existing_mode_kept(store, path):
     store.add_agent("a", A1)
-    assert stat.S_IMODE(os.stat(path).st_mode) == 0o644
-    os.chmod(path, 0o600)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600  # operator data: private
+    os.chmod(path, 0o640)  # shared with a group on purpose
     store.add_agent("b", A2)
-    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o640
 
 
 def test_stale_temp_files_are_swept_by_the_next_write(store, path):

@@ -2,6 +2,10 @@
 dialog frame and its CSS (profile_bundle.tcss), file I/O in thread workers with one place that
 receives results and errors, paths named the way a user finds them again (~/...), and counts.
 
+Every path typed into them goes through the session's `ExchangeFolder` (console/store/
+exchange.py), in the worker: in an SSH session only the operator's exchange folder can be read
+or written, relative names start there, and the dialogs say so (`confinement_notice`).
+
 The modals never write the profiles file themselves: `ProfilesStore.import_bundle` does (lock,
 re-read, validate the whole result, atomic replace), so it is never left half-written.
 """
@@ -21,6 +25,7 @@ from console.tui.screens.modal import ConsoleModal
 from console.tui.keys import MODAL_CLOSE, bindings
 
 if TYPE_CHECKING:
+    from console.store.exchange import ExchangeFolder
     from console.store.profiles import ProfilesStore
 
 T = TypeVar("T")
@@ -55,7 +60,9 @@ def describe_error(exc: BaseException) -> list[str]:
             # the profiles with the bundle in would not validate (keys are known, lines not)
             lines.insert(0, "the profiles would not be valid after this:")
         return lines
-    if isinstance(exc, BundleFileError):
+    from console.store.exchange import PathRefused
+
+    if isinstance(exc, (BundleFileError, PathRefused)):
         return [str(exc)]
     if isinstance(exc, OSError):
         where = shown_path(exc.filename) + ": " if exc.filename else ""
@@ -75,6 +82,26 @@ class BundleModal(ConsoleModal[T]):
         self.store = store
         self.busy = False
         self._then: dict[str, Callable[[Any], None]] = {}
+        self._exchange: ExchangeFolder | None = None
+
+    @property
+    def exchange(self) -> ExchangeFolder:
+        """Where typed paths may go: the session's settings and the operator it was started
+        for (`--operator`; the SSH server passes it)."""
+        if self._exchange is None:
+            from console.store.exchange import ExchangeFolder
+
+            self._exchange = ExchangeFolder.for_settings(
+                self.app.session.settings, operator=getattr(self.app, "operator", None))
+        return self._exchange
+
+    def confinement_notice(self) -> Static | None:
+        """The line that says paths are confined, and to which folder (None when they are
+        not: the dialogs look as before)."""
+        notice = self.exchange.notice
+        if notice is None:
+            return None
+        return Static(notice, id="bundle-confined", classes="bundle-note", markup=False)
 
     def run_io(self, name: str, job: Callable[[], Any], then: Callable[[Any], None],
                status: str) -> None:
@@ -94,7 +121,19 @@ class BundleModal(ConsoleModal[T]):
         if event.state == WorkerState.SUCCESS and then is not None:
             then(worker.result)
         elif event.state == WorkerState.ERROR and worker.error is not None:
+            self._audit_refusal(worker.name, worker.error)
             self.io_failed(worker.error)
+
+    def _audit_refusal(self, job: str, exc: BaseException) -> None:
+        """A path refused by the exchange-folder rule is an audit record (`file_refused`, with
+        the operator and SSH session), so an admin sees who tried to reach which server file."""
+        from console.store.exchange import PathRefused
+
+        if not isinstance(exc, PathRefused) or not self.exchange.confined:
+            return
+        self.app.account.audit("file_refused", action={"check": "import"}.get(job, job),
+                               path=exc.typed[:512], reason=exc.reason[:512],
+                               folder=str(self.exchange.folder))
 
     def io_failed(self, exc: BaseException) -> None:
         from console.store.profiles import ProfilesError

@@ -1,14 +1,15 @@
 """Export profiles to a bundle file (the Profiles screen's Export…, `e` on its list).
 
-A file path (by default a dated name in the current directory) and the kinds to export (all of
-them: the profiles file as written, comments included). The bundle is written with the atomic
-writer in a thread worker; an existing file is only replaced after a confirmation. Dismisses
-with an `Exported` (file and counts, for the toast), None when cancelled.
+A file path (by default a dated name in the current directory, or in an SSH session in the
+operator's exchange folder, the only place it may go) and the kinds to export (all of them: the
+profiles file as written, comments included). The bundle is written atomically in a thread
+worker, only to a regular file (a symlink, FIFO or device is refused, never written through); an
+existing file is only replaced after a confirmation. Dismisses with an `Exported` (file and
+counts, for the toast), None when cancelled.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -54,19 +55,22 @@ EXISTS = "exists"
 
 def write_bundle(store: ProfilesStore, path: Path, kinds: list[str], *,
                  replace: bool) -> Exported | str:
-    """Thread: the bundle of `kinds` written to `path` (atomically), or EXISTS."""
-    from console.store.atomic import atomic_write
+    """Thread: the bundle of `kinds` written to `path` (atomically), or EXISTS.
+
+    Raises `NotARegularFile` (an OSError naming the path) for a symlink, FIFO, device or
+    socket at `path`: before asking to replace it, and again when writing."""
+    from console.store.atomic import check_named_target, write_named_file
 
     shown = shown_path(path)
-    if path.is_dir():
+    if path.is_dir() and not path.is_symlink():
         raise BundleFileError(f"{shown} is a directory: give a file name")
     if not path.parent.is_dir():
         raise BundleFileError(f"{shown}: there is no directory {shown_path(path.parent)}")
-    if path.exists() and not replace:
+    if check_named_target(path) and not replace:
         return EXISTS
     everything = set(kinds) == {k for k, _, _ in KINDS}
     text = store.export_bundle(None if everything else kinds)  # reads the profiles file
-    atomic_write(path, text.encode("utf-8"), default_mode=0o644)
+    write_named_file(path, text.encode("utf-8"))
     return Exported(shown, {k: len(store.profiles.section(k)) for k in kinds})
 
 
@@ -82,6 +86,9 @@ class ExportBundleScreen(BundleModal["Exported | None"]):
             yield Static("A bundle is a profiles TOML file. Import on this screen, or "
                          "`call-console profiles import FILE`, brings it in.",
                          classes="bundle-about", markup=False)
+            notice = self.confinement_notice()
+            if notice is not None:
+                yield notice
             with Horizontal(classes="bundle-row"):
                 yield Label("File")
                 yield Input(self._default, id="bundle-path", compact=True,
@@ -115,7 +122,7 @@ class ExportBundleScreen(BundleModal["Exported | None"]):
     def _show_where(self) -> None:
         text = self.path_input.value.strip()
         self.query_one("#bundle-where", Static).update(
-            Text(f"→ {shown_path(text)}" if text else "type a file name"))
+            Text(f"→ {self.exchange.preview(text)}" if text else "type a file name"))
 
     @on(Input.Submitted, "#bundle-path")
     @on(Button.Pressed, "#confirm")
@@ -138,9 +145,13 @@ class ExportBundleScreen(BundleModal["Exported | None"]):
         if not kinds:
             self.set_status("tick at least one kind to export", error=True)
             return
-        path = Path(os.path.abspath(os.path.expanduser(text)))  # the current directory now
-        self.run_io("export", lambda: write_bundle(self.store, path, kinds, replace=replace),
-                    lambda result: self._written(result, path), "writing…")
+        exchange = self.exchange
+
+        def job() -> tuple[Exported | str, Path]:
+            path = exchange.resolve(text)  # PathRefused outside the exchange folder (SSH)
+            return write_bundle(self.store, path, kinds, replace=replace), path
+
+        self.run_io("export", job, lambda done: self._written(*done), "writing…")
 
     def _written(self, result: Exported | str, path: Path) -> None:
         if isinstance(result, Exported):

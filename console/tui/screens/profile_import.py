@@ -6,12 +6,12 @@ of what would be added, changed and removed, and the conflicts, with nothing wri
 Import applies exactly the text that was checked (the file is read once). The store writes it
 (lock, re-read, whole result validated, atomic replace); a bad bundle is reported with its file
 and line and nothing is written. Dismisses with an `Imported` (for the toast), None when
-cancelled.
+cancelled. In an SSH session the file must be in the operator's exchange folder (relative names
+start there; the dialog says so).
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -151,10 +151,14 @@ class ImportBundleScreen(BundleModal["Imported | None"]):
                 yield Static("A bundle is a profiles TOML file (Export on this screen, "
                              "`call-console profiles export`, or written by hand).",
                              classes="bundle-about", markup=False)
+                notice = self.confinement_notice()
+                if notice is not None:
+                    yield notice
                 with Horizontal(classes="bundle-row"):
                     yield Label("File")
-                    yield Input(id="bundle-path", compact=True,
-                                placeholder="path of the bundle file (.toml)")
+                    yield Input(id="bundle-path", compact=True, placeholder=(
+                        "name of the bundle file in your exchange folder (.toml)"
+                        if self.exchange.confined else "path of the bundle file (.toml)"))
                 with Horizontal(classes="bundle-row"):
                     yield Label("How")
                     with RadioSet(id="bundle-mode", compact=True):
@@ -203,10 +207,14 @@ class ImportBundleScreen(BundleModal["Imported | None"]):
         if not text:
             self.set_status("give the path of a bundle file", error=True)
             return
-        path = Path(os.path.abspath(os.path.expanduser(text)))  # the current directory now
         mode, overwrite = self.mode
-        self.run_io("check", lambda: check_bundle(self.store, path, mode, overwrite),
-                    self._checked, f"reading {shown_path(path)}…")
+        exchange = self.exchange
+
+        def job() -> Checked:
+            path = exchange.resolve(text)  # PathRefused outside the exchange folder (SSH)
+            return check_bundle(self.store, path, mode, overwrite)
+
+        self.run_io("check", job, self._checked, f"reading {exchange.preview(text)}…")
 
     def _checked(self, checked: Checked) -> None:
         self.checked = checked
