@@ -103,7 +103,7 @@ class RefreshingAuth(httpx.Auth):
                  cross_process_wait: float = CROSS_PROCESS_WAIT):
         self.target = target
         self.store = store
-        self._tokens = tokens
+        self._use(tokens)
         self._clock = clock
         self._refresher = refresher
         self._transport = transport
@@ -141,9 +141,17 @@ class RefreshingAuth(httpx.Auth):
             return False
         return self._clock() >= tokens.expires_at - refresh_margin(tokens.lifetime)
 
+    def _use(self, tokens: StoredTokens) -> None:
+        """Make `tokens` current; from now on the log masks them (console.logs)."""
+        from console.logs import register_secret
+
+        register_secret(tokens.access_token)
+        register_secret(tokens.refresh_token)
+        self._tokens = tokens
+
     def set_tokens(self, tokens: StoredTokens) -> None:
         """Adopt a new sign-in (the login modal): requests in flight resume with it."""
-        self._tokens = tokens
+        self._use(tokens)
 
     # -- the flow ---------------------------------------------------------------------------
 
@@ -182,7 +190,7 @@ class RefreshingAuth(httpx.Auth):
                 if latest is not None and latest.access_token != stale.access_token \
                         and not self.needs_refresh(latest):
                     log.info("%s: using the token another process refreshed", self.target.name)
-                    self._tokens = latest
+                    self._use(latest)
                     return latest
                 refresh_token = (latest.refresh_token if latest is not None
                                  and latest.refresh_token else stale.refresh_token)
@@ -193,7 +201,7 @@ class RefreshingAuth(httpx.Auth):
                                                base_url=self.target.base_url, now=self._clock())
                 # Keep working in memory even if saving fails; the next process would need
                 # to sign in again, so say so.
-                self._tokens = fresh
+                self._use(fresh)
                 self.refresh_count += 1
                 try:
                     await asyncio.to_thread(self.store.save, self.target.name, fresh)

@@ -78,7 +78,9 @@ def start_file_log(level: int = logging.INFO) -> Path | None:
     if _handler is not None:
         return file
     try:
-        file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        from console.paths import ensure_private_dir
+
+        ensure_private_dir(file.parent)
         handler = _PrivateRotatingFileHandler(file, maxBytes=MAX_BYTES,
                                               backupCount=BACKUP_COUNT, encoding="utf-8")
     except OSError:
