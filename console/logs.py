@@ -59,7 +59,7 @@ class _PrivateRotatingFileHandler(RotatingFileHandler):
             os.umask(old)
 
 
-_handler: logging.Handler | None = None
+_handler: RotatingFileHandler | None = None
 
 
 def log_file() -> Path:
@@ -76,7 +76,9 @@ def start_file_log(level: int = logging.INFO) -> Path | None:
     global _handler
     file = log_file()
     if _handler is not None:
-        return file
+        if Path(_handler.baseFilename) == file.absolute():
+            return file
+        stop_file_log()  # the data dir moved (another CALL_CONSOLE_DATA_DIR): follow it
     try:
         from console.paths import ensure_private_dir
 

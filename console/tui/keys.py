@@ -235,10 +235,8 @@ PROFILES_KEYS: tuple[KeySpec, ...] = (PROFILES_SAVE, PROFILES_RELOAD, PROFILES_B
 
 # -- widgets ----------------------------------------------------------------------------------
 
-# Priority: handled as the key arrives, not after it has travelled through the focused widget,
-# so the keys typed right after it wait for the new row instead of going to the old focus.
 HEADERS_ADD = KeySpec("call.headers.add", "ctrl+n", "add_row", "Add header",
-                      help="Add a SIP header row.", priority=True)
+                      help="Add a SIP header row.")
 HEADERS_REMOVE = KeySpec("call.headers.remove", "ctrl+o", "remove_row", "Remove header",
                          help="Remove the focused SIP header row.")
 

@@ -26,7 +26,7 @@ from typing import Any
 from textual.app import App
 
 from console.tui.keys import LOOK_KEYS, bindings
-from console.tui.textual_compat import ErrorBoundaryApp
+from console.tui.textual_compat import SequentialKeysApp
 from console.tui.themes import THEME_VARIABLE_DEFAULTS
 
 log = logging.getLogger("console.tui")
@@ -40,7 +40,7 @@ def _look_commands():
     return LookCommands
 
 
-class LookAndFeelApp(ErrorBoundaryApp):
+class LookAndFeelApp(SequentialKeysApp):
     BINDINGS = bindings(*LOOK_KEYS)
     COMMANDS = App.COMMANDS | {_look_commands}
 

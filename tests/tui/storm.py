@@ -89,13 +89,23 @@ async def storm(pilot, seed: int, *, bursts: int = 6, burst_size: int = 25,
     return report
 
 
+async def keys_handled(pilot) -> None:
+    """Every key sent so far has been handled (the app delivers them one at a time), and the
+    app is idle."""
+    app = pilot.app
+    await pilot.pause()
+    while getattr(app, "keys_pending", False):
+        await asyncio.sleep(0.01)
+        await pilot.pause()
+
+
 async def assert_alive(pilot, report: StormReport) -> None:
     """The app did not exit, settles within the deadline, and every screen still answers."""
     app = pilot.app
     if not app.is_running or app.return_code is not None or app._exception is not None:
         raise AssertionError(f"the app died: {app._exception!r}; {report.describe()}")
     try:
-        await asyncio.wait_for(pilot.pause(), IDLE_DEADLINE)
+        await asyncio.wait_for(keys_handled(pilot), IDLE_DEADLINE)
     except TimeoutError:
         raise AssertionError(f"no idle within {IDLE_DEADLINE:g} s; {report.describe()}") from None
     pumps = [*app.screen_stack]

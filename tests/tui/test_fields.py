@@ -10,7 +10,7 @@ import pytest
 
 from console.api.models import MEDIA_ENCRYPTION_LEVELS, PRIORITIES
 from console.tui.widgets import choice
-from storm import pace, send_key
+from storm import keys_handled, pace, send_key
 
 SIZE = (120, 40)
 
@@ -334,7 +334,7 @@ async def test_keys_typed_right_after_adding_a_header_land_where_the_focus_is(tu
         for key in ["ctrl+n", *"X-Source", "tab", *"console"]:
             send_key(app, key)
             await pace(GAP)
-        await pilot.pause()
+        await keys_handled(pilot)
         assert headers.value[-1] == ("X-Source", "console")
 
 

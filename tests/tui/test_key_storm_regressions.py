@@ -83,3 +83,26 @@ async def test_settings_as_the_first_screen_with_a_session(tui):
         await started(pilot, tui)
         await type_fast(pilot, [("tab", 0.05), ("down", 0.05)])
         assert "call-console-dark" in app.available_themes
+
+
+#: storm seed 141 from the template picker at 80x24 (test_key_storm.py): on the Calls screen,
+#: "f1 f1" popped the help while it was still composing (NoMatches '#help-scroll')
+HELP_TWICE_WHILE_MOUNTING = [
+    ("ctrl+f", 0.117), ("ctrl+p", 0.027), ("ctrl+j", 0.0), ("f2", 0.0), ("right", 0.036),
+    ("z", 0.0), ("e", 0.0), ("shift+tab", 0.085), ("n", 0.0), ("o", 0.0), ("c", 0.0),
+    ("shift+tab", 0.113), ("ctrl+g", 0.08), ("backspace", 0.0), ("r", 0.004), ("ctrl+j", 0.0),
+    ("shift+tab", 0.0), ("enter", 0.0), ("0", 0.0), ("y", 0.0), ("p", 0.103), ("f4", 0.0),
+    ("k", 0.091), ("f2", 0.006), ("f12", 0.0), ("ctrl+y", 0.027), ("8", 0.0), ("enter", 0.029),
+    ("d", 0.0), ("escape", 0.0), ("u", 0.0), ("b", 0.0), ("o", 0.012), ("d", 0.0),
+    ("left", 0.0), ("f3", 0.104), ("enter", 0.039), ("f1", 0.0), ("f1", 0.0), ("v", 0.0),
+    ("u", 0.0), ("ctrl+g", 0.103), ("k", 0.0), ("ctrl+g", 0.0), ("b", 0.009), ("t", 0.11),
+    ("2", 0.0), ("n", 0.0), ("escape", 0.0), ("d", 0.0)]
+
+
+async def test_a_dialog_closed_by_its_own_key_while_it_mounts(tui, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = tui.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot, tui)
+        await pilot.press("ctrl+b")
+        await type_fast(pilot, HELP_TWICE_WHILE_MOUNTING)

@@ -63,3 +63,11 @@ def test_an_unwritable_log_dir_leaves_the_console_without_a_log(tmp_path, monkey
     blocker.write_text("")
     monkeypatch.setenv("CALL_CONSOLE_DATA_DIR", str(blocker / "data"))
     assert logs.start_file_log() is None
+
+
+def test_a_new_data_dir_gets_its_own_log(file_log, tmp_path, monkeypatch):
+    monkeypatch.setenv("CALL_CONSOLE_DATA_DIR", str(tmp_path / "elsewhere"))
+    moved = logs.start_file_log()
+    logging.getLogger("console.test").warning("after the move")
+    logs.stop_file_log()
+    assert moved != file_log and "after the move" in moved.read_text(encoding="utf-8")

@@ -20,15 +20,10 @@ class ConsoleScreen(Screen):
     SCREEN_NAME = ""
 
     # Textual's screen bindings again, with ids, so every binding can be remapped by id.
-    # Tab and Shift+Tab are priority bindings: the focus moves as the key arrives, so the keys
-    # typed right after it go to the next field (not after a trip through the focused widget,
-    # by which time a fast typist's next keys had already gone to the old one). No widget of
-    # the console takes Tab for itself (the context editor's TextArea moves the focus too).
     BINDINGS = [
-        Binding("tab", "app.focus_next", "Focus next", show=False, id="app.focus_next",
-                priority=True),
+        Binding("tab", "app.focus_next", "Focus next", show=False, id="app.focus_next"),
         Binding("shift+tab", "app.focus_previous", "Focus previous", show=False,
-                id="app.focus_previous", priority=True),
+                id="app.focus_previous"),
         Binding("ctrl+c,super+c", "screen.copy_text", "Copy selected text", show=False,
                 id="screen.copy_text"),
     ]

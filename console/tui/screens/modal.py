@@ -43,7 +43,16 @@ class DismissOnce:
         if self._dismissed or not self.is_active:  # type: ignore[attr-defined]
             return AwaitComplete(_nothing())
         self._dismissed = True
+        if not self.is_mounted:  # type: ignore[attr-defined]
+            # Still composing (F1 twice, quickly): popping now would take its children away
+            # from under its own Mount handler. Pop it right after its mount instead.
+            self.call_later(self._dismiss_mounted, result)  # type: ignore[attr-defined]
+            return AwaitComplete(_nothing())
         return super().dismiss(result)  # type: ignore[misc]
+
+    def _dismiss_mounted(self, result: Any) -> None:
+        if self.is_active:  # type: ignore[attr-defined]
+            super().dismiss(result)  # type: ignore[misc]
 
     async def on_event(self, event: events.Event) -> None:
         # Input queued before the dismissal was processed is not for a dialog that is closing:
