@@ -142,9 +142,12 @@ def check_draft(values: Mapping[str, Any], *, region: str = "US") -> DraftResult
 
     display = values.get("display_name")
     if display:
+        display = str(display)
         if len(display) > DISPLAY_NAME_MAX:
             problems.append(FieldProblem(
                 "display_name", f"at most {DISPLAY_NAME_MAX} characters (has {len(display)})"))
+        elif message := sip.check_display_name(display):
+            problems.append(FieldProblem("display_name", message))
         body["display_name"] = display
 
     dtmf = values.get("dtmf")

@@ -199,8 +199,12 @@ class CallerId(_Entry):
     @field_validator("display_name")
     @classmethod
     def _display(cls, value: str | None) -> str | None:
+        from console.telephony.sip import check_display_name
+
         if value is not None and len(value) > DISPLAY_NAME_MAX:
             raise ValueError(f"at most {DISPLAY_NAME_MAX} characters (has {len(value)})")
+        if value is not None and (message := check_display_name(value)):
+            raise ValueError(message)
         return value
 
     def model_post_init(self, context: Any) -> None:
