@@ -365,16 +365,17 @@ def _bad_set(item: str, message: str) -> NoReturn:
 
 def context_option(raw: str | None) -> dict[str, Any] | None:
     """`--context` JSON text or @FILE -> a dict (exit 2 with line and column when bad)."""
+    from console.context_json import read_context_file
     from console.draft import parse_context
+    from console.store.input_files import InputFileError
 
     if raw is None:
         return None
     if raw.startswith("@"):
-        path = Path(raw[1:]).expanduser()
         try:
-            raw = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            click.echo(f"error: --context: cannot read {path}: {exc.strerror}", err=True)
+            raw = read_context_file(Path(raw[1:]).expanduser())
+        except InputFileError as exc:  # unreadable, not UTF-8, or past the size cap
+            click.echo(f"error: --context: {exc}", err=True)
             raise SystemExit(EXIT_INPUT) from None
     value, problem = parse_context(raw)
     if problem:
