@@ -22,7 +22,18 @@ CONTEXT_MAX_BYTES = 64 * 1024
 #: room for indentation around CONTEXT_MAX_BYTES of JSON, and a bound on the parser's work.
 CONTEXT_MAX_TEXT = 4 * CONTEXT_MAX_BYTES
 
-#: Digits of one number in a context. Python refuses to read integers of more
+#: Digits of one number in a context (JSON or TOML). Python refuses to read integers of more
 #: than 4,300 digits; no agent needs more than a 64-bit id (20 digits): longer ones go in
 #: quotes.
 NUMBER_MAX_DIGITS = 100
+
+#: Arrays, inline tables and dotted-key parts inside one another in any TOML file the console
+#: reads (config.toml, profiles, bundles, themes); tomllib recurses and dies near 300.
+TOML_MAX_DEPTH = 64
+
+#: The profiles file and an imported bundle. 5,000 entries of each kind, notes included,
+#: take about 3 MB.
+PROFILES_MAX_BYTES = 16 * 1024 * 1024
+
+#: A theme file: a few dozen colours.
+THEME_MAX_BYTES = 256 * 1024
