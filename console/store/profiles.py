@@ -369,6 +369,14 @@ def _referrers(profiles: Profiles, kind: Kind, name: str) -> list[Reference]:
     return refs
 
 
+def _write_failure(exc: OSError, path: Path) -> str:
+    """'cannot write: Not a directory (/cfg)': the reason, and the path it is about when that
+    is not the profiles file itself (its directory, the lock file)."""
+    reason = exc.strerror or str(exc)
+    other = exc.filename if exc.filename not in (None, str(path), path) else None
+    return f"cannot write: {reason}" + (f" ({other})" if other else "")
+
+
 class _DryRun(Exception):
     def __init__(self, result: Any):
         self.result = result
@@ -547,6 +555,8 @@ class ProfilesStore:
                 return result
         except LockTimeout as exc:
             raise ProfilesError(str(exc)) from None
+        except OSError as exc:  # the config dir is read-only, full, or a file is in its way
+            raise ProfilesError(_write_failure(exc, self.path), file=self.path) from None
 
     def _check_edit(self, text: str) -> Profiles:
         """Validate the text an edit produced; problems name the key (the file is untouched)."""

@@ -1,7 +1,8 @@
 """Hostile input in the TUI: what an operator pastes into the Call form (context JSON that
 Python's json chokes on, a display name with CR/LF) is an error under its field and the app goes
 on; a bundle path naming a device or a FIFO is refused by the import dialog at once; a hostile
-config.toml or theme file is reported with its line before (or instead of) a traceback."""
+config.toml or theme file is reported with its line before (or instead of) a traceback; a data
+dir the console cannot create ends the start with exit code 2 and the path."""
 
 from __future__ import annotations
 
@@ -194,3 +195,20 @@ def test_a_fifo_or_device_in_the_theme_dir_is_reported_not_waited_for(tmp_path):
         f"{tmp_path / 'stuck.toml'}: is a FIFO (named pipe), not a theme file: give the path "
         "of a regular file",
     ]
+
+
+# --- a data dir that cannot be created ------------------------------------------------------
+
+async def test_a_data_dir_that_cannot_be_created_ends_the_start_with_its_path(tui_offline,
+                                                                             tmp_path,
+                                                                             monkeypatch):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the data dir's parent should be\n")
+    monkeypatch.setenv("CALL_CONSOLE_DATA_DIR", str(blocker / "data"))
+    app = tui_offline.app(connected=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.fatal_message is not None, "the start to fail")
+        await wait_for(pilot, lambda: app.return_code is not None, "exit")
+    assert app.return_code == 2
+    assert app.fatal_message.startswith(f"call-console: {blocker}")
+    assert app.fatal_message.endswith("Not a directory")

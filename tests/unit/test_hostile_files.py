@@ -1,7 +1,7 @@
-"""Hostile files the console reads (config.toml, the profiles file, bundles to import): each
-ends in one clear message naming the file and line, exit code 2 from the CLI, and nothing
-overwritten; never a traceback, a RecursionError, a hang on a FIFO or a read of /dev/zero to the
-end. Real files in the test's temp dirs."""
+"""Hostile files the console reads (config.toml, the profiles file, bundles to import) and a
+config dir it cannot write: each ends in one clear message naming the file and line (or the
+path), exit code 2 from the CLI, and nothing overwritten; never a traceback, a RecursionError,
+a hang on a FIFO or a read of /dev/zero to the end. Real files in the test's temp dirs."""
 
 from __future__ import annotations
 
@@ -244,3 +244,44 @@ def test_read_limited_reads_up_to_the_limit_and_no_further(tmp_path):
     with pytest.raises(InputFileError) as info:
         read_limited(tmp_path / "missing", 10)
     assert info.value.missing and str(info.value).startswith("cannot read ")
+
+
+# --- a config dir that cannot be written ----------------------------------------------------
+
+WRITERS = [
+    ("env", "add", "prod", "https://api.example.com"),
+    ("profiles", "add", "agent", "sales", A1),
+]
+
+
+@pytest.mark.parametrize("command", WRITERS, ids=["env-add", "profiles-add"])
+def test_config_dir_under_a_regular_file_exits_2_naming_the_path(tmp_path, monkeypatch,
+                                                                 command):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the config dir's parent should be\n")
+    monkeypatch.setenv("CALL_CONSOLE_CONFIG_DIR", str(blocker / "config"))
+    line = one_error_line(cli(*command))
+    assert str(blocker / "config") in line and "Not a directory" in line
+
+
+@pytest.mark.parametrize("command,lock", [
+    (WRITERS[0], "config.toml.lock"), (WRITERS[1], "profiles.toml.lock")],
+    ids=["env-add", "profiles-add"])
+def test_a_lock_file_that_cannot_be_created_exits_2_naming_it(isolated_dirs, command, lock):
+    config = isolated_dirs / "config"
+    (config / lock).mkdir(parents=True)  # a directory where the lock file must go
+    line = one_error_line(cli(*command))
+    assert str(config / lock) in line and "Is a directory" in line
+    assert not (config / lock.removesuffix(".lock")).exists()
+
+
+@pytest.mark.skipif(not Path("/proc/self/fdinfo").is_dir(), reason="needs Linux /proc")
+@pytest.mark.parametrize("command", WRITERS, ids=["env-add", "profiles-add"])
+def test_an_unwritable_config_dir_is_reported_at_once_not_as_a_busy_lock(monkeypatch,
+                                                                         command):
+    # /proc/self/fdinfo exists and can be read, but no file can be created in it, even by
+    # root (mode bits do not stop root, so a 0500 directory would not do here).
+    monkeypatch.setenv("CALL_CONSOLE_CONFIG_DIR", "/proc/self/fdinfo")
+    line = one_error_line(cli(*command))
+    assert "another process" not in line  # the lock was never contended
+    assert "fdinfo" in line and "No such file or directory" in line
