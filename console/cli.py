@@ -39,6 +39,17 @@ class LazyGroup(click.Group):
             return getattr(importlib.import_module(module), attr)
         return super().get_command(ctx, name)
 
+    def invoke(self, ctx: click.Context):
+        """Run the subcommand; a file it cannot read or write (a read-only config dir, a
+        file where a directory should be) ends in one line naming the path and exit 2."""
+        try:
+            return super().invoke(ctx)
+        except OSError as exc:
+            if exc.filename is None:  # not about a file (a closed pipe, the network)
+                raise
+            click.echo(f"error: {exc.filename}: {exc.strerror or exc}", err=True)
+            raise SystemExit(2) from None
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, SUBCOMMANDS[name][2]) for name in sorted(SUBCOMMANDS)]
         with formatter.section("Commands"):

@@ -109,14 +109,20 @@ class _TomlFileSource(PydanticBaseSettingsSource):
 
 
 def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file as a dict ({} when there is none), or ConfigError naming file and line:
+    not UTF-8, not TOML, or past the limits of `console.toml_input` (nesting, huge numbers)."""
+    from console import toml_input
+
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         return {}
     except OSError as exc:
         raise ConfigError(f"cannot read: {exc.strerror}", file=path) from None
     try:
-        return tomllib.loads(text)
+        return toml_input.loads(toml_input.decode(raw))
+    except toml_input.TomlInputError as exc:
+        raise ConfigError(exc.reason, file=path, line=exc.line) from None
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"at line (\d+)", str(exc))
         line = int(match.group(1)) if match else None

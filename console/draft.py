@@ -23,7 +23,11 @@ from console.api.models import (
     RINGING_TIMEOUT_RANGE,
     OutboundCallRequest,
 )
+from console.context_json import check_context_value, parse_context
 from console.telephony import phone, sip
+
+__all__ = ["FieldProblem", "DraftResult", "parse_context", "check_int", "check_agent_id",
+           "check_draft", "request_json", "curl_command", "TOKEN_PLACEHOLDER"]
 
 #: Shown in the curl preview instead of the token; the line still works when the variable is set.
 TOKEN_PLACEHOLDER = "$CALL_CONSOLE_TOKEN"
@@ -50,28 +54,16 @@ class DraftResult:
         return [p for p in self.problems if p.field == name]
 
 
-def parse_context(text: str) -> tuple[dict[str, Any] | None, str | None]:
-    """Parse the context editor's text: an object, or an error with line and column."""
-    if not text.strip():
-        return {}, None
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return None, f"line {exc.lineno}, column {exc.colno}: {exc.msg}"
-    if not isinstance(value, dict):
-        kind = {list: "a list", str: "a string", bool: "a boolean", type(None): "null"}.get(
-            type(value), "a number")
-        return None, f"must be a JSON object {{...}}, not {kind}"
-    return value, None
-
-
 def check_int(text: Any, lo: int, hi: int) -> tuple[int | None, str | None]:
     if isinstance(text, int) and not isinstance(text, bool):
         value = text
     else:
         raw = str(text).strip()
-        if not raw.lstrip("-").isdigit():
+        digits = raw.removeprefix("-")
+        if not digits.isdecimal():  # not isdigit(): int() refuses '²'
             return None, f"must be a whole number from {lo} to {hi}"
+        if len(digits) > 18:  # int() refuses 4,301 digits; none of these needs 19
+            return None, f"must be from {lo} to {hi} (got a number of {len(digits)} digits)"
         value = int(raw)
     if not lo <= value <= hi:
         return None, f"must be from {lo} to {hi} (got {value})"
@@ -125,6 +117,9 @@ def check_draft(values: Mapping[str, Any], *, region: str = "US") -> DraftResult
             problems.append(FieldProblem("context", message))
     elif not isinstance(context, dict):
         problems.append(FieldProblem("context", "must be a JSON object {...}"))
+    elif message := check_context_value(context):  # e.g. from a template's TOML
+        problems.append(FieldProblem("context", message))
+        context = None
     if isinstance(context, dict):
         body["context"] = context
 
@@ -142,9 +137,12 @@ def check_draft(values: Mapping[str, Any], *, region: str = "US") -> DraftResult
 
     display = values.get("display_name")
     if display:
+        display = str(display)
         if len(display) > DISPLAY_NAME_MAX:
             problems.append(FieldProblem(
                 "display_name", f"at most {DISPLAY_NAME_MAX} characters (has {len(display)})"))
+        elif message := sip.check_display_name(display):
+            problems.append(FieldProblem("display_name", message))
         body["display_name"] = display
 
     dtmf = values.get("dtmf")

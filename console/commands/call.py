@@ -31,11 +31,13 @@ def _context_value(raw: str | None) -> str | None:
     """`--context` takes JSON text or `@path` to a JSON file."""
     if raw is None or not raw.startswith("@"):
         return raw
-    path = Path(raw[1:]).expanduser()
+    from console.context_json import read_context_file
+    from console.store.input_files import InputFileError
+
     try:
-        return path.read_text(encoding="utf-8")
-    except OSError as exc:
-        fail(f"--context: cannot read {path}: {exc.strerror}", EXIT_INPUT)
+        return read_context_file(Path(raw[1:]).expanduser())
+    except InputFileError as exc:  # unreadable, not UTF-8, or past the size cap
+        fail(f"--context: {exc}", EXIT_INPUT)
 
 
 def _header_rows(headers: tuple[str, ...]) -> list[tuple[str, str]]:

@@ -365,16 +365,17 @@ def _bad_set(item: str, message: str) -> NoReturn:
 
 def context_option(raw: str | None) -> dict[str, Any] | None:
     """`--context` JSON text or @FILE -> a dict (exit 2 with line and column when bad)."""
+    from console.context_json import read_context_file
     from console.draft import parse_context
+    from console.store.input_files import InputFileError
 
     if raw is None:
         return None
     if raw.startswith("@"):
-        path = Path(raw[1:]).expanduser()
         try:
-            raw = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            click.echo(f"error: --context: cannot read {path}: {exc.strerror}", err=True)
+            raw = read_context_file(Path(raw[1:]).expanduser())
+        except InputFileError as exc:  # unreadable, not UTF-8, or past the size cap
+            click.echo(f"error: --context: {exc}", err=True)
             raise SystemExit(EXIT_INPUT) from None
     value, problem = parse_context(raw)
     if problem:
@@ -525,18 +526,18 @@ def export(file: Path | None, kinds) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def import_(file: Path, mode: str, overwrite: bool, dry_run: bool, as_json: bool) -> None:
     """Bring in a bundle written by `profiles export` (or by hand)."""
-    if str(file) == "-":
-        text, source = sys.stdin.read(), Path("<stdin>")
-    else:
-        file = named_file(str(file))
-        try:
-            text, source = file.read_text(encoding="utf-8"), file
-        except OSError as exc:
-            click.echo(f"error: cannot read {file}: {exc.strerror}", err=True)
-            raise SystemExit(EXIT_INPUT) from None
-        except UnicodeDecodeError:
-            click.echo(f"error: {file}: not UTF-8 text", err=True)
-            raise SystemExit(EXIT_INPUT) from None
+    from console.store.input_files import InputFileError
+    from console.store.profiles import read_bundle_file, read_bundle_stream
+
+    try:
+        if str(file) == "-":
+            text, source = read_bundle_stream(sys.stdin.buffer), Path("<stdin>")
+        else:
+            file = named_file(str(file))
+            text, source = read_bundle_file(file), file
+    except InputFileError as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(EXIT_INPUT) from None
     store = open_store()
     report = _run(lambda: store.import_bundle(text, mode=mode, overwrite=overwrite,
                                               dry_run=dry_run, source=source))

@@ -198,6 +198,10 @@ def file_lock(path: os.PathLike[str] | str, *, timeout: float = 10.0) -> Iterato
     target = _real(path)
     if not target.parent.exists():
         ensure_private_dir(target.parent)
+    # filelock retries a lock file it cannot create until the timeout, then blames "another
+    # process": open it first, so a read-only directory fails now with its real OSError.
+    os.close(os.open(lock_path(target), os.O_WRONLY | os.O_CREAT | getattr(os, "O_CLOEXEC", 0),
+                     PRIVATE_FILE_MODE))
     lock = FileLock(str(lock_path(target)), timeout=timeout, mode=PRIVATE_FILE_MODE)
     try:
         lock.acquire()

@@ -30,6 +30,7 @@ from uuid import UUID
 
 from console import paths
 from console.config import ConfigError
+from console.limits import PROFILES_MAX_BYTES
 from console.store.atomic import LockTimeout, atomic_write, file_lock, remove_stale_temp_files
 from console.store.profiles_edit import EditError, ProfilesEditor, find_line
 from console.store.profiles_model import (
@@ -56,6 +57,7 @@ __all__ = [
     "ProfileInUse", "LocatedIssue", "Reference", "HeaderConflict", "TemplateResolution",
     "ImportReport", "TemplateDraft", "Agent", "CallerId", "HeaderSet", "Template", "Profiles",
     "Kind", "KINDS", "FIELD_TYPES", "parse_kind", "check_name", "entry_plain", "merge_header_sets",
+    "read_bundle_file", "read_bundle_stream",
 ]
 
 T = TypeVar("T")
@@ -368,6 +370,14 @@ def _referrers(profiles: Profiles, kind: Kind, name: str) -> list[Reference]:
     return refs
 
 
+def _write_failure(exc: OSError, path: Path) -> str:
+    """'cannot write: Not a directory (/cfg)': the reason, and the path it is about when that
+    is not the profiles file itself (its directory, the lock file)."""
+    reason = exc.strerror or str(exc)
+    other = exc.filename if exc.filename not in (None, str(path), path) else None
+    return f"cannot write: {reason}" + (f" ({other})" if other else "")
+
+
 class _DryRun(Exception):
     def __init__(self, result: Any):
         self.result = result
@@ -459,34 +469,42 @@ class ProfilesStore:
         return (st.st_mtime_ns, st.st_size, st.st_ino)
 
     def _read_raw(self) -> bytes | None:
+        """The file's bytes (None when there is none): a regular file, size-capped."""
+        from console.store.input_files import InputFileError, read_limited
+
         try:
-            return self.path.read_bytes()
-        except FileNotFoundError:
-            return None
-        except IsADirectoryError:
-            raise ProfilesError("is a directory, not a profiles file", file=self.path) from None
-        except OSError as exc:
-            raise ProfilesError(f"cannot read: {exc.strerror}", file=self.path) from None
+            return read_limited(self.path, PROFILES_MAX_BYTES, what="profiles file")
+        except InputFileError as exc:
+            if exc.missing:
+                return None
+            message = f"cannot read: {exc.message}" if exc.unreadable else exc.message
+            raise ProfilesError(message, file=self.path) from None
 
     def _parse(self, raw: bytes | None, *, file: Path | None = None) -> Profiles:
         """Bytes of a profiles file -> Profiles, or ProfilesError naming file, line and key."""
         file = file if file is not None else self.path
         if raw is None:
             return Profiles()
+        from console.store.input_files import InputFileError, decode_utf8
+
         try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = raw[:exc.start].count(b"\n") + 1
-            raise ProfilesError("not UTF-8 text", file=file, line=line) from None
+            text = decode_utf8(raw, file=file)
+        except InputFileError as exc:
+            raise ProfilesError(exc.message, file=file, line=exc.line) from None
         data = self._toml(text, file=file)
         return self._validate(text, data, file=file)
 
     @staticmethod
     def _toml(text: str, *, file: Path | None) -> dict[str, Any]:
+        """Parsed TOML, or ProfilesError with the line (deep nesting and huge numbers too)."""
         import tomllib
 
+        from console import toml_input
+
         try:
-            return tomllib.loads(text)
+            return toml_input.loads(text)
+        except toml_input.TomlInputError as exc:  # valid TOML, past the console's limits
+            raise ProfilesError(exc.reason, file=file, line=exc.line) from None
         except tomllib.TOMLDecodeError as exc:
             message, line = _toml_error(text, exc)
             raise ProfilesError(message, file=file, line=line) from None
@@ -538,6 +556,8 @@ class ProfilesStore:
                 return result
         except LockTimeout as exc:
             raise ProfilesError(str(exc)) from None
+        except OSError as exc:  # the config dir is read-only, full, or a file is in its way
+            raise ProfilesError(_write_failure(exc, self.path), file=self.path) from None
 
     def _check_edit(self, text: str) -> Profiles:
         """Validate the text an edit produced; problems name the key (the file is untouched)."""
@@ -1010,6 +1030,24 @@ class ProfilesStore:
         if issues:
             raise _located(issues, text, file)
         return out
+
+
+def read_bundle_file(path: os.PathLike[str] | str, *, shown: str | None = None) -> str:
+    """The text of a bundle to import: a regular file (a FIFO would block the reader, a device
+    never ends) of at most PROFILES_MAX_BYTES, in UTF-8. Raises `InputFileError` naming the file
+    as `shown` (and the line of a bad byte). The CLI and the TUI's import dialog both read here."""
+    from console.store.input_files import decode_utf8, read_limited
+
+    raw = read_limited(path, PROFILES_MAX_BYTES, what="bundle", shown=shown)
+    return decode_utf8(raw, file=path, shown=shown)
+
+
+def read_bundle_stream(stream: Any, *, shown: str = "<stdin>") -> str:
+    """A bundle from an open binary stream (standard input), with the same cap and checks."""
+    from console.store.input_files import decode_utf8, read_stream_limited
+
+    raw = read_stream_limited(stream, PROFILES_MAX_BYTES, file=shown, what="bundle")
+    return decode_utf8(raw, file=shown)
 
 
 def _a(label: str) -> str:

@@ -10,7 +10,6 @@ through `telephony.sip`, ranges and choices through `draft.check_draft`.
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -199,8 +198,12 @@ class CallerId(_Entry):
     @field_validator("display_name")
     @classmethod
     def _display(cls, value: str | None) -> str | None:
+        from console.telephony.sip import check_display_name
+
         if value is not None and len(value) > DISPLAY_NAME_MAX:
             raise ValueError(f"at most {DISPLAY_NAME_MAX} characters (has {len(value)})")
+        if value is not None and (message := check_display_name(value)):
+            raise ValueError(message)
         return value
 
     def model_post_init(self, context: Any) -> None:
@@ -294,16 +297,12 @@ def _pydantic_issues(prefix: tuple[str, ...], model: type[BaseModel],
 
 
 def _json_issues(path: tuple[str, ...], value: Any) -> list[Issue]:
-    """Context must be plain JSON: TOML dates and times have no JSON form."""
-    if isinstance(value, (_dt.date, _dt.time, _dt.datetime)):
-        return [Issue(path, "dates and times are not JSON: write it as a string")]
-    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
-        return [Issue(path, "nan and inf are not JSON numbers")]
-    if isinstance(value, Mapping):
-        return [i for k, v in value.items() for i in _json_issues(path + (str(k),), v)]
-    if isinstance(value, list):
-        return [i for v in value for i in _json_issues(path, v)]
-    return []
+    """A template's context must be what the Call form may send: plain JSON (TOML dates and
+    times have no JSON form), within the context limits (`console.context_json`)."""
+    from console.context_json import context_problem
+
+    found = context_problem(value)
+    return [] if found is None else [Issue(path + found[0], found[1])]
 
 
 def check_header_rows(path: tuple[str, ...], rows: Sequence[tuple[str, str]]) -> list[Issue]:

@@ -1,7 +1,9 @@
-"""LiveKit SIP rules the client checks before sending: DTMF sequences and custom X- headers.
+"""LiveKit SIP rules the client checks before sending: DTMF sequences, custom X- headers and
+the caller-ID display name.
 
-LiveKit silently drops DTMF characters it does not know, and a CR/LF in a header value could
-smuggle in a header of its own, so both are rejected here with the position of the culprit.
+LiveKit silently drops DTMF characters it does not know, and a CR/LF in a header value or in
+the display name (which goes into the From header) could smuggle in a header of its own, so
+all are rejected here with the position of the culprit.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ __all__ = [
     "check_headers",
     "headers_to_dict",
     "parse_header_line",
+    "check_display_name",
 ]
 
 DTMF_ALLOWED = "0123456789*#abcdw"
@@ -191,3 +194,32 @@ def parse_header_line(line: str) -> tuple[str, str]:
     if value.startswith(" "):
         value = value[1:]
     return name.strip(), value
+
+
+# --- display name -----------------------------------------------------------------------
+
+#: Characters that reorder the text around them: a display name could show another name.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def check_display_name(name: str) -> str | None:
+    """A message when the caller-ID display name holds a character that must not reach the
+    SIP From header, else None. Any printable text is fine (accents, other scripts, emoji);
+    refused are line breaks (they could inject a header, like in a header value), every
+    other control character, line and paragraph separators, bidirectional overrides (they
+    make a name read as another), and lone surrogates (not text at all)."""
+    for pos, ch in enumerate(name, start=1):
+        if ch in "\r\n":
+            return (f"contains a line break (CR/LF), which could inject a SIP header "
+                    f"(character {pos})")
+        code = ord(ch)
+        if code < 0x20 or 0x7F <= code <= 0x9F or ch in "\u2028\u2029":
+            return (f"character {pos} {_describe(ch)} is not allowed in a display name "
+                    "(a control character)")
+        if ch in _BIDI_CONTROLS:
+            return (f"character {pos} {_describe(ch)} is not allowed in a display name "
+                    "(it reorders the text around it)")
+        if 0xD800 <= code <= 0xDFFF:
+            return (f"character {pos} {_describe(ch)} is not allowed in a display name "
+                    "(half of a UTF-16 pair, not a character)")
+    return None

@@ -266,6 +266,10 @@ class CallConsoleApp(LookAndFeelApp):
         if isinstance(error, ConfigError):
             self.fatal_message = f"call-console: configuration error: {error}"
             self.exit_when_settled(2)
+        elif isinstance(error, OSError) and error.filename is not None:
+            # a data or config dir it cannot create or write (read-only, a file in the way)
+            self.fatal_message = f"call-console: {error.filename}: {error.strerror or error}"
+            self.exit_when_settled(2)
         else:
             self.fatal_message = f"call-console: could not start: {error!r}"
             self.exit_when_settled(1)

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from console import toml_input
+
 if TYPE_CHECKING:
     from textual.app import App
     from textual.binding import Binding
@@ -91,7 +93,7 @@ def read_keymap(path: Path | None = None) -> Keymap:
         path = paths.config_file()
     keymap = Keymap(file=path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = toml_input.loads(path.read_text(encoding="utf-8"))  # no RecursionError
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return keymap
     table = data.get("keymap")

@@ -67,17 +67,21 @@ def precheck_config(env: str | None, *, demo: bool = False) -> str | None:
     import re
     import tomllib
 
-    from console import paths
+    from console import paths, toml_input
 
     file = paths.config_file()
     try:
-        text = file.read_text(encoding="utf-8")
+        text = toml_input.decode(file.read_bytes())
     except FileNotFoundError:
         text = ""
     except OSError as exc:
         return f"{file}: cannot read: {exc.strerror}"
+    except toml_input.TomlInputError as exc:  # not UTF-8
+        return f"{file}:{exc.line}: {exc.reason}"
     try:
-        data = tomllib.loads(text)
+        data = toml_input.loads(text)
+    except toml_input.TomlInputError as exc:  # valid TOML past the limits (nesting, numbers)
+        return f"{file}:{exc.line}: {exc.reason}" if exc.line else f"{file}: {exc.reason}"
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"at line (\d+)", str(exc))
         where = f"{file}:{match.group(1)}" if match else str(file)

@@ -39,6 +39,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from console import toml_input
+
 if TYPE_CHECKING:
     from textual.theme import Theme
 
@@ -173,7 +175,7 @@ def parse_theme_text(text: str, file: Path) -> tuple[Theme | None, list[ThemePro
         problems.append(ThemeProblem(file, line, key, message))
 
     try:
-        data = tomllib.loads(text)
+        data = toml_input.loads(text)  # deep nesting and huge numbers too, with the line
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"at line (\d+)", str(exc))
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
@@ -259,10 +261,14 @@ def _close_keys(key: str, known: frozenset[str]) -> str:
 
 
 def load_theme_file(path: Path) -> tuple[Theme | None, list[ThemeProblem]]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [ThemeProblem(path, None, None, f"cannot read: {exc}")]
+    from console.limits import THEME_MAX_BYTES
+    from console.store.input_files import InputFileError, decode_utf8, read_limited
+
+    try:  # a regular file, size-capped: a FIFO in the theme dir must not freeze the start
+        text = decode_utf8(read_limited(path, THEME_MAX_BYTES, what="theme file"), file=path)
+    except InputFileError as exc:
+        message = f"cannot read: {exc.message}" if exc.unreadable else exc.message
+        return None, [ThemeProblem(path, exc.line, None, message)]
     return parse_theme_text(text, path)
 
 
@@ -307,7 +313,7 @@ def read_configured_theme() -> str | None:
     from console import paths
 
     try:
-        data = tomllib.loads(paths.config_file().read_text(encoding="utf-8"))
+        data = toml_input.loads(paths.config_file().read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return None
     value = data.get("theme")

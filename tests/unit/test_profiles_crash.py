@@ -35,13 +35,20 @@ def kill_while_saving(save_forever, path, contents: tuple[bytes, bytes], iterati
     rng = random.Random(1234)
     flips = 0
     last = path.read_bytes()
-    for _ in range(iterations):
+    for iteration in range(iterations):
         pid = os.fork()
         if pid == 0:  # child: never returns into pytest
             try:
                 save_forever()
             finally:
                 os._exit(0)
+        if iteration % 2:
+            # Every other kill waits (up to 10 s) for the child's first completed write, so
+            # that on a loaded machine, where one save can outlast max_delay, kills still
+            # land in later writes too and the file still flips.
+            deadline = time.monotonic() + 10
+            while path.read_bytes() == last and time.monotonic() < deadline:
+                time.sleep(0.005)
         time.sleep(rng.uniform(0, max_delay))
         os.kill(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)

@@ -78,16 +78,14 @@ class Imported:
 
 def read_bundle(path: Path) -> tuple[str, str]:
     """Thread: (the path as shown, the file's text); BundleFileError names file (and line)."""
+    from console.store.input_files import InputFileError
+    from console.store.profiles import read_bundle_file
+
     shown = shown_path(path)
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise BundleFileError(f"cannot read {shown}: {exc.strerror or exc}") from None
-    try:
-        return shown, raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        raise BundleFileError(f"{shown}:{line}: not UTF-8 text") from None
+        return shown, read_bundle_file(path, shown=shown)
+    except InputFileError as exc:  # also: a FIFO or device, a file past the size cap
+        raise BundleFileError(str(exc)) from None
 
 
 def check_bundle(store: ProfilesStore, path: Path, mode: str, overwrite: bool) -> Checked:

@@ -10,6 +10,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.widgets import TextArea
 
+from console.limits import CONTEXT_MAX_BYTES, CONTEXT_MAX_DEPTH, NUMBER_MAX_DIGITS
 from console.tui.widgets.field_frame import FieldFrame
 
 
@@ -26,9 +27,11 @@ class ContextField(FieldFrame):
     field_name = "context"
     label = "Context"
     default = ""
-    help = ("Free-form metadata handed to the agent: a JSON object of any depth, e.g. "
+    help = ("Free-form metadata handed to the agent: a JSON object, e.g. "
             '{"patient": "Ada", "visit": {"day": "Tue"}}. Empty sends {}. Lists, strings and '
-            "numbers are rejected; parse errors give the line and column.")
+            "numbers are rejected; parse errors give the line and column. Limits: "
+            f"{CONTEXT_MAX_DEPTH} levels deep, {CONTEXT_MAX_BYTES // 1024} KiB, numbers of "
+            f"{NUMBER_MAX_DIGITS} digits; no NaN or Infinity.")
 
     DEFAULT_CSS = """
     ContextField TextArea {
@@ -66,27 +69,25 @@ class ContextField(FieldFrame):
         elif self.editor.text != text:
             self.editor.load_text(text)
 
+    def parsed(self) -> dict[str, Any] | None:
+        """The object the text holds; None when it is not a sendable object. Parsed by the
+        Call form's own rule (`parse_context`), so hostile text (deep nesting, 5,001-digit
+        numbers, NaN, lone surrogates) is an error under the field, never an exception here."""
+        from console.context_json import parse_context
+
+        return parse_context(self.value)[0]
+
     def is_default(self) -> bool:
-        text = self.value.strip()
-        if not text:
-            return True
-        try:
-            return json.loads(text) == {}
-        except ValueError:
-            return False
+        return not self.value.strip() or self.parsed() == {}
 
     def focus_input(self) -> None:
         self.editor.focus()
 
     def note(self) -> Text:
-        text = self.value.strip()
-        if not text:
+        if not self.value.strip():
             return Text("a JSON object · default {} (empty)")
-        try:
-            value = json.loads(text)
-        except ValueError:
-            return Text("a JSON object")
-        if isinstance(value, dict):
+        value = self.parsed()
+        if value is not None:
             return Text(f"object with {len(value)} key{'s' if len(value) != 1 else ''}")
         return Text("a JSON object")
 

@@ -42,11 +42,11 @@ TEMPLATE_MARK = "◆"
 def _comparable(frame: FieldFrame) -> Any:
     """The field's value in a form that does not change while a set value settles."""
     value = frame.value
-    if frame.field_name == "context":
-        try:
-            return json.loads(value) if str(value).strip() else {}
-        except ValueError:
-            return value
+    if frame.field_name == "context":  # the form's own parser: hostile text is not an error here
+        from console.context_json import parse_context
+
+        parsed, problem = parse_context(str(value))
+        return value if problem else parsed
     if frame.field_name == "custom_headers":
         return [(n, v) for n, v in value if n.strip() or v.strip()]
     if isinstance(value, str):

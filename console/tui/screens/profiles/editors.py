@@ -159,6 +159,7 @@ class CallerIdEditor(EntryEditor):
     def build_entry(self, store):
         from console.api.models import DISPLAY_NAME_MAX
         from console.telephony.phone import PhoneError, parse_phone
+        from console.telephony.sip import check_display_name
 
         problems: dict[str, list[Problem]] = {}
         text = self.field("number").value.strip()
@@ -174,6 +175,8 @@ class CallerIdEditor(EntryEditor):
         if len(display) > DISPLAY_NAME_MAX:
             problems["display_name"] = [Problem(
                 f"at most {DISPLAY_NAME_MAX} characters (has {len(display)})")]
+        elif message := check_display_name(display):  # CR/LF, control characters
+            problems["display_name"] = [Problem(message)]
         agents = self.field("agents").value
         saved = set(store.names("agent"))
         missing = [a for a in agents if a not in saved]
