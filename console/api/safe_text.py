@@ -76,6 +76,17 @@ def clip(text: str, limit: int) -> str:
     return text[:limit] + _more(len(text) - limit)
 
 
+def clip_strings(value: Any, limit: int) -> Any:
+    """A JSON value with every string in it (keys too) cut by `clip` (no escaping)."""
+    if isinstance(value, str):
+        return clip(value, limit)
+    if isinstance(value, dict):
+        return {clip(str(k), limit): clip_strings(v, limit) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clip_strings(v, limit) for v in value]
+    return value
+
+
 def visible(text: str, limit: int | None = None, *, multiline: bool = False) -> str:
     """`text` with every control and format character shown as an escape; clipped to about
     `limit` characters (then "… (N more characters)", N counted in `text`).

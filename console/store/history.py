@@ -20,10 +20,10 @@ any calls (nestable).
 
 What is stored per call is bounded, whatever a server sends (`bounded_status_json`,
 `bounded_request_json`): strings are kept as received (escape codes included: they are made
-visible when shown), but in the last status JSON each string longer than `STORED_STRING_LIMIT` is clipped, and past
-`STORED_STATUS_LIMIT` the unknown extra fields are dropped (their count is kept). A request
-longer than `STORED_REQUEST_LIMIT` is not stored at all: a clipped request would redial a
-different call.
+visible when shown), but in the last status JSON each string longer than
+`STORED_STRING_LIMIT` is clipped, and past `STORED_STATUS_LIMIT` the unknown extra fields are
+dropped (their count is kept). A request longer than `STORED_REQUEST_LIMIT` is not stored at
+all: a clipped request would redial a different call.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from console.api.models import TERMINAL_STATUSES, CallResponse, CallStatus, OutboundCallRequest
-from console.api.safe_text import clip
+from console.api.safe_text import clip_strings
 
 log = logging.getLogger("console.store")
 
@@ -147,22 +147,12 @@ def request_body(request: OutboundCallRequest | dict[str, Any] | None) -> dict[s
     return _scrub(body)
 
 
-def _clip_strings(value: Any) -> Any:
-    if isinstance(value, str):
-        return clip(value, STORED_STRING_LIMIT)
-    if isinstance(value, dict):
-        return {clip(str(k), STORED_STRING_LIMIT): _clip_strings(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_clip_strings(v) for v in value]
-    return value
-
-
 def bounded_status_json(call: CallStatus) -> str:
     """The JSON stored as a call's last status, bounded (see the module docstring)."""
     text = call.model_dump_json()
     if len(text) <= STORED_STRING_LIMIT:
         return text
-    data = _clip_strings(call.model_dump(mode="json"))
+    data = clip_strings(call.model_dump(mode="json"), STORED_STRING_LIMIT)
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     if len(text) > STORED_STATUS_LIMIT:
         known = set(CallStatus.model_fields)
