@@ -3,7 +3,8 @@
 Every status is a symbol AND a word (the colour is extra, so the table reads the same with
 NO_COLOR or on a monochrome terminal). Status strings the API did not document are shown
 verbatim with `?` and treated as live, as api.md §2 asks. Everything returns `rich.text.Text`
-built from plain strings: server text is never parsed as markup.
+built from plain strings: server text is never parsed as markup, and its control characters
+are shown as escapes (`visible`), so a status cannot drive the terminal.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.text import Text
+
+from console.api.safe_text import visible
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,8 @@ STATUS_STYLES: dict[str, StatusStyle] = {
     "failed": StatusStyle("✖", "bold red", "failed"),
 }
 UNKNOWN_STATUS = StatusStyle("?", "bold magenta", "")
+#: Longest unknown status string shown (table cells cut it further to their width).
+STATUS_LABEL_LIMIT = 64
 #: api.md §2 (kept here too, so the first frame does not import pydantic for them)
 KNOWN_STATUSES: tuple[str, ...] = tuple(STATUS_STYLES)
 TERMINAL_STATUSES: frozenset[str] = frozenset({"ended", "failed"})
@@ -42,7 +47,8 @@ def status_style(status: str | None) -> StatusStyle:
     style = STATUS_STYLES.get(status or "")
     if style is not None:
         return style
-    return StatusStyle(UNKNOWN_STATUS.symbol, UNKNOWN_STATUS.style, status or "(none)")
+    label = visible(status, STATUS_LABEL_LIMIT) if status else "(none)"
+    return StatusStyle(UNKNOWN_STATUS.symbol, UNKNOWN_STATUS.style, label)
 
 
 def status_text(status: str | None) -> Text:
