@@ -148,12 +148,16 @@ WATCH_INTERVALS = {"initiated": 1.0, "ringing": 1.0, "answered": 3.0}
 LATE_FIELD_FOLLOW_UPS = 2
 
 
+#: Seconds before watching retries a poll that failed without `Retry-After`.
+WATCH_RETRY_DELAY = 2.0
+
+
 async def watch_call(client, call_id: str, on_change, *, follow_up_delay: float = 2.0,
-                     on_wait=None):
+                     on_wait=None, on_error=None):
     """Poll one call until it is terminal and its late fields had a chance to arrive.
 
-    `on_wait(seconds, asked)` is told before a wait the server asked for (`Retry-After`,
-    capped by the client).
+    Before waiting after a failed poll, `on_wait(seconds, asked)` is told of a wait the server
+    asked for (`Retry-After`, capped by the client), `on_error(seconds, exc)` of any other.
     """
     from console.api import errors
 
@@ -165,9 +169,12 @@ async def watch_call(client, call_id: str, on_change, *, follow_up_delay: float 
         except (errors.NetworkError, errors.ConnectionFailed, errors.ServerError,
                 errors.RateLimited) as exc:
             retry_after = getattr(exc, "retry_after", None)
-            if retry_after is not None and on_wait is not None:
-                on_wait(retry_after, getattr(exc, "retry_after_asked", None))
-            await asyncio.sleep(retry_after or 2.0)
+            if retry_after is not None:
+                if on_wait is not None:
+                    on_wait(retry_after, getattr(exc, "retry_after_asked", None))
+            elif on_error is not None:
+                on_error(WATCH_RETRY_DELAY, exc)
+            await asyncio.sleep(retry_after or WATCH_RETRY_DELAY)
             continue
         snapshot = call.model_dump(mode="json")
         if snapshot != last:
@@ -195,8 +202,12 @@ def status(call_id: str, watch: bool, as_json: bool) -> None:
         else:
             click.echo(status_line(call))
 
+    def failed(seconds: float, exc: Exception) -> None:
+        click.echo(f"waiting {seconds:g} s: {exc}", err=True)
+
     if watch:
-        run_api(lambda client: watch_call(client, call_id, show, on_wait=say_wait))
+        run_api(lambda client: watch_call(client, call_id, show, on_wait=say_wait,
+                                          on_error=failed))
     else:
         show(run_api(lambda client: client.get_call(call_id)))
 

@@ -138,6 +138,29 @@ def test_a_dripping_server_ends_at_the_overall_deadline(sim_clean, call_id, comm
     assert "no complete answer within 3 s (the overall deadline of a request)" in result.stderr
 
 
+def first_stderr_line(args: list[str], env: dict) -> str:
+    """Start the command, return its first stderr line (within GUARD), then stop it."""
+    process = subprocess.Popen([COMMAND, *args], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=env)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stderr],
+                     daemon=True).start()
+    try:
+        return lines.get(timeout=GUARD)  # old code waited silently: nothing comes
+    finally:
+        process.terminate()
+        process.wait(timeout=GUARD)
+        process.stdout.close()
+
+
+def test_watch_says_why_it_waits_after_a_deadline(sim_clean, call_id):
+    arm(sim_clean, {"route": "GET /calls/{call_id}", "kind": "drip", "seconds": 0.5})
+    line = first_stderr_line(["call", "status", call_id, "--watch"],
+                             env_for(sim_clean, SHORT_TIMEOUTS))
+    assert line == (f"waiting 2 s: GET /calls/{call_id}: no complete answer within 3 s (the "
+                    "overall deadline of a request)\n")
+
+
 # -- Retry-After ----------------------------------------------------------------------------------
 
 def test_a_short_retry_after_is_waited_and_said(sim_clean, call_id):
@@ -161,18 +184,7 @@ def test_a_retry_after_of_an_hour_is_capped_and_named_in_the_error(sim_clean, ca
 def test_watch_says_it_waits_the_capped_retry_after(sim_clean, call_id):
     arm(sim_clean, {"route": "GET /calls/{call_id}", "kind": "status", "status": 429,
                     "retry_after": "3600"})
-    process = subprocess.Popen([COMMAND, "call", "status", call_id, "--watch"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env=env_for(sim_clean))
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in process.stderr],
-                     daemon=True).start()
-    try:
-        line = lines.get(timeout=GUARD)  # old code waited silently: nothing comes
-    finally:
-        process.terminate()
-        process.wait(timeout=GUARD)
-        process.stdout.close()
+    line = first_stderr_line(["call", "status", call_id, "--watch"], env_for(sim_clean))
     assert line == ("waiting 60 s: the server asked to retry later (Retry-After); it asked for "
                     "3600 s, the console waits at most 60 s\n")
 
