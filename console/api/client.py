@@ -4,6 +4,11 @@
 answer raises `OutcomeUnknown`, and `find_attempt` reconciles it from the agent's call list.
 Idempotent GETs may retry with backoff (callers that schedule their own retries pass
 `retries=0`).
+
+A hostile or broken server cannot hold or flood the console: every request has an overall
+deadline (`Timeouts.total`; httpx's own timeouts are per read), every answer is read streamed
+and abandoned past a size cap (`MAX_BODY_BYTES`, `MAX_LIST_BODY_BYTES`), and `Retry-After` is
+capped (`MAX_RETRY_AFTER`) with the server's asked value kept on the error.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import json
 import logging
 import random
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -37,6 +42,7 @@ from console.api.models import (
     TokenPair,
     TransferRequest,
 )
+from console.api.safe_text import visible
 
 log = logging.getLogger("console.api")
 
@@ -44,6 +50,22 @@ log = logging.getLogger("console.api")
 WAIT_MARGIN_SECONDS = 30.0
 #: How far around the attempt window a reconciled call may have started (clock skew).
 RECONCILE_SLACK = timedelta(seconds=10)
+
+#: Largest answer read for one request (a call, an action, auth, quota), in bytes. A call
+#: status is about 1 KB; 1 MiB leaves room for servers that add fields, and stops a broken or
+#: hostile server from filling memory: past it the rest is not read and the connection closed.
+MAX_BODY_BYTES = 1 << 20
+#: Largest answer read for a page of a list (the agent's calls, the agents probe): a page holds
+#: up to 500 calls of 1-2 KB each.
+MAX_LIST_BODY_BYTES = 16 << 20
+#: Longest wait obeyed from a `Retry-After` header, in seconds. A server asking for an hour is
+#: obeyed for a minute, then asked again; the asked value stays on the error.
+MAX_RETRY_AFTER = 60.0
+#: Longest `Retry-After` the client's own GET retries wait for; a longer one is returned to the
+#: caller as the error (the CLI says so, the tracker pauses every request).
+MAX_RETRY_WAIT = 30.0
+#: Extra headers no answer needs once its body is read (the body is kept decoded).
+_BODY_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 
 
 @dataclass(frozen=True)
@@ -55,16 +77,28 @@ class Timeouts:
     #: Whole-request deadline of a plain (not waiting) place call. httpx timeouts are per
     #: read, so a server trickling its answer would otherwise hold the POST forever.
     place: float = 30.0
+    #: Whole-request deadline of every other request (GETs, list pages, end, transfer, auth,
+    #: quota, probe). None: the connect timeout plus twice the read timeout (35 s with the
+    #: defaults), so an honest slow answer keeps a full read timeout of slack.
+    request: float | None = None
 
     def httpx(self, read: float | None = None) -> httpx.Timeout:
         return httpx.Timeout(connect=self.connect, read=read or self.read, write=self.write,
                              pool=self.pool)
+
+    @property
+    def total(self) -> float:
+        """The overall deadline of one request other than the place call, in seconds."""
+        return self.request if self.request is not None else self.connect + 2 * self.read
 
 
 class BearerToken(httpx.Auth):
     """A fixed bearer token. Its repr never shows the token."""
 
     def __init__(self, token: str):
+        from console.logs import register_secret
+
+        register_secret(token)  # masked in the log from now on
         self._token = token
 
     def auth_flow(self, request: httpx.Request):
@@ -103,6 +137,27 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
+def capped_retry_after(asked: float | None) -> float | None:
+    """The wait obeyed for a `Retry-After` of `asked` seconds (at most `MAX_RETRY_AFTER`)."""
+    return None if asked is None else min(asked, MAX_RETRY_AFTER)
+
+
+def describe_wait(seconds: float, asked: float | None = None) -> str:
+    """The line a face shows while it waits on `Retry-After` (CLI: on stderr)."""
+    line = f"waiting {seconds:g} s: the server asked to retry later (Retry-After)"
+    if asked is not None and asked > seconds:
+        line += f"; it asked for {asked:g} s, the console waits at most {MAX_RETRY_AFTER:g} s"
+    return line
+
+
+def size_text(size: int) -> str:
+    """`1 MiB`, `64 KiB`, `512 bytes`."""
+    for unit, shift in (("MiB", 20), ("KiB", 10)):
+        if size >= 1 << shift and size % (1 << shift) == 0:
+            return f"{size >> shift} {unit}"
+    return f"{size} bytes"
+
+
 def describe_body(response: httpx.Response) -> str:
     """A short human text for an error body: its `detail`, an HTML page's title, or 'empty body'."""
     text = response.text.strip() if response.content else ""
@@ -124,14 +179,14 @@ def describe_body(response: httpx.Response) -> str:
 
 
 def _clip(text: str, limit: int = 200) -> str:
-    text = " ".join(text.split())
+    text = visible(" ".join(text.split()))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def error_for(response: httpx.Response) -> errors.ApiError:
-    """The typed error for a non-2xx response."""
+def error_for(response: httpx.Response, *, detail: str | None = None) -> errors.ApiError:
+    """The typed error for a non-2xx response (`detail` replaces the body's description)."""
     code = response.status_code
-    detail = describe_body(response)
+    detail = describe_body(response) if detail is None else detail
     message = f"{code} {response.reason_phrase or ''}".strip() + f": {detail}"
     if code == 422:
         entries = _validation_entries(response)
@@ -147,12 +202,21 @@ def error_for(response: httpx.Response) -> errors.ApiError:
         return errors.NotFound(message, status_code=code, detail=detail)
     if code == 409:
         return errors.Conflict(message, status_code=code, detail=detail)
-    retry_after = parse_retry_after(response.headers.get("retry-after"))
+    asked = parse_retry_after(response.headers.get("retry-after"))
+    retry_after = capped_retry_after(asked)
     if code == 429:
-        return errors.RateLimited(message, status_code=code, detail=detail, retry_after=retry_after)
+        return errors.RateLimited(message, status_code=code, detail=detail,
+                                  retry_after=retry_after, retry_after_asked=asked)
     if code >= 500:
-        return errors.ServerError(message, status_code=code, detail=detail, retry_after=retry_after)
+        return errors.ServerError(message, status_code=code, detail=detail,
+                                  retry_after=retry_after, retry_after_asked=asked)
     return errors.RequestRejected(message, status_code=code, detail=detail)
+
+
+#: A 422 lists one entry per field problem: a request has 15 fields and a few dozen headers.
+MAX_VALIDATION_ENTRIES = 100
+#: Longest message or field path part kept from one 422 entry.
+ENTRY_TEXT_LIMIT = 500
 
 
 def _validation_entries(response: httpx.Response) -> list[ErrorEntry]:
@@ -164,12 +228,17 @@ def _validation_entries(response: httpx.Response) -> list[ErrorEntry]:
     if not isinstance(detail, list):
         return []
     entries = []
-    for item in detail:
+    for item in detail[:MAX_VALIDATION_ENTRIES]:
         if isinstance(item, dict):
             try:
-                entries.append(ErrorEntry.model_validate(item))
+                entry = ErrorEntry.model_validate(item)
             except ValidationError:
-                entries.append(ErrorEntry(msg=str(item.get("msg", item))))
+                entry = ErrorEntry(msg=str(item.get("msg", item)))
+            # Shown under form fields and on CLI lines: display text, made safe once here.
+            entry.msg = visible(entry.msg, ENTRY_TEXT_LIMIT)
+            entry.loc = [visible(p, ENTRY_TEXT_LIMIT) if isinstance(p, str) else p
+                         for p in entry.loc]
+            entries.append(entry)
     return entries
 
 
@@ -220,6 +289,7 @@ class ApiClient:
         transport: httpx.AsyncBaseTransport | None = None,
         retries: int = 2,
         backoff: float = 0.5,
+        on_wait: Callable[[float, float | None], None] | None = None,
     ):
         if isinstance(auth, str):
             auth = BearerToken(auth)
@@ -227,6 +297,9 @@ class ApiClient:
         self.timeouts = timeouts or Timeouts()
         self.retries = retries
         self.backoff = backoff
+        #: Told (seconds, seconds the server asked for) before a retry waits on `Retry-After`,
+        #: so a face can say why nothing happens (the CLI prints `describe_wait`).
+        self.on_wait = on_wait
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             auth=auth,
@@ -258,8 +331,9 @@ class ApiClient:
         deadline = place_timeout(body, self.timeouts.place)
         try:
             async with asyncio.timeout(deadline):
-                response = await self._http.post(
-                    "/calls/outbound", json=body, timeout=self.timeouts.httpx(read=deadline))
+                response, overflow = await self._exchange(
+                    "POST", "/calls/outbound", max_bytes=MAX_BODY_BYTES, json=body,
+                    timeout=self.timeouts.httpx(read=deadline))
         except TimeoutError:
             raise self._unknown(body, sent_at, f"no complete answer within {deadline:g} s") from None
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
@@ -271,11 +345,13 @@ class ApiClient:
         log.info("POST /calls/outbound -> %s", response.status_code)
         if response.is_success:
             try:
+                if overflow:
+                    raise _too_large("POST", "/calls/outbound", response, MAX_BODY_BYTES)
                 return _model(CallResponse, _json(response), response)
             except errors.BadResponse as exc:
                 # Accepted, but we cannot tell which call it is: reconcile, never resend.
                 raise self._unknown(body, sent_at, f"unreadable response: {exc}") from None
-        raise error_for(response)
+        raise _error(response, overflow, MAX_BODY_BYTES)
 
     def _unknown(self, body: Mapping[str, Any], sent_at: datetime, cause: str) -> errors.OutcomeUnknown:
         from_number = body.get("from_number")
@@ -312,13 +388,47 @@ class ApiClient:
 
     # -- idempotent requests ------------------------------------------------------------------
 
+    async def _exchange(self, method: str, path: str, *, max_bytes: int,
+                        **kwargs: Any) -> tuple[httpx.Response, bool]:
+        """One HTTP exchange, its body read streamed up to `max_bytes` (decoded).
+
+        Returns the response with its body in memory, and True when the body was longer than
+        `max_bytes`: then only the part read is kept and the connection is closed unread.
+        """
+        async with self._http.stream(method, path, **kwargs) as streamed:
+            body = bytearray()
+            overflow = False
+            async for chunk in streamed.aiter_bytes():
+                body += chunk
+                if len(body) > max_bytes:
+                    overflow = True
+                    del body[max_bytes:]
+                    break
+            headers = [(k, v) for k, v in streamed.headers.multi_items()
+                       if k.lower() not in _BODY_HEADERS]
+            response = httpx.Response(streamed.status_code, headers=headers, content=bytes(body),
+                                      request=streamed.request, extensions=streamed.extensions)
+        return response, overflow
+
     async def _send(self, method: str, path: str, *, retries: int | None = None,
-                    idempotent: bool = True, **kwargs: Any) -> httpx.Response:
+                    idempotent: bool = True, max_bytes: int = MAX_BODY_BYTES,
+                    **kwargs: Any) -> httpx.Response:
+        """One request, with its overall deadline (`Timeouts.total`, never retried) and its
+        answer capped at `max_bytes`. Idempotent requests retry 429/5xx and network errors;
+        a `Retry-After` up to `MAX_RETRY_WAIT` is waited for (and announced through
+        `on_wait`), a longer one is raised at once for the caller to handle."""
         attempts = 1 + (self.retries if retries is None else retries) if idempotent else 1
+        deadline = self.timeouts.total
         for attempt in range(attempts):
             last = attempt == attempts - 1
             try:
-                response = await self._http.request(method, path, **kwargs)
+                async with asyncio.timeout(deadline):
+                    response, overflow = await self._exchange(method, path, max_bytes=max_bytes,
+                                                              **kwargs)
+            except TimeoutError:
+                raise errors.DeadlineExceeded(
+                    f"{method} {path}: no complete answer within {deadline:g} s (the overall "
+                    "deadline of a request)") from None
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 failure: errors.ApiError = errors.ConnectionFailed(
                     f"could not connect to {self.host} ({_transport_reason(exc)})")
@@ -328,18 +438,29 @@ class ApiClient:
             else:
                 log.debug("%s %s -> %s", method, path, response.status_code)
                 if response.is_success:
+                    if overflow:
+                        raise _too_large(method, path, response, max_bytes)
                     return response
-                failure = error_for(response)
+                failure = _error(response, overflow, max_bytes)
                 if not isinstance(failure, errors.RateLimited | errors.ServerError):
                     raise failure
-            if last:
+            retry_after = getattr(failure, "retry_after", None)
+            if last or (retry_after is not None and retry_after > MAX_RETRY_WAIT):
                 raise failure
-            await asyncio.sleep(self._delay(attempt, getattr(failure, "retry_after", None)))
+            delay = self._delay(attempt, retry_after)
+            if retry_after is not None:
+                self._waiting(delay, getattr(failure, "retry_after_asked", None))
+            await asyncio.sleep(delay)
         raise AssertionError("unreachable")
+
+    def _waiting(self, seconds: float, asked: float | None) -> None:
+        log.info(describe_wait(seconds, asked))
+        if self.on_wait is not None:
+            self.on_wait(seconds, asked)
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
-            return min(retry_after, 30.0)
+            return min(retry_after, MAX_RETRY_WAIT)
         base = self.backoff * (2 ** attempt)
         return base + random.uniform(0, base / 2)
 
@@ -373,7 +494,8 @@ class ApiClient:
         if end_date:
             params["end_date"] = end_date.isoformat()
         payload, response = await self._get_json(f"/calls/agent/{agent_id}/calls",
-                                                  params=params, retries=retries)
+                                                  params=params, retries=retries,
+                                                  max_bytes=MAX_LIST_BODY_BYTES)
         items, total = normalise_call_list(payload)
         calls = []
         for index, item in enumerate(items):
@@ -432,7 +554,8 @@ class ApiClient:
     async def probe_agents(self) -> list[AgentInfo] | None:
         """`GET /agents` where the server has it; None (quietly) where it does not."""
         try:
-            payload, _ = await self._get_json("/agents", retries=0)
+            payload, _ = await self._get_json("/agents", retries=0,
+                                              max_bytes=MAX_LIST_BODY_BYTES)
         except (errors.NotFound, errors.RequestRejected, errors.BadResponse):
             return None
         items = payload.get("agents") if isinstance(payload, dict) else payload
@@ -450,6 +573,22 @@ class ApiClient:
                 except ValidationError:
                     continue
         return agents
+
+
+def _too_large(method: str, path: str, response: httpx.Response,
+               max_bytes: int) -> errors.BadResponse:
+    return errors.BadResponse(
+        f"{method} {path}: {response.status_code} answer larger than {size_text(max_bytes)}, "
+        "the most the console reads for it (the rest was not read)",
+        status_code=response.status_code)
+
+
+def _error(response: httpx.Response, overflow: bool, max_bytes: int) -> errors.ApiError:
+    """The typed error of a non-2xx answer; a body past the cap is described, not parsed."""
+    if overflow:
+        return error_for(response, detail=f"an error body larger than {size_text(max_bytes)} "
+                                          "(not read)")
+    return error_for(response)
 
 
 def _transport_reason(exc: httpx.TransportError) -> str:

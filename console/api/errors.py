@@ -2,6 +2,8 @@
 
 Each class is something the UI or the CLI acts on differently. None of them ever carries the
 API token: messages are built from status codes, server `detail` text and field paths only.
+Messages and details are display text: server text in them has its control characters made
+visible (`safe_text.visible`), so every face can print them as they are.
 """
 
 from __future__ import annotations
@@ -10,6 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from console.api.models import ErrorEntry
+from console.api.safe_text import visible
+
+#: Longest message or detail an error keeps (a 422 listing thousands of fields, a huge detail).
+MESSAGE_LIMIT = 2000
 
 
 class ApiError(Exception):
@@ -18,11 +24,12 @@ class ApiError(Exception):
     status_code: int | None = None
 
     def __init__(self, message: str, *, status_code: int | None = None, detail: str | None = None):
+        message = visible(message, MESSAGE_LIMIT)
         super().__init__(message)
         self.message = message
         if status_code is not None:
             self.status_code = status_code
-        self.detail = detail
+        self.detail = visible(detail, MESSAGE_LIMIT) if detail is not None else None
 
     def __str__(self) -> str:
         return self.message
@@ -64,20 +71,23 @@ class Conflict(ApiError):
     """409: the call is not in a state that allows the action (end a terminal call...)."""
 
 
-class RateLimited(ApiError):
+class RetryLater(ApiError):
+    """An answer that may carry `Retry-After`: `retry_after` is the wait in seconds, capped by
+    the client (`client.MAX_RETRY_AFTER`); `retry_after_asked` is what the server asked for."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None,
+                 retry_after_asked: float | None = None, **kw):
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+        self.retry_after_asked = retry_after if retry_after_asked is None else retry_after_asked
+
+
+class RateLimited(RetryLater):
     """429: too many requests or concurrent call limit reached. `retry_after` in seconds."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kw):
-        super().__init__(message, **kw)
-        self.retry_after = retry_after
 
-
-class ServerError(ApiError):
+class ServerError(RetryLater):
     """5xx. `retry_after` in seconds when the server sent one (503)."""
-
-    def __init__(self, message: str, *, retry_after: float | None = None, **kw):
-        super().__init__(message, **kw)
-        self.retry_after = retry_after
 
 
 class RequestRejected(ApiError):
@@ -90,6 +100,11 @@ class ConnectionFailed(ApiError):
 
 class NetworkError(ApiError):
     """An idempotent request failed in transit (timeout, reset). Safe to repeat."""
+
+
+class DeadlineExceeded(NetworkError):
+    """No complete answer within the request's overall deadline (a server trickling its answer
+    byte by byte never trips the per-read timeouts). Not retried: it would wait as long again."""
 
 
 class BadResponse(ApiError):

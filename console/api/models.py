@@ -15,6 +15,8 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from console.api.safe_text import visible
+
 PRIORITIES: tuple[str, ...] = ("low", "normal", "high", "urgent")
 MEDIA_ENCRYPTION_LEVELS: tuple[str, ...] = ("DISABLE", "ALLOW", "REQUIRE")
 TRANSFER_TYPES: tuple[str, ...] = ("cold", "warm")
@@ -219,13 +221,29 @@ class TokenPair(BaseModel):
     __str__ = __repr__
 
 
+#: Longest identity string kept from the server (a user or agent name, a role, a number).
+IDENTITY_LIMIT = 200
+
+
+def _shown_identity(value: str | None) -> str | None:
+    return None if value is None else visible(value, IDENTITY_LIMIT)
+
+
 class Me(BaseModel):
+    """`GET /auth/me`. Its strings are shown in the header, toasts, Settings and CLI lines and
+    never stored as call data, so their control characters are made visible once, here."""
+
     model_config = ConfigDict(extra="allow")
 
     user_id: str
     username: str
     owner_id: str | None = None
     role: str
+
+    @field_validator("user_id", "username", "owner_id", "role")
+    @classmethod
+    def _shown(cls, value: str | None) -> str | None:
+        return _shown_identity(value)
 
 
 class AgentPhoneNumber(BaseModel):
@@ -234,15 +252,27 @@ class AgentPhoneNumber(BaseModel):
     number: str
     outbound_enabled: bool = True
 
+    @field_validator("number")
+    @classmethod
+    def _shown(cls, value: str) -> str:
+        return visible(value, IDENTITY_LIMIT)
+
 
 class AgentInfo(BaseModel):
-    """An item of the optional `GET /agents` probe."""
+    """An item of the optional `GET /agents` probe. Names and numbers are shown in the pickers
+    and never stored as call data: their control characters are made visible here, as for
+    `Me`."""
 
     model_config = ConfigDict(extra="allow")
 
     agent_id: str
     name: str | None = None
     phone_numbers: list[AgentPhoneNumber] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _shown(cls, value: str | None) -> str | None:
+        return _shown_identity(value)
 
 
 class ErrorEntry(BaseModel):

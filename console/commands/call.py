@@ -1,9 +1,11 @@
-"""`call-console call ...`: place, inspect, list, end and transfer calls from scripts."""
+"""`call-console call ...`: place, inspect, list, end and transfer calls from scripts.
+
+Server strings reach the terminal only through `visible()` (text lines) or `emit_json` (JSON).
+"""
 
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,7 @@ from typing import Any
 import click
 
 from console.api.models import KNOWN_STATUSES, MEDIA_ENCRYPTION_LEVELS, PRIORITIES, CallStatus
+from console.api.safe_text import visible
 from console.commands.common import (
     EXIT_INPUT,
     emit_json,
@@ -18,8 +21,17 @@ from console.commands.common import (
     option_for,
     require_api,
     run_api,
+    say_wait,
     settings,
 )
+
+#: Longest server value printed on a text line (JSON output is never clipped).
+VALUE_LIMIT = 200
+
+
+def shown(value: object) -> str:
+    """A server value for a text line: control characters visible, clipped."""
+    return "-" if value is None else visible(str(value), VALUE_LIMIT)
 
 
 @click.group("call")
@@ -117,18 +129,18 @@ def place(agent_id, to_number, from_number, context, priority, no_krisp, wait, d
     if as_json:
         emit_json(placed.model_dump(mode="json"))
     else:
-        click.echo(f"placed {placed.call_id}  {placed.status}  {placed.from_number or '-'} → "
-                   f"{placed.to_number}")
+        click.echo(f"placed {shown(placed.call_id)}  {shown(placed.status)}  "
+                   f"{shown(placed.from_number)} → {shown(placed.to_number)}")
 
 
 def status_line(call: CallStatus) -> str:
-    parts = [call.call_id, call.status, call.to_number]
+    parts = [shown(call.call_id), shown(call.status), shown(call.to_number)]
     if call.disposition:
-        parts.append(f"disposition={call.disposition}")
+        parts.append(f"disposition={shown(call.disposition)}")
     if call.duration_seconds is not None:
         parts.append(f"duration={call.duration_seconds}s")
     if call.ended_at:
-        parts.append(f"ended={call.ended_at}")
+        parts.append(f"ended={shown(call.ended_at)}")
     return "  ".join(parts)
 
 
@@ -138,8 +150,17 @@ WATCH_INTERVALS = {"initiated": 1.0, "ringing": 1.0, "answered": 3.0}
 LATE_FIELD_FOLLOW_UPS = 2
 
 
-async def watch_call(client, call_id: str, on_change, *, follow_up_delay: float = 2.0):
-    """Poll one call until it is terminal and its late fields had a chance to arrive."""
+#: Seconds before watching retries a poll that failed without `Retry-After`.
+WATCH_RETRY_DELAY = 2.0
+
+
+async def watch_call(client, call_id: str, on_change, *, follow_up_delay: float = 2.0,
+                     on_wait=None, on_error=None):
+    """Poll one call until it is terminal and its late fields had a chance to arrive.
+
+    Before waiting after a failed poll, `on_wait(seconds, asked)` is told of a wait the server
+    asked for (`Retry-After`, capped by the client), `on_error(seconds, exc)` of any other.
+    """
     from console.api import errors
 
     last: dict[str, Any] | None = None
@@ -149,7 +170,13 @@ async def watch_call(client, call_id: str, on_change, *, follow_up_delay: float 
             call = await client.get_call(call_id)
         except (errors.NetworkError, errors.ConnectionFailed, errors.ServerError,
                 errors.RateLimited) as exc:
-            await asyncio.sleep(getattr(exc, "retry_after", None) or 2.0)
+            retry_after = getattr(exc, "retry_after", None)
+            if retry_after is not None:
+                if on_wait is not None:
+                    on_wait(retry_after, getattr(exc, "retry_after_asked", None))
+            elif on_error is not None:
+                on_error(WATCH_RETRY_DELAY, exc)
+            await asyncio.sleep(retry_after or WATCH_RETRY_DELAY)
             continue
         snapshot = call.model_dump(mode="json")
         if snapshot != last:
@@ -173,12 +200,16 @@ def status(call_id: str, watch: bool, as_json: bool) -> None:
 
     def show(call: CallStatus) -> None:
         if as_json:
-            click.echo(json.dumps(call.model_dump(mode="json"), indent=None if watch else 2))
+            emit_json(call.model_dump(mode="json"), indent=None if watch else 2)
         else:
             click.echo(status_line(call))
 
+    def failed(seconds: float, exc: Exception) -> None:
+        click.echo(f"waiting {seconds:g} s: {exc}", err=True)
+
     if watch:
-        run_api(lambda client: watch_call(client, call_id, show))
+        run_api(lambda client: watch_call(client, call_id, show, on_wait=say_wait,
+                                          on_error=failed))
     else:
         show(run_api(lambda client: client.get_call(call_id)))
 
@@ -192,7 +223,7 @@ def end(call_id: str, as_json: bool) -> None:
     if as_json:
         emit_json(result.model_dump(mode="json"))
     else:
-        click.echo(f"{call_id}  {result.status or 'end requested'}")
+        click.echo(f"{shown(call_id)}  {shown(result.status or 'end requested')}")
 
 
 def transfer_target(raw: str, region: str) -> str:
@@ -233,7 +264,7 @@ def transfer(call_id: str, target: str, warm: bool, dialtone: bool, as_json: boo
     if as_json:
         emit_json(result.model_dump(mode="json"))
     else:
-        click.echo(f"{call_id}  {result.status or 'transfer requested'} → {uri}")
+        click.echo(f"{shown(call_id)}  {shown(result.status or 'transfer requested')} → {uri}")
 
 
 def _iso(value: str | None, option: str) -> datetime | None:
@@ -276,5 +307,5 @@ def list_calls(agent_id, status_filter, direction, since, until, limit, offset, 
         emit_json([c.model_dump(mode="json") for c in calls])
         return
     for call in calls:
-        click.echo(f"{call.started_at or '-':<27} {status_line(call)}")
+        click.echo(f"{shown(call.started_at):<27} {status_line(call)}")
     click.echo(f"{len(calls)} call(s)", err=True)

@@ -1,9 +1,13 @@
-"""What every API subcommand shares: settings, the client, exit codes and one-line errors."""
+"""What every API subcommand shares: settings, the client, exit codes and one-line errors.
+
+Server text is display text here: error lines go through `safe_text.visible` (the API errors
+already are), JSON goes through `safe_text.json_dumps`, and waits on `Retry-After` are said on
+stderr, so a hostile server can neither drive the terminal nor stall a script silently.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import sys
 from collections.abc import Awaitable, Callable
@@ -12,6 +16,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from console.api import errors
+from console.api.safe_text import json_dumps, visible
 from console.config import ConfigError, Settings, load_settings
 from console.environments import Target, resolve_target
 from console.store.secrets import TokenStoreError
@@ -22,8 +27,15 @@ T = TypeVar("T")
 
 
 def fail(message: str, code: int) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
+    click.echo(f"error: {visible(message, multiline=True)}", err=True)
     raise SystemExit(code)
+
+
+def say_wait(seconds: float, asked: float | None = None) -> None:
+    """One stderr line while a command waits on the server's `Retry-After`."""
+    from console.api.client import describe_wait
+
+    click.echo(describe_wait(seconds, asked), err=True)
 
 
 def selected_env(explicit: str | None = None) -> str | None:
@@ -90,7 +102,7 @@ def make_client(current: Settings, env: str | None = None):
         auth = auth_for(found, current, timeouts=timeouts)
     except TokenStoreError as exc:
         fail(str(exc), EXIT_INPUT)
-    return ApiClient(found.base_url, auth=auth, timeouts=timeouts)
+    return ApiClient(found.base_url, auth=auth, timeouts=timeouts, on_wait=say_wait)
 
 
 def run_api(work: Callable[[Any], Awaitable[T]], *, env: str | None = None) -> T:
@@ -109,14 +121,26 @@ def run_api(work: Callable[[Any], Awaitable[T]], *, env: str | None = None) -> T
         click.echo("error: the server rejected the request (422):", err=True)
         for entry in exc.entries:
             where = ".".join(str(p) for p in entry.path) or "request"
-            click.echo(f"  {option_for(where)}: {entry.msg}", err=True)
+            click.echo(f"  {visible(option_for(where))}: {visible(entry.msg)}", err=True)
         raise SystemExit(EXIT_API) from None
+    except errors.RetryLater as exc:
+        fail(str(exc) + retry_hint(exc), EXIT_API)
     except errors.ApiError as exc:
         fail(str(exc), EXIT_API)
     except TokenStoreError as exc:
         fail(str(exc), EXIT_INPUT)
     except KeyboardInterrupt:
         fail("interrupted", 130)
+
+
+def retry_hint(exc: errors.RetryLater) -> str:
+    """` (retry after 60 s; the server asked for 3600 s)` when the answer had `Retry-After`."""
+    if exc.retry_after is None:
+        return ""
+    hint = f" (retry after {exc.retry_after:g} s"
+    if exc.retry_after_asked is not None and exc.retry_after_asked > exc.retry_after:
+        hint += f"; the server asked for {exc.retry_after_asked:g} s"
+    return hint + ")"
 
 
 #: Request field → CLI option, so server-side errors name what the user typed.
@@ -138,8 +162,9 @@ def option_for(path: str) -> str:
     return f"{option} ({rest})" if rest else option
 
 
-def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+def emit_json(data: Any, *, indent: int | None = 2) -> None:
+    """JSON on stdout: valid, readable non-ASCII, and no raw control or bidi character."""
+    click.echo(json_dumps(data, indent=indent, default=str))
 
 
 def is_tty() -> bool:

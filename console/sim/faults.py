@@ -16,12 +16,19 @@ kind                effect                                                      
 ``empty_body``      ``status`` (default 502) with an empty body                             no
 ``extra_fields``    the real JSON plus unknown keys (``x_debug``, ``new_field``)            yes
 ``slow_body``       headers at once, then the real body trickled over ``seconds``           yes
+``drip``            headers at once, then the real body one byte every ``seconds``          yes
+``huge_body``       the real JSON padded to ``size`` bytes (an ``x_padding`` string field), yes
+                    sent chunked without Content-Length, as built on the fly
+``escape_strings``  the real JSON with ``text`` (default: ESC/CSI, OSC, C1, BEL, CR,        yes
+                    backspace, bidi override) appended to every string but ids and times
 ==================  ====================================================================  =====
 
 "app?" says whether the simulator itself handles the request (so e.g. a call IS created); a
 rule's ``forward`` overrides it for ``status``/``html``/``empty_body``/``malformed_json``.
 ``count`` arms a rule for the next N matching requests (None = forever); ``probability``
-(0..1, seeded) applies it to a fraction of them.
+(0..1, seeded) applies it to a fraction of them. A huge ``Retry-After`` is a ``status`` rule
+with ``retry_after`` (e.g. ``"3600"``). ``drip`` and ``huge_body`` stop when the client hangs
+up, so an abandoned answer costs the simulator nothing.
 """
 
 from __future__ import annotations
@@ -46,6 +53,9 @@ FaultKind = Literal[
     "empty_body",
     "extra_fields",
     "slow_body",
+    "drip",
+    "huge_body",
+    "escape_strings",
 ]
 
 FAULT_KINDS: tuple[str, ...] = FaultKind.__args__  # type: ignore[attr-defined]
@@ -93,6 +103,10 @@ class FaultRule(BaseModel):
     count: int | None = Field(default=None, ge=0)
     probability: float = Field(default=1.0, ge=0, le=1)
     forward: bool | None = None
+    #: ``huge_body``: size of the padded body in bytes (50 MB by default).
+    size: int = Field(default=50_000_000, ge=0)
+    #: ``escape_strings``: what is appended to each string (default `ESCAPES`).
+    text: str | None = None
 
     def matches(self, key: str) -> bool:
         return self.route == "*" or self.route == key
@@ -183,6 +197,24 @@ EXTRA_FIELDS: dict[str, Any] = {
 }
 
 
+#: Terminal controls a hostile server could put in its strings: clear screen + red (CSI), set
+#: the window title (OSC ... BEL), an 8-bit CSI (C1), carriage return, backspace, and a right-
+#: to-left override that reorders what follows.
+ESCAPES = "\x1b[2J\x1b[31m\x1b]0;pwned\x07\x9b31m\r\x08\u202eevil"
+#: Keys whose string values `escape_strings` leaves alone (the client must still find the call).
+_KEEP_KEYS = ("_id", "_at")
+_PAD_CHUNK = b"x" * 65536
+
+
+def _with_escapes(data: Any, text: str) -> Any:
+    if isinstance(data, dict):
+        return {k: (v + text if isinstance(v, str) and not k.endswith(_KEEP_KEYS)
+                    else _with_escapes(v, text)) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_with_escapes(v, text) for v in data]
+    return data
+
+
 def _abort_transport(receive: Any) -> bool:
     """Abort the client connection under uvicorn (the receive callable is the cycle's method)."""
     owner = getattr(receive, "__self__", None)
@@ -241,6 +273,15 @@ def _add_extra_fields(data: Any) -> Any:
     return data
 
 
+async def _wait_hang_up(receive: Any, hung_up: asyncio.Event) -> None:
+    """Set `hung_up` when the client disconnects (the request body was read already)."""
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            hung_up.set()
+            return
+
+
 class FaultMiddleware:
     """Pure ASGI middleware: counts requests per route key and applies the armed fault rules."""
 
@@ -294,6 +335,44 @@ class FaultMiddleware:
         headers.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+    async def _drip(self, send: Any, captured: _Captured, seconds: float,
+                    hung_up: asyncio.Event) -> None:
+        body = bytes(captured.body)
+        await send({"type": "http.response.start", "status": captured.status,
+                    "headers": _headers_with(captured.headers, None, len(body))})
+        for index in range(len(body)):
+            try:
+                await asyncio.wait_for(hung_up.wait(), seconds)
+                return  # the client gave up
+            except TimeoutError:
+                pass
+            more = index < len(body) - 1
+            await send({"type": "http.response.body", "body": body[index:index + 1],
+                        "more_body": more})
+        if not body:
+            await send({"type": "http.response.body", "body": b""})
+
+    async def _huge(self, send: Any, captured: _Captured, size: int,
+                    hung_up: asyncio.Event) -> None:
+        real = bytes(captured.body).strip()
+        if real.startswith(b"{") and real.endswith(b"}"):
+            head = real[:-1] + (b"," if real != b"{}" else b"") + b'"x_padding":"'
+            tail = b'"}'
+        else:  # not an object: JSON allows trailing whitespace
+            head, tail = real, b""
+        headers = [(k, v) for k, v in captured.headers if k.lower() != b"content-length"]
+        await send({"type": "http.response.start", "status": captured.status,
+                    "headers": headers})
+        await send({"type": "http.response.body", "body": head, "more_body": True})
+        pad = b" " * len(_PAD_CHUNK) if not tail else _PAD_CHUNK
+        left = max(0, size - len(head) - len(tail))
+        while left > 0 and not hung_up.is_set():
+            chunk = pad[:left]
+            left -= len(chunk)
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await asyncio.sleep(0)
+        await send({"type": "http.response.body", "body": tail})
 
     async def _apply(
         self, rule: FaultRule, scope: dict[str, Any], receive: Any, send: Any
@@ -350,6 +429,32 @@ class FaultMiddleware:
                 }
             )
             await send({"type": "http.response.body", "body": body})
+            return
+
+        if kind == "escape_strings":
+            body = bytes(captured.body)
+            ctype = captured.header(b"content-type") or b""
+            if b"json" in ctype and body:
+                try:
+                    data = _with_escapes(json.loads(body), rule.text or ESCAPES)
+                    body = json.dumps(data, ensure_ascii=False).encode()
+                except ValueError:
+                    pass
+            await send({"type": "http.response.start", "status": captured.status,
+                        "headers": _headers_with(captured.headers, None, len(body))})
+            await send({"type": "http.response.body", "body": body})
+            return
+
+        if kind in ("drip", "huge_body"):
+            hung_up = asyncio.Event()
+            watcher = asyncio.ensure_future(_wait_hang_up(receive, hung_up))
+            try:
+                if kind == "drip":
+                    await self._drip(send, captured, rule.seconds, hung_up)
+                else:
+                    await self._huge(send, captured, rule.size, hung_up)
+            finally:
+                watcher.cancel()
             return
 
         if kind == "slow_body":

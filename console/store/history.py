@@ -25,11 +25,19 @@ a console re-attaches only the calls of the API it talks to. Rows written before
 re-attached or polled again. A call the API answered 404 for several polls in a row is *lost*
 (`lost_at`; its last known fields are kept), and one the operator dismissed from the live
 table has `dismissed_at` (it stays in the history, it is only not re-attached).
+
+What is stored per call is bounded, whatever a server sends (`bounded_status_json`,
+`bounded_request_json`): strings are kept as received (escape codes included: they are made
+visible when shown), but in the last status JSON each string longer than
+`STORED_STRING_LIMIT` is clipped, and past `STORED_STATUS_LIMIT` the unknown extra fields are
+dropped (their count is kept). A request longer than `STORED_REQUEST_LIMIT` is not stored at
+all: a clipped request would redial a different call.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -42,8 +50,20 @@ from pathlib import Path
 from typing import Any
 
 from console.api.models import TERMINAL_STATUSES, CallResponse, CallStatus, OutboundCallRequest
+from console.api.safe_text import clip_strings
+
+log = logging.getLogger("console.store")
 
 BUSY_TIMEOUT_MS = 5000
+
+#: Longest string kept in a stored status JSON (then "… (N more characters)").
+STORED_STRING_LIMIT = 4096
+#: Longest stored status JSON: past it the unknown extra fields are dropped.
+STORED_STATUS_LIMIT = 64 * 1024
+#: Longest stored request JSON: past it the request is not stored.
+STORED_REQUEST_LIMIT = 256 * 1024
+#: Key of the note that says how many extra fields were dropped from a stored status.
+DROPPED_FIELDS_KEY = "x_console_dropped_fields"
 
 #: Migration N (1-based) brings the schema from version N-1 to N. Append only; never edit one
 #: that has shipped. Statements only (no `executescript`: it would commit our transaction).
@@ -147,6 +167,34 @@ def request_body(request: OutboundCallRequest | dict[str, Any] | None) -> dict[s
     else:
         body = json.loads(json.dumps(dict(request), default=str))
     return _scrub(body)
+
+
+def bounded_status_json(call: CallStatus) -> str:
+    """The JSON stored as a call's last status, bounded (see the module docstring)."""
+    text = call.model_dump_json()
+    if len(text) <= STORED_STRING_LIMIT:
+        return text
+    data = clip_strings(call.model_dump(mode="json"), STORED_STRING_LIMIT)
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    if len(text) > STORED_STATUS_LIMIT:
+        known = set(CallStatus.model_fields)
+        dropped = sum(1 for key in data if key not in known)
+        data = {key: value for key, value in data.items() if key in known}
+        data[DROPPED_FIELDS_KEY] = dropped
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return text
+
+
+def bounded_request_json(body: dict[str, Any] | None) -> str | None:
+    """The JSON stored as a call's request; None (not stored) past `STORED_REQUEST_LIMIT`."""
+    if body is None:
+        return None
+    text = json.dumps(body, separators=(",", ":"))
+    if len(text) > STORED_REQUEST_LIMIT:
+        log.warning("a request of %d characters was not stored (the limit is %d)",
+                    len(text), STORED_REQUEST_LIMIT)
+        return None
+    return text
 
 
 def _scrub(value: Any) -> Any:
@@ -353,7 +401,7 @@ class CallStore:
         `environment` is the API it was placed on (`ConsoleSession.environment`)."""
         now = to_ts(at or datetime.now(UTC))
         body = request_body(request)
-        request_json = json.dumps(body, separators=(",", ":")) if body is not None else None
+        request_json = bounded_request_json(body)
         with self.transaction() as conn:
             exists = conn.execute("SELECT 1 FROM calls WHERE call_id = ?",
                                   (placed.call_id,)).fetchone()
@@ -393,8 +441,7 @@ class CallStore:
                 conn.execute(
                     "UPDATE calls SET request_json = COALESCE(?, request_json), "
                     "placed_by = COALESCE(?, placed_by) WHERE call_id = ?",
-                    (json.dumps(body, separators=(",", ":")) if body is not None else None,
-                     placed_by, call.call_id))
+                    (bounded_request_json(body), placed_by, call.call_id))
             return changed
 
     def record_statuses(self, calls: Iterable[CallStatus], *,
@@ -420,7 +467,7 @@ class CallStore:
         row = conn.execute("SELECT status FROM calls WHERE call_id = ?", (call.call_id,)).fetchone()
         started = to_ts(call.started) if call.started else None
         ended = to_ts(call.ended) if call.ended else None
-        last_json = call.model_dump_json()
+        last_json = bounded_status_json(call)
         done_value = None if done is None else int(done)
         if row is None:
             conn.execute(

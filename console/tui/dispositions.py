@@ -3,11 +3,17 @@
 Dispositions are free strings (api.md §2). The known ones (the simulator's and the usual SIP
 outcomes) get a sentence each; anything else is explained generically and shown verbatim.
 Matching ignores case and treats `_`, space and `-` alike (`No_Answer` == `no-answer`).
+An unknown disposition is quoted with its control characters made visible (`visible`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from console.api.safe_text import visible
+
+#: Longest unknown disposition quoted in an explanation.
+DISPOSITION_LIMIT = 80
 
 
 @dataclass(frozen=True)
@@ -104,9 +110,10 @@ def explain(status: str | None, disposition: str | None) -> Explanation | None:
         if found is not None:
             return found
         failed = status == "failed"
+        quoted = f"'{visible(disposition, DISPOSITION_LIMIT)}'"
         return Explanation(
-            f"Outcome {disposition!r}",
-            f"The API reported the disposition {disposition!r}, which this console does not "
+            f"Outcome {quoted}",
+            f"The API reported the disposition {quoted}, which this console does not "
             "know" + (" — the call did not connect." if failed else "."),
             "Check the raw JSON below for details, and the provider's documentation for "
             "this outcome." if failed else "Nothing known to fix.",

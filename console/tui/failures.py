@@ -13,6 +13,8 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
+from console.api.safe_text import visible
+
 if TYPE_CHECKING:
     from textual.app import App
 
@@ -42,7 +44,7 @@ class FailureReporter:
         self._last_toast[key] = now
         from console.logs import log_file
 
-        text = _shown(f"{type(error).__name__}: {error}")
+        text = visible(f"{type(error).__name__}: {error}", TOAST_TEXT_LIMIT)
         try:
             self.app.notify(f"{text}\nThe console goes on. Details: {log_file()}",
                             title="Unexpected error", severity="error", markup=False,
@@ -50,8 +52,3 @@ class FailureReporter:
         except Exception:  # noqa: BLE001 - the app is closing: the log has it
             log.debug("could not show the error toast", exc_info=True)
 
-
-def _shown(text: str) -> str:
-    """Control and format characters escaped (an error may quote server text), clipped."""
-    text = "".join(c if c.isprintable() or c == "\n" else repr(c)[1:-1] for c in text)
-    return text if len(text) <= TOAST_TEXT_LIMIT else text[: TOAST_TEXT_LIMIT - 1] + "…"

@@ -1,6 +1,8 @@
 """What the Call screen says after a send, as `rich.text.Text` (server text is never markup).
 
-Pure functions of the API results, so the wording is tested without a terminal.
+Pure functions of the API results, so the wording is tested without a terminal. Server values
+(ids, statuses, numbers, 422 messages) go through `shown()`: control characters visible,
+clipped. Error messages already are (`errors.ApiError`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,16 @@ from typing import Any
 from rich.text import Text
 
 from console.api import errors
+from console.api.safe_text import visible
 from console.tui.keys import CALL_RECONCILE, CALL_SEND, CALL_STOP_WAITING
+
+#: Longest server value quoted in the outcome panel.
+VALUE_LIMIT = 120
+
+
+def shown(value: Any) -> str:
+    """A server value for the panel: control characters made visible, clipped."""
+    return visible(str(value), VALUE_LIMIT)
 
 
 def _hhmmss(moment: datetime) -> str:
@@ -22,9 +33,10 @@ def _hhmmss(moment: datetime) -> str:
 def placed(call: Any) -> Text:
     text = Text.assemble(("✔ Call placed", "bold"))
     text.append("  call id ")
-    text.append(str(call.call_id), style="bold")
-    text.append(f"\n  status {call.status} · to {call.to_number} · from "
-                f"{call.from_number or 'the agent default'} · room {call.room_name}")
+    text.append(shown(call.call_id), style="bold")
+    text.append(f"\n  status {shown(call.status)} · to {shown(call.to_number)} · from "
+                f"{shown(call.from_number or 'the agent default')} · room "
+                f"{shown(call.room_name)}")
     return text
 
 
@@ -38,9 +50,9 @@ def waiting(request: Any, elapsed: float, status: str | None, call_id: str | Non
     text.append(f"  {elapsed:.0f} s elapsed / ringing timeout "
                 f"{request.ringing_timeout_seconds} s")
     if status:
-        text.append(f" · status {status}")
+        text.append(f" · status {shown(status)}")
     if call_id:
-        text.append(f" · call {call_id}")
+        text.append(f" · call {shown(call_id)}")
     text.append(f"\n  {CALL_STOP_WAITING.key} stops waiting. That does NOT hang up the call.")
     return text
 
@@ -56,8 +68,9 @@ def validation_failed(exc: errors.ValidationFailed, labels: dict[str, str],
         label = labels.get(field, ".".join(str(p) for p in entry.path) or "request")
         if field == "custom_headers" and len(entry.path) > 1:
             label = f"{label} {entry.path[1]}"
-        text.append(f"\n  {label}: {entry.msg or entry.type}")
+        text.append(f"\n  {shown(label)}: {shown(entry.msg or entry.type)}")
     for message in unplaced:
+        message = visible(message, VALUE_LIMIT)
         if message not in text.plain:
             text.append(f"\n  {message}")
     return text
@@ -71,9 +84,7 @@ def api_error(exc: errors.ApiError) -> Text:
     if isinstance(exc, errors.ConnectionFailed):
         hint = "Nothing was sent."
     elif isinstance(exc, errors.RateLimited):
-        hint = "The server refused the call (too many calls)."
-        if exc.retry_after is not None:
-            hint += f" Retry after {exc.retry_after:g} s."
+        hint = "The server refused the call (too many calls)." + _retry_after(exc)
     elif isinstance(exc, errors.AuthRequired):
         hint = "Check the token (CALL_CONSOLE_TOKEN) or sign in again."
     elif isinstance(exc, errors.Forbidden):
@@ -81,9 +92,7 @@ def api_error(exc: errors.ApiError) -> Text:
     elif isinstance(exc, errors.NotFound):
         hint = "Is the agent UUID right?"
     elif isinstance(exc, errors.ServerError):
-        hint = "The server failed to handle it."
-        if exc.retry_after is not None:
-            hint += f" Retry after {exc.retry_after:g} s."
+        hint = "The server failed to handle it." + _retry_after(exc)
     elif exc.status_code == 408:
         from console.tui.dispositions import outcome_named_in
 
@@ -96,6 +105,17 @@ def api_error(exc: errors.ApiError) -> Text:
     return text
 
 
+def _retry_after(exc: errors.RetryLater) -> str:
+    """` Retry after 60 s (the server asked for 3600 s).` when the answer had Retry-After."""
+    if exc.retry_after is None:
+        return ""
+    hint = f" Retry after {exc.retry_after:g} s"
+    asked = exc.retry_after_asked
+    if asked is not None and asked > exc.retry_after:
+        hint += f" (the server asked for {asked:g} s)"
+    return hint + "."
+
+
 def unknown(cause: str, *, stopped: bool = False) -> Text:
     text = Text.assemble(("⚠ OUTCOME UNKNOWN", "bold reverse"))
     text.append(" — the call may or may not have been placed.", style="bold")
@@ -103,7 +123,7 @@ def unknown(cause: str, *, stopped: bool = False) -> Text:
         text.append("\n  You stopped waiting for the answer. That did NOT hang up the call: it "
                     "may still be ringing or be answered.")
     else:
-        text.append(f"\n  The request may have reached the server ({cause}).")
+        text.append(f"\n  The request may have reached the server ({shown(cause)}).")
     text.append(" It was NOT sent again.")
     text.append(f"\n  Reconcile ({CALL_RECONCILE.key}) looks the attempt up in the agent's call "
                 "list. Send again only once you know it was not placed.")
@@ -112,7 +132,7 @@ def unknown(cause: str, *, stopped: bool = False) -> Text:
 
 def reconcile_none(window: errors.AttemptWindow) -> Text:
     text = Text.assemble(("⚠ OUTCOME STILL UNKNOWN", "bold reverse"))
-    text.append(f" — no call to {window.to_number} by this agent started between "
+    text.append(f" — no call to {shown(window.to_number)} by this agent started between "
                 f"{_hhmmss(window.sent_at)} and {_hhmmss(window.gave_up_at)} "
                 "(±10 s) in the agent's call list.")
     text.append("\n  It was most likely not placed, but the list can lag behind: reconcile "
@@ -123,9 +143,9 @@ def reconcile_none(window: errors.AttemptWindow) -> Text:
 
 def reconcile_found(call: Any) -> Text:
     text = Text.assemble(("✔ Reconciled: the attempt placed call ", "bold"))
-    text.append(str(call.call_id), style="bold")
-    text.append(f"\n  status {call.status} · to {call.to_number} · started "
-                f"{call.started_at or '?'} · now tracked. Nothing was resent.")
+    text.append(shown(call.call_id), style="bold")
+    text.append(f"\n  status {shown(call.status)} · to {shown(call.to_number)} · started "
+                f"{shown(call.started_at or '?')} · now tracked. Nothing was resent.")
     return text
 
 
@@ -144,6 +164,7 @@ def reconcile_failed(exc: errors.ApiError) -> Text:
 
 
 def tracked_line(tracked: Any) -> Text:
-    text = Text(str(tracked.call_id))
-    text.append(f" → {tracked.to_number} ({tracked.status}{', reconciled' if tracked.via == 'reconcile' else ''})")
+    text = Text(shown(tracked.call_id))
+    text.append(f" → {shown(tracked.to_number)} ({shown(tracked.status)}"
+                f"{', reconciled' if tracked.via == 'reconcile' else ''})")
     return text

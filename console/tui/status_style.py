@@ -2,10 +2,12 @@
 
 Every status is a symbol AND a word (the colour is extra, so the table reads the same with
 NO_COLOR or on a monochrome terminal). Status strings the API did not document (other than
-"transferring", the transfer route's answer) are shown verbatim with `?` and treated as live, as api.md §2 asks. *Lost* (`LOST_STYLE`) is not a
-server status but the console's own final state for a call the API answers 404 for: it has a
-style of its own and is never looked up by a server string. Everything returns
-`rich.text.Text` built from plain strings: server text is never parsed as markup.
+"transferring", the transfer route's answer) are shown verbatim with `?` and treated as live,
+as api.md §2 asks. *Lost* (`LOST_STYLE`) is not a server status but the console's own final
+state for a call the API answers 404 for: it has a style of its own and is never looked up by
+a server string. Everything returns `rich.text.Text` built from plain strings: server text is
+never parsed as markup, and its control characters are shown as escapes (`visible`), so a
+status cannot drive the terminal.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.text import Text
+
+from console.api.safe_text import visible
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,8 @@ STATUS_STYLES: dict[str, StatusStyle] = {
 UNKNOWN_STATUS = StatusStyle("?", "bold magenta", "")
 #: The local final state of a call the API no longer knows (404s): not a server status.
 LOST_STYLE = StatusStyle("⊘", "red", "lost")
+#: Longest unknown status string shown (table cells cut it further to their width).
+STATUS_LABEL_LIMIT = 64
 #: api.md §2 (kept here too, so the first frame does not import pydantic for them)
 KNOWN_STATUSES: tuple[str, ...] = ("initiated", "ringing", "answered", "ended", "failed")
 TERMINAL_STATUSES: frozenset[str] = frozenset({"ended", "failed"})
@@ -50,7 +56,8 @@ def status_style(status: str | None) -> StatusStyle:
     style = STATUS_STYLES.get(status or "")
     if style is not None:
         return style
-    return StatusStyle(UNKNOWN_STATUS.symbol, UNKNOWN_STATUS.style, status or "(none)")
+    label = visible(status, STATUS_LABEL_LIMIT) if status else "(none)"
+    return StatusStyle(UNKNOWN_STATUS.symbol, UNKNOWN_STATUS.style, label)
 
 
 def status_text(status: str | None) -> Text:

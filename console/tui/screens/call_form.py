@@ -22,6 +22,7 @@ from textual.timer import Timer
 from textual.widgets import Button, Static
 from textual.worker import Worker, WorkerState
 
+from console.api.safe_text import visible
 from console.tui.keys import CALL_KEYS, CALL_TEMPLATE_KEYS, CALL_UNDO_RESET, bindings
 from console.tui.screens.base import ConsoleScreen
 from console.tui.widgets.field_frame import FieldFrame
@@ -513,7 +514,8 @@ class CallScreen(ConsoleScreen):
         from console.tui import outcome_text
 
         self.outcome.set_state("-ok", outcome_text.placed(placed))
-        self.notify(f"Call placed: {placed.call_id}", title="Placed", markup=False, timeout=8)
+        self.notify(f"Call placed: {visible(placed.call_id, 64)}", title="Placed", markup=False,
+                    timeout=8)
         self.app.set_health("ok", "online")
         self.app.track_call(placed, request)
 
@@ -657,7 +659,8 @@ class CallScreen(ConsoleScreen):
 
         self._unknown = None
         self.outcome.set_state("-ok", outcome_text.reconcile_found(call))
-        self.notify(f"Reconciled: call {call.call_id}", title="Found", markup=False, timeout=8)
+        self.notify(f"Reconciled: call {visible(call.call_id, 64)}", title="Found", markup=False,
+                    timeout=8)
         request = self._attempt.request if self._attempt else None
         self.app.track_call(call, request, via="reconcile")
         self.refresh_bindings()

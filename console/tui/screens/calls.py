@@ -27,6 +27,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
+from console.api.safe_text import visible
 from console.tui.keys import CALLS_KEYS, bindings
 from console.tui.screens.base import ConsoleScreen
 from console.tui.widgets.call_detail import NARROW_WIDTH, CallDetail
@@ -455,7 +456,7 @@ class CallsScreen(ConsoleScreen):
         except Exception as exc:  # noqa: BLE001 - a terminal without a clipboard is no crash
             self.notify(f"Could not copy: {exc}", severity="warning", markup=False)
             return
-        shown = text if len(text) < 600 else text[:600] + "…"
+        shown = visible(text, 600, multiline=True)
         self.notify(shown, title=f"Copied {what} (OSC 52)", markup=False, timeout=6)
 
     def action_copy_id(self) -> None:
@@ -496,7 +497,7 @@ class CallsScreen(ConsoleScreen):
         from console.tui.screens.confirm import ConfirmScreen
 
         body = Text(f"Hang up the call to {self._number(call)} "
-                    f"(status {call.status}, id {call.call_id})?")
+                    f"(status {visible(call.status, 64)}, id {visible(call.call_id, 64)})?")
         if call.terminal:
             body.append(f"\nIt already looks {call.status}: the API will probably answer 409.",
                         style="yellow")
@@ -520,7 +521,8 @@ class CallsScreen(ConsoleScreen):
         except errors.ApiError as exc:
             self._error(exc, "End failed")
         else:
-            self.notify(f"End requested for {call_id}: {result.status or 'accepted'}. The table "
+            self.notify(f"End requested for {visible(call_id, 64)}: "
+                        f"{visible(result.status or 'accepted', 64)}. The table "
                         "shows the new status with the next poll.", title="Ending",
                         markup=False, timeout=6)
             self._audit("end", call_id)
@@ -553,8 +555,8 @@ class CallsScreen(ConsoleScreen):
         except errors.ApiError as exc:
             self._error(exc, "Transfer failed")
         else:
-            self.notify(f"Transfer of {call_id} to {request.transfer_to} "
-                        f"({request.transfer_type}): {result.status or 'requested'}.",
+            self.notify(f"Transfer of {visible(call_id, 64)} to {request.transfer_to} "
+                        f"({request.transfer_type}): {visible(result.status or 'requested', 64)}.",
                         title="Transferring", markup=False, timeout=6)
             self._audit("transfer", call_id, target=request.transfer_to)
 
@@ -601,7 +603,8 @@ class CallsScreen(ConsoleScreen):
         except errors.ApiError as exc:
             self._error(exc, "Not placed")
         else:
-            self.notify(f"New call placed: {placed.call_id}", title="Redialled", markup=False,
+            self.notify(f"New call placed: {visible(placed.call_id, 64)}", title="Redialled",
+                        markup=False,
                         timeout=8)
             self.app.track_call(placed, request)
 
@@ -621,7 +624,8 @@ class CallsScreen(ConsoleScreen):
             return
         if len(matches) == 1:
             self.app.track_call(matches[0], request, via="reconcile")
-            self.notify(f"Found it: call {matches[0].call_id} (tracked, flagged unconfirmed).",
+            self.notify(f"Found it: call {visible(matches[0].call_id, 64)} (tracked, flagged "
+                        "unconfirmed).",
                         title="Reconciled", markup=False, timeout=8)
         elif not matches:
             self.notify("No matching call in the agent's list: the attempt most likely did "

@@ -14,16 +14,23 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from console.api.safe_text import visible
 from console.tui.screens.modal import ConsoleModal
 from console.tui.keys import MODAL_CLOSE, bindings
 
+#: Longest server value shown in a candidate's line.
+VALUE_LIMIT = 80
+
 
 def call_line(call: Any) -> Text:
-    """One candidate call as plain server text (never markup)."""
-    started = call.started_at or "?"
-    text = Text.assemble((str(call.call_id), "bold"))
-    text.append(f"  {call.status}  to {call.to_number}  from {call.from_number or '—'}"
-                f"  started {started}")
+    """One candidate call as plain server text (never markup, control characters visible)."""
+
+    def shown(value: Any) -> str:
+        return visible(str(value), VALUE_LIMIT)
+
+    text = Text.assemble((shown(call.call_id), "bold"))
+    text.append(f"  {shown(call.status)}  to {shown(call.to_number)}  from "
+                f"{shown(call.from_number or '—')}  started {shown(call.started_at or '?')}")
     return text
 
 

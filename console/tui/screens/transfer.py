@@ -14,6 +14,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Select, Static
 
+from console.api.safe_text import visible
 from console.tui.screens.modal import ConsoleModal
 from console.tui.keys import MODAL_CLOSE, bindings
 from console.tui.status_style import status_text
@@ -102,7 +103,7 @@ class TransferScreen(ConsoleModal[Any]):
         with Vertical():
             yield Label("Transfer the call", classes="title")
             line = Text.assemble(status_text(call.status), "  to ", self.number_label,
-                                 "  ", (call.call_id, "dim"))
+                                 "  ", (visible(call.call_id, 64), "dim"))
             yield Static(line, id="transfer-call")
             yield Static(Text(f"The call is {call.status!r}, not answered: the API refuses to "
                               "transfer it (409) unless it is answered."), id="transfer-warning",

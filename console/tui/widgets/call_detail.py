@@ -2,7 +2,10 @@
 the plain-language outcome, the observed timeline, the request that placed it and the raw JSON.
 
 Three scrollable columns side by side; below `NARROW_WIDTH` they stack in one scroll. All text
-is built from plain strings (`Text`), never markup, so server strings show as sent.
+is built from plain strings (`Text`), never markup, so server strings show as sent, with their
+control characters as escapes (`visible`). Server values are clipped for display (a field at
+`FIELD_LIMIT` characters, the extra fields at `MAX_EXTRA_FIELDS`, each JSON view at
+`JSON_VIEW_LIMIT`): an answer with a megabyte-long field must not freeze the screen.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Static
 
+from console.api.safe_text import clip_strings, visible
 from console.tui.dispositions import explain
 from console.tui.status_style import flag_sentence, sorted_flags, status_text
 from console.tui.widgets.call_table import format_duration, format_number
@@ -30,6 +34,14 @@ STATUS_FIELDS: tuple[str, ...] = (
     "language_detected", "ended_at")
 KEY_WIDTH = 17
 NARROW_WIDTH = 100
+#: Longest value shown on one line of the fields column (then "… (N more characters)").
+FIELD_LIMIT = 500
+#: Most unknown extra fields listed (a server may send thousands).
+MAX_EXTRA_FIELDS = 50
+#: Longest string value inside the request / raw JSON views.
+JSON_STRING_LIMIT = 500
+#: Longest request / raw JSON view, in characters.
+JSON_VIEW_LIMIT = 20_000
 
 
 def _when(value: datetime) -> str:
@@ -37,12 +49,13 @@ def _when(value: datetime) -> str:
 
 
 def _line(text: Text, key: str, value: Any, style: str = "") -> None:
-    text.append(f"{key:<{KEY_WIDTH}}", style="bold")
+    """One `key  value` line; a plain value (server text) is made visible and clipped."""
+    text.append(f"{visible(key, KEY_WIDTH * 4):<{KEY_WIDTH}}", style="bold")
     if isinstance(value, Text):
         text.append_text(value)
     else:
-        text.append("null" if value is None else str(value), style=style or
-                    ("dim" if value is None else ""))
+        text.append("null" if value is None else visible(str(value), FIELD_LIMIT),
+                    style=style or ("dim" if value is None else ""))
     text.append("\n")
 
 
@@ -69,7 +82,8 @@ def fields_text(call: TrackedCall, *, agent_name: str | None = None, region: str
             _line(text, "  (agent name)", agent_name, "dim")
         elif name in ("to_number", "from_number") and value:
             formatted = format_number(value, region)
-            _line(text, name, value if formatted == value else f"{value}  ({formatted})")
+            same = formatted in (value, visible(value, FIELD_LIMIT))
+            _line(text, name, value if same else f"{value}  ({formatted})")
         elif name in ("started_at", "ended_at") and value and last is not None and (
                 last.started if name == "started_at" else last.ended):
             _line(text, name, value)
@@ -84,10 +98,14 @@ def fields_text(call: TrackedCall, *, agent_name: str | None = None, region: str
     extras = [k for k in data if k not in STATUS_FIELDS]
     if extras:
         _heading(text, "Other fields from the API")
-        for name in extras:
+        for name in extras[:MAX_EXTRA_FIELDS]:
             value = data[name]
             _line(text, name, value if not isinstance(value, dict | list)
-                  else json.dumps(value, ensure_ascii=False))
+                  else json.dumps(clip_strings(value, JSON_STRING_LIMIT), ensure_ascii=False))
+        if len(extras) > MAX_EXTRA_FIELDS:
+            more = len(extras) - MAX_EXTRA_FIELDS
+            text.append(f"… ({more} more field{'s' if more != 1 else ''}: see the raw JSON)\n",
+                        style="dim")
     if last is None:
         text.append("\nNo status read yet: fields come with the first poll.\n", style="dim")
     _heading(text, "Tracking")
@@ -136,13 +154,14 @@ def timeline_text(call: TrackedCall, *, with_outcome: bool = True) -> Text:
         text.append("\n")
     last = call.last
     if last is not None and last.ended is not None:
-        text.append(f"ended_at {last.ended_at} (server)\n", style="dim")
+        text.append(f"ended_at {visible(last.ended_at or '', FIELD_LIMIT)} (server)\n",
+                    style="dim")
     if not changes:
         text.append("nothing observed yet\n", style="dim")
     recording = last.recording_url if last is not None else None
     _heading(text, "Recording")
     if recording:
-        text.append(recording + "\n")
+        text.append(visible(recording, FIELD_LIMIT) + "\n")
         text.append("(copy it with the copy-recording key)\n", style="dim")
     else:
         text.append("none yet" + (" (it may arrive after the call ends)" if call.live else "")
@@ -151,9 +170,12 @@ def timeline_text(call: TrackedCall, *, with_outcome: bool = True) -> Text:
 
 
 def json_text(value: Any) -> Text:
+    """Indented JSON of a server value: long strings and the whole view clipped, control and
+    format characters (which `json.dumps` leaves raw past ASCII) made visible."""
     from rich.highlighter import JSONHighlighter
 
-    text = Text(json.dumps(value, indent=2, ensure_ascii=False))
+    dumped = json.dumps(clip_strings(value, JSON_STRING_LIMIT), indent=2, ensure_ascii=False)
+    text = Text(visible(dumped, JSON_VIEW_LIMIT, multiline=True))
     JSONHighlighter().highlight(text)
     return text
 

@@ -10,7 +10,7 @@ keeps the cursor on the same call (by row key) and the scroll offset where they 
 of live answered rows (their duration is computed here from the tracker's clock).
 
 Every cell is a `rich.text.Text` built from plain strings: a server string that looks like
-markup (`[bold red]x`) is shown as typed.
+markup (`[bold red]x`) is shown as typed, and its control characters as escapes (`cell_value`).
 
 A lost call (the API answers 404 for it; `TrackedCall.lost`) shows `⊘ lost` in its status
 cell, sorts after the failed calls and keeps its other cells as last known.
@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 from textual.widgets import DataTable
 
+from console.api.safe_text import visible
 from console.tui.keys import CALL_TABLE_KEYS, bindings
 from console.tui.status_style import (
     flags_text,
@@ -65,13 +66,21 @@ _DURATION = COLUMN_KEYS.index("duration")
 EMPTY = "—"
 #: The status cell's signature for a lost call: a tuple never equals a server status string.
 LOST_SIGNATURE = ("lost",)
+#: Longest server string put in a cell (the cell shows its column's width of it).
+CELL_TEXT_LIMIT = 64
 
 
 # -- cell values --------------------------------------------------------------------------------
 
+def cell_value(text: str) -> str:
+    """A server string as a cell shows it: control characters made visible, clipped."""
+    return visible(text, CELL_TEXT_LIMIT)
+
+
 @lru_cache(maxsize=8192)
 def format_number(number: str | None, region: str = "US") -> str:
-    """`+1 415-555-0000` for a parseable number; the string as received otherwise.
+    """`+1 415-555-0000` for a parseable number; the string as received otherwise (made
+    visible: its control characters shown as escapes).
 
     Formatting only (phonenumbers' parse + format): the form's full `parse_phone` also loads
     the time-zone and geocoding data (~100 MB), which a table of numbers does not need.
@@ -84,7 +93,7 @@ def format_number(number: str | None, region: str = "US") -> str:
         parsed = phonenumbers.parse(number, region)
         return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     except Exception:  # noqa: BLE001 - whatever the server sent, show it as is
-        return number
+        return cell_value(number)
 
 
 def local_time(value: datetime | None, today: datetime | None = None) -> str:
@@ -187,14 +196,14 @@ def cell_text(call: TrackedCall, column: str, signature: Any, ctx: RowContext) -
         number = call.to_number if column == "to" else call.from_number
         text = Text(format_number(number, ctx.region), no_wrap=True, overflow="ellipsis")
     elif column == "agent":
-        text = Text(signature[1], no_wrap=True, overflow="ellipsis")
+        text = Text(cell_value(signature[1]), no_wrap=True, overflow="ellipsis")
     elif column == "started":
         text = Text(local_time(signature, ctx.wall() if ctx.wall else None), no_wrap=True)
     elif column == "duration":
         text = Text(format_duration(signature) if signature is not None else "",
                     justify="right", no_wrap=True)
     elif column == "disposition":
-        disposition = signature or ""
+        disposition = cell_value(signature or "")
         style = "red" if call.status == "failed" and disposition else ""
         text = Text(disposition, style=style, no_wrap=True, overflow="ellipsis")
     elif column == "flags":
