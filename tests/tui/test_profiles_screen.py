@@ -431,6 +431,23 @@ async def test_a_header_set_saved_with_an_empty_value_says_so(tui_offline):
                    for n in app._notifications)
 
 
+@pytest.mark.parametrize("section, field", [("agents", "notes"), ("caller_ids", "display_name"),
+                                            ("header_sets", "custom_headers"),
+                                            ("templates", "dtmf")])
+async def test_after_saving_escape_returns_to_the_list(tui_offline, section, field):
+    seed()
+    app = tui_offline.app(connected=False, screen="profiles")
+    async with app.run_test(size=SIZE) as pilot:
+        await profiles_ready(pilot)
+        kind_part = await show(pilot, section)
+        await pilot.press("enter")                               # the first entry
+        await wait_for(pilot, lambda: kind_part.mode == "edit", "the entry in the editor")
+        await focus_field(pilot, kind_part, field)
+        await save(pilot)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.focused is kind_part.entries, "the list focused")
+
+
 async def test_the_palette_opens_a_new_entry_of_a_kind(tui_offline):
     seed()
     app = tui_offline.app(connected=False, screen="call")
