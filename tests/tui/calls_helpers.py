@@ -64,6 +64,18 @@ async def tracker_ready(pilot) -> None:
     await pilot.pause()
 
 
+async def mixed_calls_shown(pilot) -> Any:
+    """The Calls screen (polling off) showing the MIXED calls; returns its table."""
+    app = pilot.app
+    await tracker_ready(pilot)
+    for call in MIXED:
+        app.tracker.track_status(call)
+    await app.tracker.stop()
+    table = app.screen.table
+    await wait_for(pilot, lambda: table.row_count == len(MIXED), "the rows")
+    return table
+
+
 async def calls_screen(pilot) -> Any:
     """Show the Calls screen and return it once it is mounted."""
     app = pilot.app

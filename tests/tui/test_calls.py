@@ -10,6 +10,7 @@ from calls_helpers import (
     MIXED,
     REQUEST,
     calls_screen,
+    mixed_calls_shown,
     cell,
     notes,
     place,
@@ -301,13 +302,8 @@ async def test_filters_rebuild_on_change_and_diffs_respect_them(tui):
     app = tui.app(screen="calls")
     app.live.polling = False
     async with app.run_test(size=SIZE) as pilot:
-        await tracker_ready(pilot)
+        table = await mixed_calls_shown(pilot)
         screen = app.screen
-        for call in MIXED:
-            app.tracker.track_status(call)
-        await app.tracker.stop()
-        table = screen.table
-        await wait_for(pilot, lambda: table.row_count == len(MIXED), "the rows")
         every = set(table.shown_ids)
         # text search: a number (as typed with spaces), then a disposition
         await pilot.press("slash", *"415 555 0001")
@@ -349,13 +345,8 @@ async def test_sort_keeps_the_cursor_on_the_same_call(tui):
     app = tui.app(screen="calls")
     app.live.polling = False
     async with app.run_test(size=SIZE) as pilot:
-        await tracker_ready(pilot)
+        table = await mixed_calls_shown(pilot)
         screen = app.screen
-        for call in MIXED:
-            app.tracker.track_status(call)
-        await app.tracker.stop()
-        table = screen.table
-        await wait_for(pilot, lambda: table.row_count == len(MIXED), "the rows")
         # newest first by default
         assert table.shown_ids[0] == MIXED[0].call_id
         await select(pilot, screen, MIXED[3].call_id)
@@ -374,13 +365,8 @@ async def test_home_and_end_move_the_cursor_to_the_first_and_last_call(tui):
     app = tui.app(screen="calls")
     app.live.polling = False
     async with app.run_test(size=SIZE) as pilot:
-        await tracker_ready(pilot)
+        table = await mixed_calls_shown(pilot)
         screen = app.screen
-        for call in MIXED:
-            app.tracker.track_status(call)
-        await app.tracker.stop()
-        table = screen.table
-        await wait_for(pilot, lambda: table.row_count == len(MIXED), "the rows")
         table.focus()
         await select(pilot, screen, MIXED[3].call_id)
         await pilot.press("end")
