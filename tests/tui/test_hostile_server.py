@@ -33,7 +33,7 @@ from console.api.models import ErrorEntry
 from console.sim.faults import ESCAPES
 from console.tracker import PollPolicy
 from console.tui.call import outcome_text
-from console.tui.calls.dispositions import explain
+from console.calls.dispositions import explain
 from console.tui.dialogs.reconcile import call_line
 from console.tui.calls.status_style import status_text
 from console.tui.calls.call_detail import fields_text, request_text, timeline_text

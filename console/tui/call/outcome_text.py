@@ -94,7 +94,7 @@ def api_error(exc: errors.ApiError) -> Text:
     elif isinstance(exc, errors.ServerError):
         hint = "The server failed to handle it." + _retry_after(exc)
     elif exc.status_code == 408:
-        from console.tui.calls.dispositions import outcome_named_in
+        from console.calls.dispositions import outcome_named_in
 
         outcome = outcome_named_in(exc.detail)
         hint = (f"The call did not connect: {outcome.title.lower()}. {outcome.meaning}"

@@ -20,7 +20,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Static
 
 from console.api.safe_text import clip_strings, visible
-from console.tui.calls.dispositions import explain
+from console.calls.dispositions import explain
 from console.tui.calls.status_style import flag_sentence, sorted_flags, status_text
 from console.tui.calls.call_table import format_duration, format_number
 
