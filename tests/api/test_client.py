@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 
 import httpx
@@ -12,6 +11,7 @@ from console.api import errors
 from console.api.client import ApiClient
 from console.api.models import OutboundCallRequest, TransferRequest
 from console.sim.state import DEMO_AGENTS, DEMO_TENANT_ID
+from waiting import wait_until
 
 AGENT = DEMO_AGENTS[0]
 
@@ -51,13 +51,12 @@ async def client(sim_clean):
 
 
 async def wait_for(client, call_id, predicate, *, seconds=20.0):
-    deadline = asyncio.get_running_loop().time() + seconds
-    while True:
+    """The call, once `predicate(call)` holds (read from the API every 0.1 s)."""
+    async def check():
         call = await client.get_call(call_id)
-        if predicate(call):
-            return call
-        assert asyncio.get_running_loop().time() < deadline, f"call stuck at {call.status}"
-        await asyncio.sleep(0.1)
+        return call if predicate(call) else None
+
+    return await wait_until(check, f"call {call_id} to change", seconds, interval=0.1)
 
 
 async def test_place_get_and_finish_with_late_fields(client):

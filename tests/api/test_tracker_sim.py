@@ -23,6 +23,7 @@ from console.sim.runner import SimServer
 from console.sim.state import DEMO_AGENTS, SimConfig
 from console.store.history import CallStore
 from console.tracker import CallTracker, PollPolicy, TrackedCall
+import waiting
 
 RECEPTION, SALES, SUPPORT = DEMO_AGENTS
 TIME_SCALE = 50.0
@@ -69,11 +70,7 @@ def set_faults(sim: SimServer, rules: list[dict[str, Any]]) -> None:
 
 
 async def wait_until(predicate: Callable[[], bool], what: str, timeout: float = DEADLINE) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
+    await waiting.wait_until(predicate, what, timeout)
 
 
 def request(agent: str, to: str, **fields: Any) -> OutboundCallRequest:

@@ -11,12 +11,12 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from waiting import TimedOut, poll
 
 
 def installed_console() -> str | None:
@@ -49,14 +49,18 @@ class TmuxConsole:
 
     def wait_for(self, check: Callable[[str], object], what: str, timeout: float = 20.0) -> str:
         """Poll the screen until `check(screen)` is truthy; fail with the last screen."""
-        deadline = time.monotonic() + timeout
         screen = ""
-        while time.monotonic() < deadline:
+
+        def look() -> bool:
+            nonlocal screen
             screen = self.capture()
-            if check(screen):
-                return screen
-            time.sleep(0.1)
-        raise AssertionError(f"timed out waiting for {what}; the screen was:\n{screen}")
+            return bool(check(screen))
+
+        try:
+            poll(look, what, timeout, 0.1)
+        except TimedOut as exc:
+            raise TimedOut(f"{exc}; the screen was:\n{screen}") from None
+        return screen
 
     def wait_for_text(self, text: str, timeout: float = 20.0) -> str:
         return self.wait_for(lambda screen: text in screen, repr(text), timeout)

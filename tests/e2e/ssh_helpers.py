@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TypeVar
+from waiting import poll
 
 T = TypeVar("T")
 
@@ -46,15 +47,7 @@ def missing_tools() -> list[str]:
 def wait_for(check: Callable[[], T], timeout: float = 10.0, interval: float = 0.05,
              what: str = "condition") -> T:
     """Call `check` until it returns something truthy; fail with `what` after `timeout` s."""
-    deadline = time.monotonic() + timeout
-    last: T | None = None
-    while True:
-        last = check()
-        if last:
-            return last
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(interval)
+    return poll(check, what, timeout, interval)
 
 
 def make_key(directory: Path, name: str, comment: str) -> Path:

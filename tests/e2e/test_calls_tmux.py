@@ -14,7 +14,6 @@ import re
 import shutil
 import sys
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from console.sim.state import DEMO_AGENTS
+from waiting import TimedOut, poll
 
 pytestmark = pytest.mark.e2e
 
@@ -71,16 +71,20 @@ class Pane:
         return self.tmux("capture-pane", "-p", "-t", self.session)
 
     def wait_for(self, check, what: str, timeout: float = 30.0) -> str:
-        deadline = time.monotonic() + timeout
         screen = ""
-        while time.monotonic() < deadline:
+
+        def look() -> bool:
+            nonlocal screen
             screen = self.capture()
-            if check(screen):
-                return screen
-            time.sleep(0.1)
-        size = self.tmux("display", "-p", "-t", self.session, "#{window_width}x#{window_height}")
-        raise AssertionError(f"timed out waiting for {what}; the {size.strip()} screen was:\n"
-                             f"{screen}")
+            return bool(check(screen))
+
+        try:
+            poll(look, what, timeout, 0.1)
+        except TimedOut as exc:
+            size = self.tmux("display", "-p", "-t", self.session,
+                             "#{window_width}x#{window_height}")
+            raise TimedOut(f"{exc}; the {size.strip()} screen was:\n{screen}") from None
+        return screen
 
 
 def test_a_call_placed_from_the_cli_shows_up_and_reaches_ended(sim_process, tmp_path):

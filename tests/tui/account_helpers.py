@@ -8,8 +8,6 @@ snapshot carries the ephemeral port, and the tokens are stored for the URL the c
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +18,7 @@ from console.config.settings import Settings
 from console.sim.runner import SimServer, start_in_thread
 from console.sim.state import DEMO_AGENTS, DEMO_TENANT_ID, SimConfig
 from console.tui.app import CallConsoleApp, make_app
+from waiting import wait_for  # noqa: F401  (re-exported: one helper for every test)
 
 FAKE_HOST = "sim.test"
 FAKE_BASE = "http://sim.test:8000"
@@ -116,13 +115,6 @@ def posts_seen(sim: SimServer) -> int:
     return counts.get("POST /calls/outbound", 0)
 
 
-async def wait_for(pilot, predicate: Callable[[], Any], what: str = "condition",
-                   timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.02)
 
 
 async def idle(pilot) -> None:

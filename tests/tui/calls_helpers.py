@@ -3,11 +3,11 @@ calls on the simulator through the app's own client."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from console.api.models import CallStatus, OutboundCallRequest
 from console.sim.state import DEMO_AGENTS, DEMO_TENANT_ID
+from waiting import wait_for  # noqa: F401  (re-exported: one helper for every test)
 
 AGENT = DEMO_AGENTS[0]
 OTHER_AGENT = DEMO_AGENTS[1]
@@ -47,12 +47,6 @@ REQUEST = OutboundCallRequest(agent_id=AGENT.agent_id, to_number="+14155550000",
                               custom_headers={"X-Case": "42"})
 
 
-async def wait_for(pilot, predicate, what: str = "condition", timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.02)
 
 
 async def tracker_ready(pilot) -> None:

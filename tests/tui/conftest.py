@@ -23,6 +23,7 @@ from console.account.session import ConsoleSession
 from console.sim.runner import SimServer, start_in_thread
 from console.sim.state import DEMO_AGENTS, SimConfig
 from console.tui.app import CallConsoleApp, make_app
+from waiting import wait_for
 
 FAKE_BASE = "http://sim.test:8000"
 #: 17:00 UTC: 09:00 in San Francisco, so the callee's local time on screen never moves
@@ -122,14 +123,7 @@ class Tui:
 
     # -- waiting ----------------------------------------------------------------------------
 
-    @staticmethod
-    async def wait_for(pilot, predicate: Callable[[], Any], what: str = "condition",
-                       timeout: float = 15.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what}")
-            await pilot.pause(0.02)
+    wait_for = staticmethod(wait_for)
 
     async def ready(self, pilot, *, probed: bool = True) -> None:
         """Session loaded, checks running, and (when connected) the agent probe answered."""

@@ -7,11 +7,11 @@ CALL_CONSOLE_CONFIG_DIR); nothing is mocked between the TUI and `ProfilesStore`.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
 from console.store.profiles import ProfilesStore
+import waiting
 
 SALES = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
 SUPPORT = "4d1b2f0e-1a2b-4c3d-9e8f-0123456789ab"
@@ -51,12 +51,7 @@ def fresh() -> ProfilesStore:
 
 
 async def wait_for(pilot, predicate, what: str = "condition", timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.02)
-    await pilot.pause()
+    await waiting.wait_for(pilot, predicate, what, timeout, settle=True)
 
 
 async def profiles_ready(pilot) -> Any:
