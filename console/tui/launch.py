@@ -193,16 +193,13 @@ def install_exit_signals(app: Any) -> Callable[[], None]:
 
     def handler(signum: int, _frame: object) -> None:
         code = 128 + signum
-        loop = getattr(app, "_loop", None)
+        from console.tui.textual_compat import app_loop, no_restart_on_resume
+
+        loop = app_loop(app)
         if loop is None or loop.is_closed():
             raise SystemExit(code)  # before the app runs, or after it stopped
         app.exit_signal = signum
-        driver = getattr(app, "_driver", None)
-        if driver is not None and hasattr(driver, "_auto_restart"):
-            # Textual restarts application mode on SIGCONT (its Ctrl+Z resume). A hangup
-            # comes with a SIGCONT: restarting then, half-way through the shutdown, deadlocks
-            # its output thread. Nothing is resumed after a hangup.
-            driver._auto_restart = False
+        no_restart_on_resume(app)  # nothing is resumed after a hangup
         if signum == getattr(signal, "SIGHUP", None) and _terminal_hung_up():
             _discard_output()
         loop.call_soon_threadsafe(functools.partial(app.exit_when_settled, code))

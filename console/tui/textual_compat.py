@@ -19,13 +19,81 @@ from textual.message_pump import MessagePump
 if TYPE_CHECKING:
     from textual.timer import Timer
 
-#: Every private name used here: "module:object.attribute" (checked by the test).
+#: Every private name used here: "module:object.attribute" (checked by the test). Instance
+#: attributes are written "module:Class().attribute" (checked on a new instance) or
+#: "module:Class.__init__:attribute" (set by the constructor; checked in its source).
 PRIVATE_NAMES: tuple[str, ...] = (
     "textual.app:App._handle_exception",
     "textual.message_pump:MessagePump._dispatch_message",
     "textual._context:active_app",
     "textual.message:Message._stop_propagation",
+    "textual.app:App()._loop",
+    "textual.app:App()._driver",
+    "textual.driver:Driver.__init__:_auto_restart",
+    "textual.app:App()._css_update_count",
+    "textual.app:App()._keymap",
+    "textual.app:App._normalize_keymap",
+    "textual.dom:DOMNode._merge_bindings",
+    "textual.command:CommandPalette.__init__:_selected_command",
+    "textual._tree_sitter:TREE_SITTER",
 )
+
+
+# -- small accessors (each one private name, with why) ----------------------------------------
+
+def app_loop(app: App[Any]) -> asyncio.AbstractEventLoop | None:
+    """The loop the app runs on (None before it runs): a signal handler schedules the exit
+    there with `call_soon_threadsafe`. Textual keeps it private (`App._loop`)."""
+    return getattr(app, "_loop", None)
+
+
+def no_restart_on_resume(app: App[Any]) -> None:
+    """Textual restarts application mode on SIGCONT (its Ctrl+Z resume); a hangup comes with
+    a SIGCONT, and restarting half-way through the shutdown deadlocks the output thread.
+    (`Driver._auto_restart`, set by the driver's constructor.)"""
+    driver = getattr(app, "_driver", None)
+    if driver is not None and hasattr(driver, "_auto_restart"):
+        driver._auto_restart = False
+
+
+def skip_stylesheet_reparse(screen: Any) -> None:
+    """A new screen is styled from the current stylesheet when it mounts; Textual's modes
+    still re-parse the whole stylesheet for a screen whose count is behind the app's (a new
+    one always is): ~5 ms before the first frame, for nothing, when the screen's CSS is
+    already in the app's stylesheet. (`DOMNode._css_update_count`, `App._css_update_count`.)"""
+    screen._css_update_count = screen.app._css_update_count
+
+
+def current_keymap(app: App[Any]) -> dict[str, str]:
+    """The keymap the app applies (binding id → keys). Textual has a setter (`set_keymap`)
+    but no getter (`App._keymap`)."""
+    return getattr(app, "_keymap", {}) or {}
+
+
+def normalize_keymap(keymap: dict[str, str]) -> dict[str, str]:
+    """Key names as Textual normalises them when a keymap is set (`App._normalize_keymap`)."""
+    return App._normalize_keymap(keymap)
+
+
+def merged_bindings(cls: type) -> Any:
+    """A node class's bindings, its own and inherited, merged the way Textual does when it
+    builds the key map (`DOMNode._merge_bindings`): the key reference lists them."""
+    return cls._merge_bindings()
+
+
+def palette_chose_command(palette: Any) -> bool:
+    """Whether the command palette is closing because a command was chosen (not escaped):
+    the theme preview is undone only on escape (`CommandPalette._selected_command`)."""
+    return getattr(palette, "_selected_command", None) is not None
+
+
+def tree_sitter_available() -> bool:
+    """Whether Textual's tree-sitter highlighting is installed (`textual._tree_sitter`)."""
+    try:
+        from textual._tree_sitter import TREE_SITTER
+    except ImportError:  # pragma: no cover - the private module moved
+        return False
+    return bool(TREE_SITTER)
 
 
 # -- the error boundary -----------------------------------------------------------------------

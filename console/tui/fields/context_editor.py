@@ -16,11 +16,9 @@ from console.tui.fields.frame import FieldFrame
 
 def _json_language() -> str | None:
     """'json' when tree-sitter highlighting is installed, else plain text."""
-    try:
-        from textual._tree_sitter import TREE_SITTER
-    except ImportError:  # pragma: no cover - private module moved
-        return None
-    return "json" if TREE_SITTER else None
+    from console.tui.textual_compat import tree_sitter_available
+
+    return "json" if tree_sitter_available() else None
 
 
 class ContextField(FieldFrame):

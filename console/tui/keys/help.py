@@ -60,7 +60,9 @@ def key_display(app: App[Any], binding: Binding, keys: list[str]) -> str:
 
 
 def _row(app: App[Any], binding: Binding, keys: list[str]) -> KeyRow:
-    keymap = getattr(app, "_keymap", {}) or {}
+    from console.tui.textual_compat import current_keymap
+
+    keymap = current_keymap(app)
     return KeyRow(keys=key_display(app, binding, keys), id=binding.id or "",
                   description=binding.description or binding.action,
                   help=binding.tooltip or "", remapped=bool(binding.id and binding.id in keymap))
@@ -164,8 +166,9 @@ def active_rows(screen: Screen[Any]) -> list[KeyRow]:
 def key_reference(app: App[Any]) -> list[KeySection]:
     """Every binding by context, with the active keymap's keys."""
     from console.tui.keys.keymap import binding_contexts, effective_keys
+    from console.tui.textual_compat import current_keymap
 
-    keymap = getattr(app, "_keymap", {}) or {}
+    keymap = current_keymap(app)
     sections: list[KeySection] = []
     app_ids: set[str] = set()
     for index, context in enumerate(binding_contexts(app)):

@@ -144,7 +144,9 @@ class Context:
 
 def class_bindings(cls: type[DOMNode]) -> list[Binding]:
     """Every binding a node class has (its own and inherited), in declaration order."""
-    merged = cls._merge_bindings()
+    from console.tui.textual_compat import merged_bindings
+
+    merged = merged_bindings(cls)
     seen: set[int] = set()
     result: list[Binding] = []
     for key_bindings in merged.key_to_bindings.values():
@@ -237,13 +239,13 @@ def _describe(cls: type) -> str:
 
 
 def effective_keys(binding: Binding, keymap: Mapping[str, str]) -> list[str]:
-    from textual.app import App
+    from console.tui.textual_compat import normalize_keymap
 
     if binding.id and binding.id in keymap:
         raw = keymap[binding.id]
     else:
         raw = binding.key
-    normalised = App._normalize_keymap({"_": raw})["_"]
+    normalised = normalize_keymap({"_": raw})["_"]
     return [k.strip() for k in normalised.split(",") if k.strip()]
 
 

@@ -24,11 +24,12 @@ from textual.markup import escape
 from textual.widgets import OptionList
 
 from console.tui.keys import LOOK_KEYS, KeySpec
+from console.tui.textual_compat import current_keymap, palette_chose_command
 from console.tui.dialogs.modal import ConsolePalette
 
 
 def _key_for(app: Any, spec: KeySpec) -> str:
-    keymap = getattr(app, "_keymap", {}) or {}
+    keymap = current_keymap(app)
     return keymap.get(spec.id, spec.key)
 
 
@@ -123,7 +124,7 @@ class ThemePalette(ConsolePalette):
             self.app.theme = name
 
     def on_unmount(self) -> None:
-        if self._selected_command is None and self._original_theme:
+        if not palette_chose_command(self) and self._original_theme:
             self.app.theme = self._original_theme  # escape: back to what it was
 
 

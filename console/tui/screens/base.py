@@ -6,6 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 
+from console.tui.textual_compat import skip_stylesheet_reparse
 from console.tui.widgets.console_header import ConsoleHeader
 from console.tui.widgets.key_footer import KeyFooter
 
@@ -30,11 +31,8 @@ class ConsoleScreen(Screen):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        # A new screen is styled from the current stylesheet when it mounts. Textual's modes
-        # still re-parse the whole stylesheet for a screen whose count is behind the app's
-        # (a new one always is): ~5 ms before the first frame, for nothing. Our screens'
-        # CSS is in the app's CSS_PATH, so there is nothing new to parse.
-        self._css_update_count = self.app._css_update_count
+        # Our screens' CSS is in the app's CSS_PATH: nothing new to parse when one mounts.
+        skip_stylesheet_reparse(self)
 
     def compose(self) -> ComposeResult:
         yield ConsoleHeader()
