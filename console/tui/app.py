@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 from textual.app import App
 from textual.binding import Binding
+from textual.notifications import Notification
 from textual.signal import Signal
 from textual.worker import Worker, WorkerState
 
@@ -85,6 +87,10 @@ class TrackedCall:
     at: datetime = field(default_factory=utc_now)
 
 
+#: How many of the latest toasts `CallConsoleApp.notices` keeps.
+NOTICES_KEPT = 200
+
+
 class CallConsoleApp(LookAndFeelApp):
     # Screens' own .tcss files are listed here, not as Screen.CSS_PATH: installing a screen with
     # its own CSS re-parses the whole stylesheet, which would cost the first frame ~10 ms.
@@ -128,6 +134,9 @@ class CallConsoleApp(LookAndFeelApp):
 
             install_error_boundary()
         self.failures = FailureReporter(self)
+        #: What the console told the operator (toasts) since the last `clear_notifications`,
+        #: newest last; Textual forgets a toast once it times out.
+        self.notices: deque[Notification] = deque(maxlen=NOTICES_KEPT)
         self._session = session
         self._settings_loader = settings_loader
         self.demo = demo
@@ -201,6 +210,18 @@ class CallConsoleApp(LookAndFeelApp):
         return self._session.host
 
     # -- start-up ---------------------------------------------------------------------------
+
+    def notify(self, message: str, *, title: str = "", severity: Any = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        super().notify(message, title=title, severity=severity, timeout=timeout,
+                       markup=markup)
+        self.notices.append(Notification(message, title, severity,
+                                         self.NOTIFICATION_TIMEOUT if timeout is None
+                                         else timeout, markup=markup))
+
+    def clear_notifications(self) -> None:
+        super().clear_notifications()
+        self.notices.clear()
 
     def on_mount(self) -> None:
         if self._keymap_overrides:

@@ -111,4 +111,4 @@ async def select(pilot, screen, call_id: str) -> None:
 
 
 def notes(app) -> list[str]:
-    return [f"{n.title}: {n.message}" for n in app._notifications]
+    return [f"{n.title}: {n.message}" for n in app.notices]

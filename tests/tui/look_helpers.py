@@ -23,7 +23,7 @@ def user_theme(name: str, text: str) -> Path:
 
 
 def toasts(app) -> list[str]:
-    return [f"{n.title or ''}: {n.message}" for n in app._notifications]
+    return [f"{n.title or ''}: {n.message}" for n in app.notices]
 
 
 async def started(pilot, tui) -> None:

@@ -35,7 +35,7 @@ def failing_once(monkeypatch, owner: type, name: str) -> list[int]:
 
 
 def error_toasts(app) -> list[str]:
-    return [n.message for n in app._notifications if n.severity == "error"]
+    return [n.message for n in app.notices if n.severity == "error"]
 
 
 async def test_an_error_in_an_action_is_logged_and_shown_and_the_console_goes_on(

@@ -85,7 +85,7 @@ def refused(dialog) -> bool:
 
 
 def toasts(app) -> list[str]:
-    return [n.message for n in app._notifications]
+    return [n.message for n in app.notices]
 
 
 async def test_export_is_confined_to_the_exchange_folder(ssh_session, server_keys, home):

@@ -39,7 +39,7 @@ async def test_preview_is_the_exact_body_and_a_curl_line_without_the_token(tui):
         await pilot.press("f8")
         assert app.clipboard == curl and token not in app.clipboard
         await pilot.pause()
-        copied = [n for n in app._notifications if n.title.startswith("Copied")]
+        copied = [n for n in app.notices if n.title.startswith("Copied")]
         assert [n.title for n in copied] == ["Copied JSON (OSC 52)", "Copied curl command (OSC 52)"]
         assert '"to_number": "+14155550000"' in copied[0].message     # the toast shows the text
         assert copied[1].message.startswith("curl --request POST")
@@ -80,7 +80,7 @@ async def test_copy_without_a_terminal_clipboard_is_no_crash(tui_offline):
         app.copy_to_clipboard = broken
         await pilot.press("f7")
         await pilot.pause()
-        assert any("Could not copy" in n.message for n in app._notifications)
+        assert any("Could not copy" in n.message for n in app.notices)
         assert app.is_running
 
 

@@ -102,7 +102,7 @@ def report_of(dialog) -> str:
 
 
 def toasts(app) -> list[str]:
-    return [n.message for n in app._notifications]
+    return [n.message for n in app.notices]
 
 
 def dumps(store: ProfilesStore) -> dict[str, dict[str, object]]:

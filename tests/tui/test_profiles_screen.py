@@ -428,7 +428,7 @@ async def test_a_header_set_saved_with_an_empty_value_says_so(tui_offline):
         status = str(header_sets.query_one(".editor-status").render())
         assert "Added header set 'blank'" in status and "X-Empty has an empty value" in status
         assert any("X-Empty has an empty value" in n.message and n.severity == "warning"
-                   for n in app._notifications)
+                   for n in app.notices)
 
 
 @pytest.mark.parametrize("section, field", [("agents", "notes"), ("caller_ids", "display_name"),

@@ -68,5 +68,5 @@ async def test_ctrl_c_in_a_dialog_says_how_to_quit(tui):
         await pilot.press("f1")
         await pilot.press("ctrl+c")
         await pilot.pause()
-        assert [n.message for n in app._notifications] == ["Press ^q to quit the app."]
+        assert [n.message for n in app.notices] == ["Press ^q to quit the app."]
         assert app.is_running

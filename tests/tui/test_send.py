@@ -39,7 +39,7 @@ async def test_placed_call_is_shown_toasted_and_tracked(tui):
         call_id = tui.UUID_RE.search(screen.outcome.text.split("call id")[1]).group(0)
         assert [t.call_id for t in app.tracked_calls] == [call_id]
         assert app.tracked_calls[0].request.to_number == "+14155550000"
-        assert any(f"Call placed: {call_id}" in n.message for n in app._notifications)
+        assert any(f"Call placed: {call_id}" in n.message for n in app.notices)
         assert call_id in tui.screen_text(app)
         assert tui.get_call(call_id)["to_number"] == "+14155550000"
         assert tui.posts_seen() == 1
@@ -85,7 +85,7 @@ async def test_429_shows_status_detail_and_retry_after_and_is_not_retried(tui):
         assert "429" in text and "Retry after 5 s" in text
         assert screen.values() == before
         assert tui.posts_seen() == 1
-        assert any("429" in n.message and not n.markup for n in app._notifications)
+        assert any("429" in n.message and not n.markup for n in app.notices)
 
 
 async def test_500_shows_status_and_keeps_values(tui):

@@ -79,7 +79,7 @@ async def test_main_flows_leak_no_token(sim, all_logs, tmp_path):
 
     def shot(name: str) -> None:
         app.save_screenshot(filename=f"{name}.svg", path=str(shots))
-        toasts.extend(f"{n.title} {n.message}" for n in app._notifications)
+        toasts.extend(f"{n.title} {n.message}" for n in app.notices)
 
     async with app.run_test(size=WIDE) as pilot:
         # 1. Onboarding: connect with the pre-issued token (pasted).
@@ -153,7 +153,7 @@ async def test_main_flows_leak_no_token(sim, all_logs, tmp_path):
         seen_tokens |= {stored.access_token, stored.refresh_token}
         await idle(pilot)
         shot("after-login")
-        toasts.extend(f"{n.title} {n.message}" for n in app._notifications)
+        toasts.extend(f"{n.title} {n.message}" for n in app.notices)
         clipboard = app.clipboard
     # the app has exited: the store is flushed and closed, the logs written
 
