@@ -16,13 +16,16 @@ from uuid import UUID
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from console.api.safe_text import visible
+from console.api.statuses import (  # noqa: F401  (defined once there; re-exported here)
+    KNOWN_STATUSES,
+    TERMINAL_STATUSES,
+    is_terminal,
+)
 
 PRIORITIES: tuple[str, ...] = ("low", "normal", "high", "urgent")
 MEDIA_ENCRYPTION_LEVELS: tuple[str, ...] = ("DISABLE", "ALLOW", "REQUIRE")
 TRANSFER_TYPES: tuple[str, ...] = ("cold", "warm")
 
-KNOWN_STATUSES: tuple[str, ...] = ("initiated", "ringing", "answered", "ended", "failed")
-TERMINAL_STATUSES: frozenset[str] = frozenset({"ended", "failed"})
 
 E164_RE = re.compile(r"^\+[1-9][0-9]{1,14}$")
 DISPLAY_NAME_MAX = 128
@@ -39,11 +42,6 @@ def _x_header_name(name: str) -> str:
 #: A custom SIP header name. Validated as the dict key, so a 422 names the header in its `loc`
 #: (`["body", "custom_headers", "Via", "[key]"]`) and the form can mark that row.
 XHeaderName = Annotated[str, AfterValidator(_x_header_name)]
-
-
-def is_terminal(status: str | None) -> bool:
-    """Only `ended` and `failed` are terminal; any other string (known or not) is live."""
-    return status in TERMINAL_STATUSES
 
 
 def parse_timestamp(value: str | None) -> datetime | None:

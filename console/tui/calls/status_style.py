@@ -41,9 +41,7 @@ UNKNOWN_STATUS = StatusStyle("?", "bold magenta", "")
 LOST_STYLE = StatusStyle("⊘", "red", "lost")
 #: Longest unknown status string shown (table cells cut it further to their width).
 STATUS_LABEL_LIMIT = 64
-#: api.md §2 (kept here too, so the first frame does not import pydantic for them)
-KNOWN_STATUSES: tuple[str, ...] = ("initiated", "ringing", "answered", "ended", "failed")
-TERMINAL_STATUSES: frozenset[str] = frozenset({"ended", "failed"})
+from console.api.statuses import KNOWN_STATUSES, TERMINAL_STATUSES  # noqa: E402,F401
 
 #: Sort order of statuses (live first, in lifecycle order; unknown statuses with the live ones).
 STATUS_ORDER: dict[str, int] = {"initiated": 0, "ringing": 1, "answered": 2, "transferring": 3,
