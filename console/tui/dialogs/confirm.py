@@ -7,37 +7,13 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Label, Static
 
+from console.tui.css import stylesheet
 from console.tui.dialogs.modal import ConsoleModal
 from console.tui.keys import MODAL_CLOSE, bindings
 
 
 class ConfirmScreen(ConsoleModal[bool]):
-    DEFAULT_CSS = """
-    ConfirmScreen {
-        align: center middle;
-    }
-    ConfirmScreen > Vertical {
-        width: 70;
-        max-width: 95%;
-        height: auto;
-        border: thick $warning;
-        background: $surface;
-        padding: 1 2;
-    }
-    ConfirmScreen .confirm-title {
-        text-style: bold;
-        margin-bottom: 1;
-    }
-    ConfirmScreen .confirm-buttons {
-        height: auto;
-        margin-top: 1;
-        align-horizontal: right;
-    }
-    ConfirmScreen .confirm-buttons Button {
-        margin-left: 2;
-    }
-    """
-
+    DEFAULT_CSS = stylesheet(__file__)
     BINDINGS = bindings(MODAL_CLOSE)
 
     def __init__(self, title: str, body: Text | str, *, confirm: str = "Yes",

@@ -15,46 +15,17 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
+from console.tui.css import stylesheet
 from console.tui.dialogs.modal import ConsoleModal
-from console.tui.keys.help import FocusHelp, KeyRow, KeySection
 from console.tui.keys import MODAL_CLOSE, bindings
+from console.tui.keys.help import FocusHelp, KeyRow, KeySection
 
 
 class HelpScreen(ConsoleModal[None]):
     """Help for the focused field and the key reference."""
 
-    DEFAULT_CSS = """
-    HelpScreen {
-        align: center middle;
-    }
-    HelpScreen > #help-box {
-        width: 100%;
-        max-width: 116;
-        height: 100%;
-        max-height: 42;
-        border: round $primary;
-        border-title-color: $text-primary;
-        border-title-style: bold;
-        border-subtitle-color: $text-muted;
-        background: $surface;
-        padding: 0 1;
-    }
-    HelpScreen #help-focus {
-        height: auto;
-        padding-bottom: 1;
-    }
-    HelpScreen #help-scroll {
-        height: 1fr;
-        scrollbar-size-vertical: 1;
-    }
-    HelpScreen #help-scroll:focus {
-        background-tint: $foreground 0%;
-    }
-    HelpScreen .help-section {
-        height: auto;
-        padding-bottom: 1;
-    }
-    """
+    DEFAULT_CSS = stylesheet(__file__)
+
 
     BINDINGS = bindings(MODAL_CLOSE)
 

@@ -20,12 +20,13 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
+from console.tui.css import stylesheet
+from console.tui.dialogs.field_errors import FieldErrors
 from console.tui.dialogs.modal import ConsoleModal
 from console.tui.keys import MODAL_CLOSE, bindings
-from console.tui.dialogs.field_errors import FieldErrors
 
 if TYPE_CHECKING:
-    from console.api.models import Me
+    pass
 
 
 def _row(label: str, widget: Input) -> ComposeResult:
@@ -36,69 +37,9 @@ def _row(label: str, widget: Input) -> ComposeResult:
 
 
 class LoginScreen(FieldErrors, ConsoleModal["Me | None"]):
+    DEFAULT_CSS = stylesheet(__file__)
     STATUS_ID = "login-status"
 
-    DEFAULT_CSS = """
-    LoginScreen {
-        align: center middle;
-    }
-    LoginScreen > #login-box {
-        width: 76;
-        max-width: 100%;
-        height: auto;
-        max-height: 100%;
-        border: thick $primary;
-        background: $surface;
-        padding: 0 1;
-    }
-    LoginScreen .login-title {
-        text-style: bold;
-        color: $text-primary;
-    }
-    LoginScreen #login-reason {
-        color: $text-warning;
-    }
-    LoginScreen #login-target {
-        color: $text-muted;
-        margin-bottom: 1;
-    }
-    LoginScreen .login-row {
-        height: 1;
-    }
-    LoginScreen .login-row Label {
-        width: 12;
-        color: $text-muted;
-    }
-    LoginScreen .login-row Input {
-        width: 1fr;
-    }
-    LoginScreen .login-or {
-        margin-top: 1;
-        color: $text-muted;
-    }
-    LoginScreen .field-error {
-        color: $text-error;
-        padding-left: 12;
-        display: none;
-    }
-    LoginScreen .field-error.-shown {
-        display: block;
-    }
-    LoginScreen #login-status {
-        margin-top: 1;
-        height: auto;
-    }
-    LoginScreen #login-status.-error {
-        color: $text-error;
-    }
-    LoginScreen .login-buttons {
-        height: auto;
-        align-horizontal: right;
-    }
-    LoginScreen .login-buttons Button {
-        margin-left: 2;
-    }
-    """
 
     BINDINGS = bindings(MODAL_CLOSE)
 
@@ -224,8 +165,8 @@ class LoginScreen(FieldErrors, ConsoleModal["Me | None"]):
                         group="sign-in", exit_on_error=False)
 
     async def _sign_in(self, username: str, password: str, token: str) -> None:
-        from console.api import errors
         from console.account.sign_in import LoginRefused
+        from console.api import errors
 
         session = self.app.session
         try:

@@ -15,9 +15,10 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
+from console.tui.css import stylesheet
+from console.tui.dialogs.field_errors import FieldErrors
 from console.tui.dialogs.modal import ConsoleModal
 from console.tui.keys import MODAL_CLOSE, bindings
-from console.tui.dialogs.field_errors import FieldErrors
 
 DEFAULT_ENV_NAME = "main"
 
@@ -25,70 +26,11 @@ FIELDS = ("env-name", "base-url", "username", "password", "token")
 
 
 class OnboardingScreen(FieldErrors, ConsoleModal[str | None]):
+    DEFAULT_CSS = stylesheet(__file__)
     STATUS_ID = "onboarding-status"
 
     """Dismisses with "demo", the new environment's name, or None (later)."""
 
-    DEFAULT_CSS = """
-    OnboardingScreen {
-        align: center middle;
-    }
-    OnboardingScreen > #onboarding-box {
-        width: 84;
-        max-width: 100%;
-        height: auto;
-        max-height: 100%;
-        border: thick $primary;
-        background: $surface;
-        padding: 0 1;
-    }
-    OnboardingScreen .onboarding-title {
-        text-style: bold;
-        color: $text-primary;
-    }
-    OnboardingScreen .onboarding-text {
-        color: $text-muted;
-    }
-    OnboardingScreen .onboarding-section {
-        margin-top: 1;
-        text-style: bold;
-    }
-    OnboardingScreen .demo-row, OnboardingScreen .connect-row {
-        height: auto;
-    }
-    OnboardingScreen .demo-row Static {
-        width: 1fr;
-        padding-left: 2;
-        color: $text-muted;
-    }
-    OnboardingScreen .form-row {
-        height: 1;
-    }
-    OnboardingScreen .form-row Label {
-        width: 16;
-        color: $text-muted;
-    }
-    OnboardingScreen .form-row Input {
-        width: 1fr;
-    }
-    OnboardingScreen .field-error {
-        color: $text-error;
-        padding-left: 16;
-        display: none;
-    }
-    OnboardingScreen .field-error.-shown {
-        display: block;
-    }
-    OnboardingScreen #onboarding-status {
-        height: auto;
-    }
-    OnboardingScreen #onboarding-status.-error {
-        color: $text-error;
-    }
-    OnboardingScreen .connect-row {
-        align-horizontal: right;
-    }
-    """
 
     BINDINGS = bindings(MODAL_CLOSE)
 
@@ -211,10 +153,10 @@ class OnboardingScreen(FieldErrors, ConsoleModal[str | None]):
                        token: str) -> None:
         import asyncio
 
-        from console.api import errors
-        from console.account.sign_in import LoginRefused, save_token, sign_in
-        from console.config.settings import ConfigError
         from console.account.environments import Environment, Target, add_environment
+        from console.account.sign_in import LoginRefused, save_token, sign_in
+        from console.api import errors
+        from console.config.settings import ConfigError
 
         session = self.app.session
         environment = Environment(name=env_name, base_url=base_url.rstrip("/"),

@@ -15,6 +15,7 @@ from textual.widgets import Button, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from console.api.safe_text import visible
+from console.tui.css import stylesheet
 from console.tui.dialogs.modal import ConsoleModal
 from console.tui.keys import MODAL_CLOSE, bindings
 
@@ -35,33 +36,7 @@ def call_line(call: Any) -> Text:
 
 
 class ReconcileScreen(ConsoleModal[Any]):
-    DEFAULT_CSS = """
-    ReconcileScreen {
-        align: center middle;
-    }
-    ReconcileScreen > Vertical {
-        width: 110;
-        max-width: 98%;
-        height: auto;
-        max-height: 90%;
-        border: thick $warning;
-        background: $surface;
-        padding: 1 2;
-    }
-    ReconcileScreen .title {
-        text-style: bold;
-    }
-    ReconcileScreen OptionList {
-        height: auto;
-        max-height: 12;
-        margin: 1 0;
-    }
-    ReconcileScreen .buttons {
-        height: auto;
-        align-horizontal: right;
-    }
-    """
-
+    DEFAULT_CSS = stylesheet(__file__)
     BINDINGS = bindings(MODAL_CLOSE)
 
     def __init__(self, matches: Sequence[Any]) -> None:

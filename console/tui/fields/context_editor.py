@@ -11,6 +11,7 @@ from textual.app import ComposeResult
 from textual.widgets import TextArea
 
 from console.limits import CONTEXT_MAX_BYTES, CONTEXT_MAX_DEPTH, NUMBER_MAX_DIGITS
+from console.tui.css import stylesheet
 from console.tui.fields.frame import FieldFrame
 
 
@@ -31,16 +32,7 @@ class ContextField(FieldFrame):
             f"{CONTEXT_MAX_DEPTH} levels deep, {CONTEXT_MAX_BYTES // 1024} KiB, numbers of "
             f"{NUMBER_MAX_DIGITS} digits; no NaN or Infinity.")
 
-    DEFAULT_CSS = """
-    ContextField TextArea {
-        height: 5;
-        width: 1fr;
-        background: $boost;
-    }
-    ContextField TextArea:focus {
-        background: $surface-lighten-1;
-    }
-    """
+    DEFAULT_CSS = stylesheet(__file__)
 
     def __init__(self, value: str = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)

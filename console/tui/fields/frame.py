@@ -17,60 +17,15 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Label, Static
 
+from console.tui.css import stylesheet
+
 CHANGED_MARK = "●"
 
 
 class FieldFrame(Widget):
     """Base class of the form's fields. Subclasses implement `compose_body` and the value API."""
 
-    DEFAULT_CSS = """
-    FieldFrame {
-        height: auto;
-        layout: vertical;
-    }
-    FieldFrame > .field-row {
-        height: auto;
-    }
-    FieldFrame .field-label {
-        width: 18;
-        height: 1;
-        color: $text-muted;
-    }
-    FieldFrame.-changed .field-label {
-        color: $accent;
-        text-style: bold;
-    }
-    FieldFrame.-error .field-label {
-        color: $text-error;
-    }
-    FieldFrame .field-body {
-        width: 1fr;
-        height: auto;
-    }
-    FieldFrame .field-note {
-        margin-left: 18;
-        height: auto;
-        color: $text-muted;
-    }
-    FieldFrame .field-error {
-        margin-left: 18;
-        height: auto;
-        color: $text-error;
-        display: none;
-    }
-    FieldFrame.-error .field-error {
-        display: block;
-    }
-    FieldFrame Input, FieldFrame Select {
-        width: 1fr;
-    }
-    FieldFrame Input.-textual-compact {
-        background: $boost;
-    }
-    FieldFrame Input.-textual-compact:focus {
-        background: $surface-lighten-1;
-    }
-    """
+    DEFAULT_CSS = stylesheet(__file__)
 
     #: request field name (`to_number`, `custom_headers`, ...)
     field_name: ClassVar[str] = ""

@@ -17,66 +17,15 @@ from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Static
 
-from console.tui.keys import HEADERS_ADD, HEADERS_REMOVE, bindings
+from console.tui.css import stylesheet
 from console.tui.fields.frame import FieldFrame
+from console.tui.keys import HEADERS_ADD, HEADERS_REMOVE, bindings
 
 
 class HeaderRow(Widget):
     """One `X-Name: value` row. Keeps its own values until its inputs are mounted."""
 
-    DEFAULT_CSS = """
-    HeaderRow {
-        height: auto;
-        layout: vertical;
-    }
-    HeaderRow > Horizontal {
-        height: 1;
-    }
-    HeaderRow .row-number {
-        width: 3;
-        color: $text-muted;
-    }
-    HeaderRow Input {
-        background: $boost;
-    }
-    HeaderRow Input:focus {
-        background: $surface-lighten-1;
-    }
-    HeaderRow .header-name {
-        width: 2fr;
-        margin-right: 1;
-    }
-    HeaderRow .header-value {
-        width: 3fr;
-    }
-    HeaderRow Input.-invalid {
-        color: $text-error;
-        text-style: underline;
-    }
-    HeaderRow Button {
-        min-width: 3;
-        width: 3;
-        margin-left: 1;
-    }
-    HeaderRow .row-error {
-        margin-left: 3;
-        height: auto;
-        color: $text-error;
-        display: none;
-    }
-    HeaderRow.-error .row-error {
-        display: block;
-    }
-    HeaderRow .row-note {
-        margin-left: 3;
-        height: auto;
-        color: $text-warning;
-        display: none;
-    }
-    HeaderRow.-empty-value .row-note {
-        display: block;
-    }
-    """
+    DEFAULT_CSS = stylesheet(__file__, "header_row.tcss")
 
     #: under a named row whose value is empty: allowed by the API, but never without saying so
     EMPTY_VALUE_NOTE = "⚠ empty value: the header is sent with nothing after the colon"
@@ -171,15 +120,7 @@ class HeadersField(FieldFrame):
 
     BINDINGS = bindings(HEADERS_ADD, HEADERS_REMOVE)
 
-    DEFAULT_CSS = """
-    HeadersField #header-rows {
-        height: auto;
-        width: 1fr;
-    }
-    HeadersField #add-header {
-        margin-left: 3;
-    }
-    """
+    DEFAULT_CSS = stylesheet(__file__)
 
     def __init__(self, rows: Iterable[tuple[str, str]] = (), **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -9,26 +9,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Label, Switch
 
+from console.tui.css import stylesheet
 from console.tui.fields.frame import FieldFrame
 
 
 class SwitchField(FieldFrame):
-    DEFAULT_CSS = """
-    SwitchField Switch {
-        border: none;
-        padding: 0;
-        height: 1;
-        background: $boost;
-    }
-    SwitchField Switch:focus {
-        background: $surface-lighten-1;
-        border: none;
-    }
-    SwitchField .switch-state {
-        margin-left: 1;
-        width: auto;
-    }
-    """
+    DEFAULT_CSS = stylesheet(__file__)
 
     default: bool = False
 

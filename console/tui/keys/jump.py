@@ -15,6 +15,8 @@ from textual import events
 from textual.app import ComposeResult
 from textual.geometry import Offset, Region
 from textual.widgets import Label
+
+from console.tui.css import stylesheet
 from console.tui.dialogs.modal import ConsoleModal
 
 if TYPE_CHECKING:
@@ -53,36 +55,13 @@ def jump_targets(screen: Screen[Any]) -> list[JumpTarget]:
 
 
 class JumpLabel(Label):
-    DEFAULT_CSS = """
-    JumpLabel {
-        position: absolute;
-        width: auto;
-        height: 1;
-        padding: 0 1;
-        background: $jump-label-background;
-        color: $jump-label-foreground;
-        text-style: bold;
-    }
-    """
+    DEFAULT_CSS = stylesheet(__file__, "jump_label.tcss")
 
 
 class JumpOverlay(ConsoleModal["Widget | None"]):
     """Letters over the screen below; dismisses with the chosen widget (None: cancelled)."""
 
-    DEFAULT_CSS = """
-    JumpOverlay {
-        background: $background 0%;
-    }
-    JumpOverlay #jump-hint {
-        dock: bottom;
-        width: 100%;
-        height: 1;
-        background: $jump-label-background;
-        color: $jump-label-foreground;
-        text-style: bold;
-        padding: 0 1;
-    }
-    """
+    DEFAULT_CSS = stylesheet(__file__)
 
     def __init__(self, targets: list[JumpTarget]) -> None:
         super().__init__()

@@ -13,7 +13,6 @@ re-read, validate the whole result, atomic replace), so it is never left half-wr
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.text import Text
@@ -21,6 +20,7 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from console.paths import shown_path
+from console.tui.css import stylesheet
 from console.tui.dialogs.modal import ConsoleModal
 from console.tui.keys import MODAL_CLOSE, bindings
 
@@ -73,7 +73,7 @@ def describe_error(exc: BaseException) -> list[str]:
 class BundleModal(ConsoleModal[T]):
     """A dialog whose file I/O runs in thread workers; escape closes it unless one is running."""
 
-    DEFAULT_CSS = Path(__file__).with_name("bundle.tcss").read_text(encoding="utf-8")
+    DEFAULT_CSS = stylesheet(__file__)
     SCOPED_CSS = False
     BINDINGS = bindings(MODAL_CLOSE)
 

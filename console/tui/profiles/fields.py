@@ -17,11 +17,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Select, SelectionList
 
-from console.tui.widgets.checklist import Checklist
+from console.tui.css import stylesheet
 from console.tui.fields.frame import FieldFrame
 from console.tui.fields.phone_input import PhoneField, ToNumberField
 from console.tui.fields.switch_field import SwitchField
 from console.tui.fields.text_field import TextField
+from console.tui.widgets.checklist import Checklist
 
 
 class ProfileNameField(TextField):
@@ -188,14 +189,7 @@ class NamesField(FieldFrame):
     kind_label = ""
     empty_note = ""
 
-    DEFAULT_CSS = """
-    NamesField SelectionList {
-        height: auto;
-        max-height: 6;
-        width: 1fr;
-        background: $boost;
-    }
-    """
+    DEFAULT_CSS = stylesheet(__file__, "names_field.tcss")
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

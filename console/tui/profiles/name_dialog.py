@@ -18,47 +18,15 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Label, Static
 
+from console.tui.css import stylesheet
 from console.tui.dialogs.modal import ConsoleModal
-from console.tui.keys import MODAL_CLOSE, bindings
 from console.tui.fields.frame import FieldFrame
+from console.tui.keys import MODAL_CLOSE, bindings
 from console.tui.profiles.fields import ProfileNameField
 
 
 class ProfileNameScreen(ConsoleModal[tuple[str, Any] | None]):
-    DEFAULT_CSS = """
-    ProfileNameScreen {
-        align: center middle;
-    }
-    ProfileNameScreen > Vertical {
-        width: 84;
-        max-width: 95%;
-        height: auto;
-        max-height: 90%;
-        border: thick $primary;
-        background: $surface;
-        padding: 1 2;
-    }
-    ProfileNameScreen .name-title {
-        text-style: bold;
-        margin-bottom: 1;
-    }
-    ProfileNameScreen .name-body {
-        margin-bottom: 1;
-    }
-    ProfileNameScreen .name-status {
-        height: auto;
-        color: $text-muted;
-    }
-    ProfileNameScreen .name-buttons {
-        height: auto;
-        margin-top: 1;
-        align-horizontal: right;
-    }
-    ProfileNameScreen .name-buttons Button {
-        margin-left: 2;
-    }
-    """
-
+    DEFAULT_CSS = stylesheet(__file__)
     # Enter saves from anywhere in the modal (the name input moves focus on enter otherwise);
     # on the Cancel button it cancels.
     BINDINGS = [*bindings(MODAL_CLOSE),

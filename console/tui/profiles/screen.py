@@ -9,7 +9,6 @@ disables every change and never writes.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -17,10 +16,11 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.widgets import Button, Static, TabbedContent, TabPane
 
+from console.tui.css import stylesheet
 from console.tui.keys import PROFILES_KEYS, bindings
 from console.tui.mounted import query_usable, usable
-from console.tui.screens.base import ConsoleScreen
 from console.tui.profiles.kind_part import KindPart
+from console.tui.screens.base import ConsoleScreen
 
 if TYPE_CHECKING:
     from console.store.profiles import ProfilesStore
@@ -60,8 +60,7 @@ class KindTabs(TabbedContent):
 class ProfilesScreen(ConsoleScreen):
     SCREEN_NAME = "profiles"
     BINDINGS = bindings(*PROFILES_KEYS)
-    # profiles.tcss sits beside the other screens' .tcss files, one level up from this package.
-    DEFAULT_CSS = Path(__file__).with_name("screen.tcss").read_text(encoding="utf-8")
+    DEFAULT_CSS = stylesheet(__file__, "screen.tcss")
     SCOPED_CSS = False
 
     def compose_body(self) -> ComposeResult:

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.widgets import Static
 
+from console.tui.css import stylesheet
+
 if TYPE_CHECKING:
     from console.api.models import Quota
 
@@ -148,30 +150,7 @@ def capacity_summary(quota: Quota) -> str:
 class CapacityMeter(Static):
     """Renders a `Capacity`. Hidden while nothing is known. State class: `-<state>`."""
 
-    DEFAULT_CSS = """
-    CapacityMeter {
-        width: auto;
-        height: 1;
-        padding: 0 1;
-        display: none;
-    }
-    CapacityMeter.-shown {
-        display: block;
-    }
-    CapacityMeter.-normal {
-        color: $text-success;
-    }
-    CapacityMeter.-near {
-        color: $text-warning;
-    }
-    CapacityMeter.-at-cap, CapacityMeter.-exceeded, CapacityMeter.-blocked {
-        background: $error;
-        color: $text;
-    }
-    CapacityMeter.-n-a {
-        color: $text-muted;
-    }
-    """
+    DEFAULT_CSS = stylesheet(__file__)
 
     def __init__(self, **kwargs) -> None:
         super().__init__("", markup=False, **kwargs)

@@ -14,6 +14,7 @@ from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.widgets import Label
 
+from console.tui.css import stylesheet
 from console.tui.widgets.capacity_meter import CapacityMeter
 
 _NOTHING = object()  # a label not rendered yet
@@ -29,61 +30,7 @@ HEALTH_STYLES = {
 
 
 class ConsoleHeader(Horizontal):
-    DEFAULT_CSS = """
-    ConsoleHeader {
-        dock: top;
-        height: 1;
-        background: $panel;
-        color: $foreground;
-    }
-    ConsoleHeader Label {
-        padding: 0 1;
-    }
-    ConsoleHeader #app-title {
-        text-style: bold;
-        color: $text-primary;
-    }
-    ConsoleHeader #screen-title {
-        text-style: bold;
-    }
-    ConsoleHeader #host {
-        width: 1fr;
-        color: $text-muted;
-    }
-    ConsoleHeader #demo {
-        background: $warning;
-        color: $background;
-        text-style: bold;
-        display: none;
-    }
-    ConsoleHeader.-demo #demo {
-        display: block;
-    }
-    ConsoleHeader #env {
-        color: $text-accent;
-        text-style: bold;
-    }
-    ConsoleHeader #env.-empty, ConsoleHeader #user.-empty {
-        display: none;
-    }
-    ConsoleHeader #user {
-        color: $text-muted;
-    }
-    ConsoleHeader.-narrow #app-title {
-        display: none;
-    }
-    ConsoleHeader #narrow-title {
-        display: none;
-        padding: 0 0 0 1;
-        color: $text-primary;
-    }
-    ConsoleHeader.-narrow #narrow-title {
-        display: block;
-    }
-    ConsoleHeader.-narrow #user {
-        display: none;
-    }
-    """
+    DEFAULT_CSS = stylesheet(__file__)
 
     #: Below this width the app's name gives way, so the operator's name always shows.
     NARROW_WIDTH = 100

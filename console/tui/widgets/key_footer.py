@@ -23,6 +23,8 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from console.tui.css import stylesheet
+
 #: the palette key's separator from the keys on its left
 PALETTE_EDGE = "▏"
 MORE = "…"
@@ -84,29 +86,7 @@ def footer_items(screen, app) -> tuple[list[FooterItem], FooterItem | None]:
 
 
 class KeyFooter(Widget, can_focus=False):
-    DEFAULT_CSS = """
-    KeyFooter {
-        dock: bottom;
-        height: 1;
-        color: $footer-foreground;
-        background: $footer-background;
-    }
-    KeyFooter > .key-footer--key {
-        color: $footer-key-foreground;
-        background: $footer-key-background;
-        text-style: bold;
-    }
-    KeyFooter > .key-footer--description {
-        color: $footer-description-foreground;
-        background: $footer-description-background;
-    }
-    KeyFooter > .key-footer--hover {
-        background: $block-hover-background;
-    }
-    KeyFooter > .key-footer--edge {
-        color: $foreground 20%;
-    }
-    """
+    DEFAULT_CSS = stylesheet(__file__)
     COMPONENT_CLASSES = {"key-footer--key", "key-footer--description", "key-footer--hover",
                          "key-footer--edge"}
     ALLOW_SELECT = False
