@@ -1,7 +1,7 @@
 """The live-call engine: `CallTracker` polls tracked calls adaptively (headless, asyncio).
 
 - `tracker.py`      `CallTracker`: the loop and the public API (what to track, reading, lifecycle)
-- `model.py`        `TrackedCall`, `TrackerStats`; what one read does to a call (pure)
+- `model.py`        `TrackedCall`, `TrackerStats`, `Wait`; what one read does to a call (pure)
 - `schedule.py`     the pure per-call policy: intervals, follow-ups, backoff, stale, watchdogs
 - `gate.py`         the request gate: global pause (Retry-After, sign in), token bucket, concurrency
 - `batching.py`     an agent's calls refreshed with one list page, fall-back to GETs, watched agents
@@ -23,7 +23,7 @@ from console.tracker.schedule import (
     FLAGS,
     PollPolicy,
 )
-from console.tracker.model import TrackedCall, TrackerStats
+from console.tracker.model import TrackedCall, TrackerStats, Wait
 from console.tracker.tracker import CallTracker
 
 __all__ = [
@@ -41,4 +41,5 @@ __all__ = [
     "RealClock",
     "TrackedCall",
     "TrackerStats",
+    "Wait",
 ]

@@ -144,6 +144,10 @@ class AgentLists:
         for call in active:
             if call.call_id in in_flight or call.agent_id in self.busy:
                 continue
+            if not call.agent_id:  # known by its id only (`track_id`): GET until first read
+                if call.next_poll_at <= now:
+                    reads.append(call)
+                continue
             idle[call.agent_id] = idle.get(call.agent_id, 0) + 1
             if call.next_poll_at <= horizon:
                 candidates.setdefault(call.agent_id, []).append(call)

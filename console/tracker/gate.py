@@ -30,6 +30,7 @@ from console.api import errors
 from console.tracker import health as api_health
 from console.tracker.clock import Clock
 from console.tracker.health import Health
+from console.tracker.model import Wait
 from console.tracker.schedule import PollPolicy
 
 if TYPE_CHECKING:
@@ -77,13 +78,16 @@ class Paused(Exception):
 
 class RequestGate:
     """One gate per tracker. `client_provider` is called for every request (a session that
-    reconnects or refreshes its token is picked up)."""
+    reconnects or refreshes its token is picked up). `on_wait` is told of every global pause
+    (a `Wait` without call id) as it begins."""
 
     def __init__(self, client_provider: Callable[[], ApiClient], clock: Clock,
-                 policy: PollPolicy, *, requests_per_second: float, concurrency: int):
+                 policy: PollPolicy, *, requests_per_second: float, concurrency: int,
+                 on_wait: Callable[[Wait], None] | None = None):
         self._client_provider = client_provider
         self.clock = clock
         self.policy = policy
+        self.on_wait = on_wait
         self._bucket = TokenBucket(requests_per_second, clock)
         self._sem = asyncio.Semaphore(concurrency)
         #: Clock time the global pause ends (-inf: none since the start).
@@ -142,20 +146,20 @@ class RequestGate:
             except errors.RateLimited as exc:
                 self._error(exc)
                 self._answered()
-                self._pause(exc.retry_after)
+                self._pause(exc, exc.retry_after)
                 raise Paused(str(exc)) from exc
             except errors.ServerError as exc:
                 self._error(exc)
                 if exc.retry_after is not None:
                     self._answered()
-                    self._pause(exc.retry_after)
+                    self._pause(exc, exc.retry_after)
                     raise Paused(str(exc)) from exc
                 self._failed(api_health.SERVER_ERRORS)
                 raise
             except errors.AuthRequired as exc:
                 self._error(exc)
                 self._answered()
-                self._pause(self.policy.auth_pause, server=False)
+                self._pause(exc, self.policy.auth_pause, server=False)
                 raise Paused(str(exc)) from exc
             except asyncio.CancelledError:
                 raise
@@ -204,7 +208,8 @@ class RequestGate:
             sleeper.cancel()
             resumed.cancel()
 
-    def _pause(self, retry_after: float | None, *, server: bool = True) -> None:
+    def _pause(self, exc: BaseException, retry_after: float | None, *,
+               server: bool = True) -> None:
         """A global pause: `server` when the API asked for it (Retry-After), else for auth."""
         now = self.clock.now()
         seconds = self.policy.default_retry_after if retry_after is None else max(0.0, retry_after)
@@ -216,6 +221,11 @@ class RequestGate:
         if until > self.paused_until:
             self.paused_until = until
             log.info("API asked to back off: pausing polling for %.1f s", seconds)
+        if self.on_wait is not None:
+            try:
+                self.on_wait(Wait(self.paused_until - now, exc))
+            except Exception:  # noqa: BLE001 - a callback never stops tracking
+                log.exception("on_wait callback failed")
 
     def end_sign_in_pause(self) -> float | None:
         """End the "sign in again" pause now; a pause the server asked for is kept. Returns

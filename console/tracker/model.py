@@ -1,11 +1,12 @@
 """A tracked call and what one read, or one failed read, does to it (pure: no I/O, no clock).
 
-`TrackedCall` is the tracker's record of one call; `TrackerStats` the summary it gives out.
-The functions below are the
+`TrackedCall` is the tracker's record of one call; `TrackerStats` the summary it gives out;
+`Wait` what it tells a headless caller when a read has to wait. The functions below are the
 transitions of one call: built from the POST's answer (`placed_call`) or from a status read
-(`call_from_status`), a successful read (`apply_read`), a failed one (`record_failure`), the
-time-dependent flags (`update_flags`). The tracker (`tracker.py`) keeps the set of calls, marks what changed and
-reports it; `schedule.py` says when each call is read next.
+(`call_from_status`) or only by its id (`unread_call`), a successful read (`apply_read`), a
+failed one (`record_failure`), the time-dependent flags (`update_flags`). The tracker
+(`tracker.py`) keeps the set of calls, marks what changed and reports it; `schedule.py` says
+when each call is read next.
 """
 
 from __future__ import annotations
@@ -142,6 +143,17 @@ class TrackerStats:
         return self.requests_per_second / self.live if self.live else None
 
 
+@dataclass(frozen=True)
+class Wait:
+    """The tracker waits `seconds` before reading again because of `error` (given to
+    `CallTracker(on_wait=...)`): a global pause for every request (`call_id` None: a 429/503
+    Retry-After, or 401 "sign in again"), or one call backing off after its read failed."""
+
+    seconds: float
+    error: BaseException
+    call_id: str | None = None
+
+
 def request_timeouts(body: dict[str, Any] | None) -> tuple[int, int]:
     """(ringing timeout, max duration) of the request that placed a call; API defaults when
     the request is not known or holds nothing usable."""
@@ -183,6 +195,16 @@ def placed_call(placed: CallResponse, *, body: dict[str, Any] | None, placed_by:
         environment=environment)
 
 
+def unread_call(call_id: str, *, now: float, policy: PollPolicy,
+                environment: str | None) -> TrackedCall:
+    """A call known only by its id (`CallTracker.track_id`): read at once. Until its first
+    read, its agent, numbers and status are empty strings and `last` is None."""
+    return TrackedCall(
+        call_id=call_id, agent_id="", to_number="", from_number=None, status="",
+        first_seen=now, next_poll_at=now, interval=schedule.base_interval("", policy),
+        placed_at=now, environment=environment)
+
+
 def call_from_status(status: CallStatus, *, source: str, request: dict[str, Any] | None,
                      placed_by: str | None, flags: set[str] | None, now: float,
                      wall: datetime, policy: PollPolicy,
@@ -219,6 +241,8 @@ def apply_read(call: TrackedCall, status: CallStatus, now: float, wall: datetime
     call.status = status.status
     call.to_number = status.to_number
     call.from_number = status.from_number
+    if not call.agent_id:  # first read of a call known only by its id
+        call.agent_id = status.agent_id
     if status_changed:
         call.status_changes.append((wall, status.status))
     if status.status == schedule.ANSWERED and call.answered_at is None:
@@ -244,7 +268,8 @@ def apply_read(call: TrackedCall, status: CallStatus, now: float, wall: datetime
 
 
 def record_failure(call: TrackedCall, exc: BaseException, now: float, *, not_found: bool,
-                   delay: float | None, rng: random.Random, policy: PollPolicy) -> tuple[bool, bool]:
+                   delay: float | None, rng: random.Random,
+                   policy: PollPolicy) -> tuple[bool, bool]:
     """A read of `call` failed with `exc` (`not_found`: a 404): count it and, unless the call
     is now lost, schedule its next read (`delay` from now, else the policy's backoff).
     Returns (visible, lost): whether the error text or flags changed, and whether the API has

@@ -6,9 +6,10 @@ whichever screen is shown, and the CLI (`call status --watch`) and campaigns reu
 What it tracks
     calls placed here (`track`), calls of *watched* agents placed elsewhere (`watch_agent`:
     found through the agent call list), calls given by the caller (`track_status`, e.g. an
-    unknown outcome reconciled from the list), and today's calls re-attached from the
-    `CallStore` at start (`restore_from_store`: live ones are polled again, terminal ones are
-    shown but never polled).
+    unknown outcome reconciled from the list), calls known only by their id (`track_id`, the
+    CLI's `call status --watch`), and today's calls re-attached from the `CallStore` at start
+    (`restore_from_store`: live ones are polled again, terminal ones are shown but never
+    polled).
 
 The loop (all times from the injectable `Clock`)
     1. re-evaluate the time-dependent flags (stale, watchdogs) at least every second;
@@ -36,7 +37,7 @@ Errors of one call
     state kept, flagged ``not-found`` after 3 in a row and *lost* after `policy.lost_after`
     (5) in a row: a local final state (not a server status) — no longer polled, out of the live
     counts, kept in the store with its last known fields (`lost_at`), and `dismiss()` takes it
-    off the tracker.
+    off the tracker. `on_wait` is told of each of these waits, and of every global pause.
 
 Environments
     Calls belong to the API they were placed on (`environment`: `ConsoleSession.environment`,
@@ -76,11 +77,13 @@ from console.tracker.model import (
     SOURCES,
     TrackedCall,
     TrackerStats,
+    Wait,
     apply_read,
     call_from_status,
     placed_call,
     record_failure,
     request_timeouts,
+    unread_call,
     update_flags,
 )
 from console.tracker.persistence import StoreSync, request_body, restored_call
@@ -91,7 +94,7 @@ if TYPE_CHECKING:
     from console.session import ConsoleSession
     from console.store.history import CallStore, StoredCall
 
-__all__ = ["CallTracker", "TrackedCall", "TrackerStats"]
+__all__ = ["CallTracker", "TrackedCall", "TrackerStats", "Wait"]
 
 log = logging.getLogger("console.tracker")
 
@@ -107,9 +110,10 @@ class CallTracker:
     field of the last read, flags, done, a new call, an error message), the changes are first
     written to the store (one transaction), then `on_update(call)` is called for each changed
     call and `on_batch(calls)` once with all of them — synchronously, on the tracker's task,
-    each call at most once per cycle. Calls added by `track()`/`track_status()`/
-    `restore_from_store()` are reported on the next cycle. An exception in a callback is
-    logged and never stops tracking.
+    each call at most once per cycle. Calls added by `track()`/`track_status()`/`track_id()`/
+    `restore_from_store()` are reported on the next cycle. `on_wait(wait)` is called as a
+    wait begins (a global pause, or a call backing off after a failed read; see `Wait`). An
+    exception in a callback is logged and never stops tracking.
     """
 
     def __init__(
@@ -130,6 +134,7 @@ class CallTracker:
         environment: str | None = None,
         tenant: str | None = None,
         heartbeat: Callable[[ApiClient], Awaitable[Any]] | None = None,
+        on_wait: Callable[[Wait], None] | None = None,
     ):
         """`environment`/`tenant`: whose calls this tracker holds (see `use_environment`).
         `heartbeat(client)`: a light read sent when nothing was requested for
@@ -144,12 +149,13 @@ class CallTracker:
         self.policy = policy or PollPolicy()
         self.on_update = on_update
         self.on_batch = on_batch
+        self.on_wait = on_wait
         self._rng = rng or random.Random()
         self.requests_per_second = requests_per_second
         self.concurrency = concurrency
         self._gate = RequestGate(client_provider, self.clock, self.policy,
                                  requests_per_second=requests_per_second,
-                                 concurrency=concurrency)
+                                 concurrency=concurrency, on_wait=on_wait)
         self._lists = AgentLists(self, batch_threshold=batch_threshold,
                                  page_size=list_page_size, max_pages=max_list_pages)
         self._sync = StoreSync(store, self._store_failed)
@@ -240,6 +246,21 @@ class CallTracker:
             self._sync.record_status(status, observed_at=self.clock.wall(), source=source,
                                      placed_by=placed_by, body=body,
                                      environment=call.environment)
+        self._wake.set()
+        return call
+
+    def track_id(self, call_id: str) -> TrackedCall:
+        """Track a call known only by its id (the CLI's `call status --watch`): it is read at
+        once, then like any other call. Until that first read its agent, numbers and status
+        are empty strings and `last` is None. A call already tracked is returned as it is."""
+        call = self._calls.get(call_id)
+        if call is not None:
+            return call
+        self._forgotten.discard(call_id)
+        call = unread_call(call_id, now=self.clock.now(), policy=self.policy,
+                           environment=self.environment)
+        self._add(call)
+        self._mark_changed(call, status=False)
         self._wake.set()
         return call
 
@@ -587,6 +608,11 @@ class CallTracker:
             return
         if visible:
             self._mark_changed(call, status=False)
+        if self.on_wait is not None:
+            try:
+                self.on_wait(Wait(call.next_poll_at - now, exc, call.call_id))
+            except Exception:  # noqa: BLE001 - a callback never stops tracking
+                log.exception("on_wait callback failed")
 
     # ------------------------------------------------------------------ state changes
 
