@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from console import paths
-from console.config import ConfigError
+from console.config.settings import ConfigError
 from console.limits import PROFILES_MAX_BYTES
 from console.store.atomic import LockTimeout, atomic_write, file_lock, remove_stale_temp_files
 from console.store.profiles_edit import EditError, ProfilesEditor, find_line
@@ -193,7 +193,7 @@ class TemplateResolution:
         `context` merges key by key (a context that is not an object is passed on as is, so
         check_draft reports it).
         """
-        from console.draft import parse_context
+        from console.calls.draft import parse_context
 
         out = dict(self.values)
         for key, value in overrides.items():
@@ -221,7 +221,7 @@ class TemplateResolution:
 
     def check(self, overrides: Mapping[str, Any] | None = None, *, region: str = "US"):
         """`check_draft` of the merged values: a DraftResult."""
-        from console.draft import check_draft
+        from console.calls.draft import check_draft
 
         return check_draft(self.merged(overrides or {}), region=region)
 
@@ -499,7 +499,7 @@ class ProfilesStore:
         """Parsed TOML, or ProfilesError with the line (deep nesting and huge numbers too)."""
         import tomllib
 
-        from console import toml_input
+        from console.config import toml_input
 
         try:
             return toml_input.loads(text)
@@ -858,7 +858,7 @@ class ProfilesStore:
         template that filled the form, whose header sets are reused when the headers still
         are what they merge to."""
         from console.api.models import OutboundCallRequest
-        from console.draft import parse_context
+        from console.calls.draft import parse_context
         from console.telephony.phone import PhoneError, parse_phone
 
         profiles = self.profiles

@@ -91,7 +91,7 @@ from console.tracker.schedule import FLAG_NOT_FOUND, PollPolicy
 
 if TYPE_CHECKING:
     from console.api.client import ApiClient
-    from console.session import ConsoleSession
+    from console.account.session import ConsoleSession
     from console.store.history import CallStore, StoredCall
 
 __all__ = ["CallTracker", "TrackedCall", "TrackerStats", "Wait"]
