@@ -996,7 +996,7 @@ async def test_no_heartbeat_and_no_busy_loop_while_a_slow_request_is_under_way(
         await t.stop()
 
 
-# ----------------------------------------------------------------------------- a call known by its id
+# ---------------------------------------------------------------------- a call known by its id
 
 
 async def test_a_call_known_only_by_its_id_is_read_at_once_then_tracked_until_done(
