@@ -6,12 +6,14 @@ Server strings reach the terminal only through `visible()` (text lines) or `emit
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
+from console.api import errors
 from console.api.models import KNOWN_STATUSES, MEDIA_ENCRYPTION_LEVELS, PRIORITIES, CallStatus
 from console.api.safe_text import visible
 from console.commands.common import (
@@ -144,51 +146,56 @@ def status_line(call: CallStatus) -> str:
     return "  ".join(parts)
 
 
-#: Seconds between polls by status while watching; unknown statuses are treated as live.
-WATCH_INTERVALS = {"initiated": 1.0, "ringing": 1.0, "answered": 3.0}
-#: Follow-up polls after a terminal status, for fields that fill in late.
-LATE_FIELD_FOLLOW_UPS = 2
+#: Watching one call: its first read again after a failure comes 2 s later (as the CLI always
+#: did), then the tracker's exponential backoff; no jitter (it spreads the retries of many
+#: calls apart, and a watch has one).
+WATCH_ERROR_DELAY = 2.0
+#: Failed reads a watch waits out (the tracker backs the call off, or pauses on Retry-After).
+#: Any other error (404, sign in again, 403, a bad answer) ends the watch with its message and
+#: exit code, as it ends a single `call status`.
+WAITED_ERRORS = (errors.NetworkError, errors.ConnectionFailed, errors.ServerError,
+                 errors.RateLimited)
 
 
-#: Seconds before watching retries a poll that failed without `Retry-After`.
-WATCH_RETRY_DELAY = 2.0
+async def follow_call(client, call_id: str, on_change: Callable[[CallStatus], None]) -> CallStatus:
+    """Track one call with a headless `CallTracker` until it is done (terminal, and its late
+    fields arrived or the tracker's follow-up reads were made); `on_change` gets each read
+    that differs from the last one shown. Waits are said on stderr; see `WAITED_ERRORS`."""
+    from console.tracker import CallTracker, PollPolicy, TrackedCall, Wait
 
+    finished: asyncio.Future[CallStatus] = asyncio.get_running_loop().create_future()
+    shown_last: CallStatus | None = None
 
-async def watch_call(client, call_id: str, on_change, *, follow_up_delay: float = 2.0,
-                     on_wait=None, on_error=None):
-    """Poll one call until it is terminal and its late fields had a chance to arrive.
-
-    Before waiting after a failed poll, `on_wait(seconds, asked)` is told of a wait the server
-    asked for (`Retry-After`, capped by the client), `on_error(seconds, exc)` of any other.
-    """
-    from console.api import errors
-
-    last: dict[str, Any] | None = None
-    follow_ups = 0
-    while True:
+    def changed(call: TrackedCall) -> None:
+        nonlocal shown_last
+        if finished.done():
+            return
         try:
-            call = await client.get_call(call_id)
-        except (errors.NetworkError, errors.ConnectionFailed, errors.ServerError,
-                errors.RateLimited) as exc:
-            retry_after = getattr(exc, "retry_after", None)
-            if retry_after is not None:
-                if on_wait is not None:
-                    on_wait(retry_after, getattr(exc, "retry_after_asked", None))
-            elif on_error is not None:
-                on_error(WATCH_RETRY_DELAY, exc)
-            await asyncio.sleep(retry_after or WATCH_RETRY_DELAY)
-            continue
-        snapshot = call.model_dump(mode="json")
-        if snapshot != last:
-            on_change(call)
-            last = snapshot
-        if call.is_terminal:
-            if follow_ups >= LATE_FIELD_FOLLOW_UPS:
-                return call
-            follow_ups += 1
-            await asyncio.sleep(follow_up_delay)
+            if call.last is not None and call.last != shown_last:
+                shown_last = call.last
+                on_change(call.last)
+        except Exception as exc:  # noqa: BLE001 - e.g. stdout closed: the tracker would only log it
+            finished.set_exception(exc)
+            return
+        if call.done and call.last is not None:
+            finished.set_result(call.last)
+
+    def waiting(wait: Wait) -> None:
+        if finished.done():
+            return
+        if not isinstance(wait.error, WAITED_ERRORS):
+            finished.set_exception(wait.error)
+        elif wait.call_id is None and getattr(wait.error, "retry_after", None) is not None:
+            say_wait(wait.seconds, wait.error.retry_after_asked)
         else:
-            await asyncio.sleep(WATCH_INTERVALS.get(call.status, 1.0))
+            # API errors hold server text already made visible (`safe_text.visible`)
+            click.echo(f"waiting {wait.seconds:g} s: {wait.error}", err=True)
+
+    policy = PollPolicy(error_base=WATCH_ERROR_DELAY, error_jitter=0.0)
+    tracker = CallTracker(lambda: client, policy=policy, on_update=changed, on_wait=waiting)
+    tracker.track_id(call_id)
+    async with tracker:
+        return await finished
 
 
 @call_group.command("status")
@@ -204,12 +211,8 @@ def status(call_id: str, watch: bool, as_json: bool) -> None:
         else:
             click.echo(status_line(call))
 
-    def failed(seconds: float, exc: Exception) -> None:
-        click.echo(f"waiting {seconds:g} s: {exc}", err=True)
-
     if watch:
-        run_api(lambda client: watch_call(client, call_id, show, on_wait=say_wait,
-                                          on_error=failed))
+        run_api(lambda client: follow_call(client, call_id, show))
     else:
         show(run_api(lambda client: client.get_call(call_id)))
 

@@ -50,6 +50,12 @@ class RealClock:
 DEFAULT_MANUAL_WALL = datetime(2026, 1, 15, 9, 0, 0, tzinfo=UTC)
 
 
+def today_midnight(wall: datetime) -> datetime:
+    """The local midnight that began the day of `wall` (where "today's calls" start)."""
+    local = wall.astimezone()
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 class ManualClock:
     """A clock that only moves when told to.
 

@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING
 from console.api.models import CallStatus, is_terminal
 
 if TYPE_CHECKING:
-    from console.tracker.tracker import TrackedCall
+    from console.tracker.model import TrackedCall
 
 FAST_STATUSES: frozenset[str] = frozenset({"initiated", "ringing"})
 ANSWERED = "answered"

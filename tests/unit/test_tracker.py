@@ -994,3 +994,67 @@ async def test_no_heartbeat_and_no_busy_loop_while_a_slow_request_is_under_way(
     finally:
         api.hold.set()
         await t.stop()
+
+
+# ---------------------------------------------------------------------- a call known by its id
+
+
+async def test_a_call_known_only_by_its_id_is_read_at_once_then_tracked_until_done(
+        tracker: CallTracker, api: FakeApi, clock: ManualClock, updates) -> None:
+    cs = api.add(AGENT_A, status="ringing")
+    call = tracker.track_id(cs.call_id)
+    assert call.agent_id == "" and call.status == "" and call.last is None
+    assert tracker.track_id(cs.call_id) is call  # already tracked: the same record
+    t0 = clock.now()
+    await tracker.start()
+    await clock.run_for(0.1)
+    assert api.requests("get", cs.call_id) == [approx(t0)]
+    assert call.agent_id == AGENT_A and call.status == "ringing" and call.last == cs
+    assert updates["update"][-1] == (cs.call_id, "ringing")
+    api.set(cs.call_id, status="ended", duration_seconds=3, recording_url="https://rec/x.ogg",
+            sentiment_score=0.1)
+    await clock.run_for(1.5)
+    assert call.done and call.status == "ended"  # late fields all there: no follow-up needed
+    count = len(api.requests())
+    await clock.run_for(10.0, step=0.5)
+    assert len(api.requests()) == count
+
+
+async def test_calls_known_only_by_their_ids_are_read_with_gets_not_an_agent_list(
+        tracker: CallTracker, api: FakeApi, clock: ManualClock) -> None:
+    """Their agent is unknown until the first read: no list page is asked for agent ""."""
+    calls = [api.add(AGENT_A, status="ringing") for _ in range(3)]
+    for cs in calls:
+        tracker.track_id(cs.call_id)
+    await tracker.start()
+    await clock.run_for(0.1)
+    assert sorted(i for _, k, i in api.log) == sorted(cs.call_id for cs in calls)
+    assert api.requests("list") == []
+    assert {tracker.get(cs.call_id).agent_id for cs in calls} == {AGENT_A}
+
+
+async def test_on_wait_is_told_of_each_backoff_and_each_global_pause(
+        clock: ManualClock, api: FakeApi) -> None:
+    waits: list = []
+    t = CallTracker(lambda: api, clock=clock, rng=random.Random(7), requests_per_second=1000,
+                    on_wait=waits.append)
+    cs = api.add(AGENT_A, status="ringing")
+    reset = errors.NetworkError("GET: reset")
+    limited = errors.RateLimited("429", retry_after=7.0, status_code=429)
+    signed_out = errors.AuthRequired("401 Unauthorized", status_code=401)
+    api.get_failures[cs.call_id] = [reset, limited, signed_out]
+    t.track_id(cs.call_id)
+    t0 = clock.now()
+    await t.start()
+    try:
+        await clock.run_for(0.1)
+        assert [(w.error, w.call_id) for w in waits] == [(reset, cs.call_id)]
+        assert waits[0].seconds == approx(t.get(cs.call_id).next_poll_at - t0)
+        await clock.run_for(2.0)
+        assert [(w.error, w.call_id, round(w.seconds, 1)) for w in waits[1:]] == [
+            (limited, None, 7.0)]
+        await clock.run_for(7.5)
+        assert [(w.error, w.call_id, round(w.seconds, 1)) for w in waits[2:]] == [
+            (signed_out, None, t.policy.auth_pause)]
+    finally:
+        await t.stop()
