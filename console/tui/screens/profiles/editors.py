@@ -259,7 +259,7 @@ class TemplateEditor(EntryEditor):
             self.field(name).set_value("")
 
     def load_entry(self, entry: Any) -> None:
-        from console.store.profiles_model import FIELD_TYPES
+        from console.store.profiles.model import FIELD_TYPES
 
         self._original_fields = set(entry.fields)
         self.field("agent").set_value(entry.agent or "")
@@ -314,7 +314,7 @@ class TemplateEditor(EntryEditor):
 
     def build_entry(self, store):
         from console.draft import check_int, parse_context
-        from console.store.profiles_model import (
+        from console.store.profiles.model import (
             FIELD_TYPES,
             check_international,
             check_template_fields,

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from console.store.profiles_model import format_key
+from console.store.profiles.model import format_key
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 

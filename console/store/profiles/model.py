@@ -1,7 +1,7 @@
 """The saved-profiles schema: typed entries, names, and checks with the Call form's own rules.
 
 `validate_data(plain_dict)` turns the parsed TOML into `Profiles` or a list of `Issue`s, each
-naming the key it is about (`caller_ids.sales.number`); `profiles_edit.find_line` then finds that
+naming the key it is about (`caller_ids.sales.number`); `edit.find_line` then finds that
 key's line, so an error reads `profiles.toml:14: caller_ids.sales.number: ...`.
 
 The rules are not written here twice: numbers go through `telephony.phone`, headers and DTMF

@@ -1,0 +1,63 @@
+"""Saved profiles: agents, caller IDs, SIP header sets and call templates, in one TOML file.
+
+This package's names are the public face of the store (`from console.store.profiles import
+ProfilesStore`); see `store.py` for how it reads and writes.
+"""
+
+from console.store.profiles.edit import EditError, ProfilesEditor, find_line, render_entry
+from console.store.profiles.model import (
+    COMPOSED_FIELDS,
+    ENTRY_MODELS,
+    FIELD_TYPES,
+    KIND_IDS,
+    KINDS,
+    SCHEMA_VERSION,
+    SECTIONS,
+    Agent,
+    CallerId,
+    HeaderSet,
+    Issue,
+    Kind,
+    Profiles,
+    Template,
+    check_header_rows,
+    check_international,
+    check_name,
+    check_template_fields,
+    format_key,
+    parse_kind,
+    validate_data,
+    validate_entry,
+)
+from console.store.profiles.store import (
+    HeaderConflict,
+    ImportReport,
+    LocatedIssue,
+    ProfileExists,
+    ProfileInUse,
+    ProfileNotFound,
+    ProfilesError,
+    ProfilesReadOnly,
+    ProfilesStore,
+    Reference,
+    TemplateDraft,
+    TemplateResolution,
+    entry_plain,
+    merge_header_sets,
+    read_bundle_file,
+    read_bundle_stream,
+)
+
+__all__ = [
+    "ProfilesStore", "ProfilesError", "ProfilesReadOnly", "ProfileNotFound", "ProfileExists",
+    "ProfileInUse", "LocatedIssue", "Reference", "HeaderConflict", "TemplateResolution",
+    "ImportReport", "TemplateDraft", "Agent", "CallerId", "HeaderSet", "Template", "Profiles",
+    "Kind", "KINDS", "FIELD_TYPES", "parse_kind", "check_name", "entry_plain", "merge_header_sets",
+    "read_bundle_file", "read_bundle_stream",
+    # the schema (model.py)
+    "SCHEMA_VERSION", "SECTIONS", "KIND_IDS", "COMPOSED_FIELDS", "ENTRY_MODELS", "Issue",
+    "format_key", "check_international", "check_header_rows", "check_template_fields",
+    "validate_entry", "validate_data",
+    # the comment-preserving editor (edit.py)
+    "ProfilesEditor", "EditError", "find_line", "render_entry",
+]
