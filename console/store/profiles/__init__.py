@@ -4,7 +4,7 @@ This package's names are the public face of the store (`from console.store.profi
 ProfilesStore`); see `store.py` for how it reads and writes.
 """
 
-from console.store.profiles.edit import EditError, ProfilesEditor, find_line, render_entry
+from console.store.profiles.edit import EditError, ProfilesEditor, render_entry
 from console.store.profiles.model import (
     COMPOSED_FIELDS,
     ENTRY_MODELS,
@@ -20,15 +20,12 @@ from console.store.profiles.model import (
     Kind,
     Profiles,
     Template,
-    check_header_rows,
     check_international,
     check_name,
-    check_template_fields,
     format_key,
     parse_kind,
-    validate_data,
-    validate_entry,
 )
+from console.store.profiles.scan import find_line
 from console.store.profiles.store import (
     HeaderConflict,
     ImportReport,
@@ -47,6 +44,12 @@ from console.store.profiles.store import (
     read_bundle_file,
     read_bundle_stream,
 )
+from console.store.profiles.validation import (
+    check_header_rows,
+    check_template_fields,
+    validate_data,
+    validate_entry,
+)
 
 __all__ = [
     "ProfilesStore", "ProfilesError", "ProfilesReadOnly", "ProfileNotFound", "ProfileExists",
@@ -54,10 +57,10 @@ __all__ = [
     "ImportReport", "TemplateDraft", "Agent", "CallerId", "HeaderSet", "Template", "Profiles",
     "Kind", "KINDS", "FIELD_TYPES", "parse_kind", "check_name", "entry_plain", "merge_header_sets",
     "read_bundle_file", "read_bundle_stream",
-    # the schema (model.py)
+    # the schema and its checks (model.py, validation.py)
     "SCHEMA_VERSION", "SECTIONS", "KIND_IDS", "COMPOSED_FIELDS", "ENTRY_MODELS", "Issue",
     "format_key", "check_international", "check_header_rows", "check_template_fields",
     "validate_entry", "validate_data",
-    # the comment-preserving editor (edit.py)
+    # the text of the file: where a key is (scan.py), comment-preserving edits (edit.py)
     "ProfilesEditor", "EditError", "find_line", "render_entry",
 ]

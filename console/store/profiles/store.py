@@ -32,7 +32,7 @@ from console import paths
 from console.config import ConfigError
 from console.limits import PROFILES_MAX_BYTES
 from console.store.atomic import LockTimeout, atomic_write, file_lock, remove_stale_temp_files
-from console.store.profiles.edit import EditError, ProfilesEditor, find_line
+from console.store.profiles.edit import EditError, ProfilesEditor
 from console.store.profiles.model import (
     ENTRY_MODELS,
     FIELD_TYPES,
@@ -49,8 +49,9 @@ from console.store.profiles.model import (
     check_name,
     format_key,
     parse_kind,
-    validate_entry,
 )
+from console.store.profiles.scan import find_line
+from console.store.profiles.validation import validate_entry
 
 __all__ = [
     "ProfilesStore", "ProfilesError", "ProfilesReadOnly", "ProfileNotFound", "ProfileExists",
@@ -511,7 +512,7 @@ class ProfilesStore:
 
     @staticmethod
     def _validate(text: str, data: Mapping[str, Any], *, file: Path | None) -> Profiles:
-        from console.store.profiles.model import validate_data
+        from console.store.profiles.validation import validate_data
 
         profiles, issues = validate_data(data)
         if issues:
@@ -563,7 +564,7 @@ class ProfilesStore:
         """Validate the text an edit produced; problems name the key (the file is untouched)."""
         import tomllib
 
-        from console.store.profiles.model import validate_data
+        from console.store.profiles.validation import validate_data
 
         try:
             data = tomllib.loads(text)
@@ -636,7 +637,7 @@ class ProfilesStore:
     def add_header_set(self, name: str,
                        headers: Mapping[str, str] | Sequence[tuple[str, str]], *,
                        notes: str = "", replace: bool = False) -> HeaderSet:
-        from console.store.profiles.model import check_header_rows
+        from console.store.profiles.validation import check_header_rows
         from console.telephony.sip import check_headers, headers_to_dict
 
         rows = list(headers.items()) if isinstance(headers, Mapping) else list(headers)

@@ -314,11 +314,8 @@ class TemplateEditor(EntryEditor):
 
     def build_entry(self, store):
         from console.draft import check_int, parse_context
-        from console.store.profiles.model import (
-            FIELD_TYPES,
-            check_international,
-            check_template_fields,
-        )
+        from console.store.profiles.model import FIELD_TYPES, check_international
+        from console.store.profiles.validation import check_template_fields
 
         problems: dict[str, list[Problem]] = {}
         fields: dict[str, Any] = {}
