@@ -1,10 +1,39 @@
 """Saved profiles: agents, caller IDs, SIP header sets and call templates, in one TOML file.
 
-This package's names are the public face of the store (`from console.store.profiles import
-ProfilesStore`); see `store.py` for how it reads and writes.
+    store = ProfilesStore()                      # paths.profiles_file(), region for numbers
+    store.load()                                 # ProfilesError (file, line, key) when bad
+    store.add_agent("sales", "3c90c3cc-...", watch=True)
+    store.add_caller_id("main", "+1 415 555 0100", agents=["sales"])
+    store.add_header_set("crm", {"X-Campaign": "fall"})
+    store.add_template("fall", agent="sales", caller_id="main", header_sets=["crm"],
+                       fields={"priority": "high"}, context={"campaign": "fall"})
+    resolution = store.resolve_template("fall")  # values for check_draft + sources + conflicts
+
+Where things are (each module has one job; callers import from this package):
+    store.py       ProfilesStore: read, query, change one entry; lock, re-read, merge, atomic write
+    errors.py      ProfilesError and its kinds, LocatedIssue: `FILE:LINE: KEY: message`
+    model.py       the schema: kinds, names, key paths, the typed entries, Profiles
+    validation.py  checks of a whole file or one entry with the Call form's rules
+    parse.py       text -> TOML -> validated Profiles, or a located error
+    references.py  names that match, agents by name or UUID, who refers to an entry
+    templates.py   what a template resolves to; the template a filled-in form would make
+    bundles.py     export and import of bundles (the store runs the import as one write)
+    scan.py        where a key is in the text (statement scanner, find_line)
+    edit.py        comment-preserving edits of the text (ProfilesEditor)
+
+No Textual here: the CLI, the TUI and tests share this package.
 """
 
+from console.store.profiles.bundles import ImportReport, read_bundle_file, read_bundle_stream
 from console.store.profiles.edit import EditError, ProfilesEditor, render_entry
+from console.store.profiles.errors import (
+    LocatedIssue,
+    ProfileExists,
+    ProfileInUse,
+    ProfileNotFound,
+    ProfilesError,
+    ProfilesReadOnly,
+)
 from console.store.profiles.model import (
     COMPOSED_FIELDS,
     ENTRY_MODELS,
@@ -22,27 +51,18 @@ from console.store.profiles.model import (
     Template,
     check_international,
     check_name,
+    entry_plain,
     format_key,
     parse_kind,
 )
+from console.store.profiles.references import Reference
 from console.store.profiles.scan import find_line
-from console.store.profiles.store import (
+from console.store.profiles.store import ProfilesStore
+from console.store.profiles.templates import (
     HeaderConflict,
-    ImportReport,
-    LocatedIssue,
-    ProfileExists,
-    ProfileInUse,
-    ProfileNotFound,
-    ProfilesError,
-    ProfilesReadOnly,
-    ProfilesStore,
-    Reference,
     TemplateDraft,
     TemplateResolution,
-    entry_plain,
     merge_header_sets,
-    read_bundle_file,
-    read_bundle_stream,
 )
 from console.store.profiles.validation import (
     check_header_rows,

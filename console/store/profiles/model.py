@@ -239,6 +239,22 @@ ENTRY_MODELS: dict[str, type[_Entry]] = {
 }
 
 
+def entry_plain(kind: str | Kind, entry: Any) -> dict[str, Any]:
+    """An entry as the plain dict written to the file, key order fixed, defaults as None."""
+    kind = kind if isinstance(kind, Kind) else parse_kind(kind)
+    notes = entry.notes or None
+    if kind.id == "agent":
+        return {"id": entry.id, "watch": True if entry.watch else None, "notes": notes}
+    if kind.id == "caller_id":
+        return {"number": entry.number, "display_name": entry.display_name,
+                "agents": list(entry.agents) or None, "notes": notes}
+    if kind.id == "header_set":
+        return {"notes": notes, "headers": dict(entry.headers) or None}
+    return {"agent": entry.agent, "caller_id": entry.caller_id,
+            "header_sets": list(entry.header_sets) or None, "notes": notes,
+            "fields": dict(entry.fields) or None, "context": dict(entry.context) or None}
+
+
 class Profiles(BaseModel):
     """The whole store, validated. Dicts keep the file's order."""
 
