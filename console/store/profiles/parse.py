@@ -14,6 +14,7 @@ from typing import Any
 
 from console.store.profiles.errors import ProfilesError, located
 from console.store.profiles.model import Profiles
+from console.store.profiles.validation import validate_data
 
 
 def parse_profiles(raw: bytes | None, *, file: Path) -> Profiles:
@@ -48,8 +49,6 @@ def parse_toml(text: str, *, file: Path | None) -> dict[str, Any]:
 
 def validated(text: str, data: Mapping[str, Any], *, file: Path | None) -> Profiles:
     """`data` (parsed from `text`) as Profiles, or ProfilesError locating every issue."""
-    from console.store.profiles.validation import validate_data
-
     profiles, issues = validate_data(data)
     if issues:
         raise located(issues, text, file)
@@ -60,8 +59,6 @@ def validated(text: str, data: Mapping[str, Any], *, file: Path | None) -> Profi
 def check_edit(text: str, *, file: Path) -> Profiles:
     """Validate the text an edit produced; problems name the key (the file is untouched)."""
     import tomllib
-
-    from console.store.profiles.validation import validate_data
 
     try:
         data = tomllib.loads(text)

@@ -48,7 +48,7 @@ from console.store.profiles.model import (
 )
 from console.store.profiles.parse import check_edit, parse_profiles, parse_toml, validated
 from console.store.profiles.references import Reference, agent_names, match_name
-from console.store.profiles.validation import validate_entry
+from console.store.profiles.validation import check_header_rows, validate_entry
 
 T = TypeVar("T")
 
@@ -272,7 +272,6 @@ class ProfilesStore:
     def add_header_set(self, name: str,
                        headers: Mapping[str, str] | Sequence[tuple[str, str]], *,
                        notes: str = "", replace: bool = False) -> HeaderSet:
-        from console.store.profiles.validation import check_header_rows
         from console.telephony.sip import check_headers, headers_to_dict
 
         rows = list(headers.items()) if isinstance(headers, Mapping) else list(headers)
