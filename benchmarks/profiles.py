@@ -4,7 +4,8 @@
 
 Writes a hand-written-looking profiles file of N entries (with comments) in a temp dir: 40 %
 agents, 30 % caller IDs (some limited to agents), 20 % header sets and 10 % templates that
-compose them. Then prints the medians of:
+compose them. Then prints the medians (wall clock, and CPU seconds of the process doing the
+work, which moves less when other jobs share the machine) of:
 - load: `ProfilesStore(path).load()` in this process (parse, validate, nothing cached);
 - add (store): `store.add_agent(...)` on a loaded store: lock, re-read, edit, validate, atomic
   write, in this process;
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -69,6 +71,31 @@ def median_ms(samples: list[float]) -> float:
     return round(statistics.median(samples) * 1000, 1)
 
 
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+class Timer:
+    """Wall and CPU seconds of each timed block: this process's CPU, or its children's."""
+
+    def __init__(self, children: bool = False):
+        self.cpu_now = children_cpu if children else time.process_time
+        self.wall: list[float] = []
+        self.cpu: list[float] = []
+
+    def __enter__(self) -> Timer:
+        self.start = (time.perf_counter(), self.cpu_now())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall.append(time.perf_counter() - self.start[0])
+        self.cpu.append(self.cpu_now() - self.start[1])
+
+    def figures(self, name: str) -> dict[str, float]:
+        return {f"{name}_ms": median_ms(self.wall), f"{name}_cpu_ms": median_ms(self.cpu)}
+
+
 def measure(entries: int, runs: int, command: list[str]) -> dict[str, object]:
     from console.store.profiles import ProfilesStore
 
@@ -79,33 +106,29 @@ def measure(entries: int, runs: int, command: list[str]) -> dict[str, object]:
         os.chmod(path, 0o600)
         counts = ProfilesStore(path).load().counts()
 
-        load = []
+        load = Timer()
         for _ in range(runs):
-            start = time.perf_counter()
-            ProfilesStore(path).load()
-            load.append(time.perf_counter() - start)
+            with load:
+                ProfilesStore(path).load()
 
         store = ProfilesStore(path)
         store.load()
-        add_store = []
+        add_store = Timer()
         for run in range(runs):
-            start = time.perf_counter()
-            store.add_agent(f"bench-store-{run}", uuid_for(10**9 + run))
-            add_store.append(time.perf_counter() - start)
+            with add_store:
+                store.add_agent(f"bench-store-{run}", uuid_for(10**9 + run))
 
         env = dict(os.environ, CALL_CONSOLE_PROFILES=str(path))
-        add_cli = []
+        add_cli = Timer(children=True)
         for run in range(runs):
             argv = command + ["profiles", "--file", str(path), "add", "agent",
                               f"bench-cli-{run}", uuid_for(2 * 10**9 + run)]
-            start = time.perf_counter()
-            subprocess.run(argv, env=env, check=True, capture_output=True)
-            add_cli.append(time.perf_counter() - start)
+            with add_cli:
+                subprocess.run(argv, env=env, check=True, capture_output=True)
 
         return {"entries": sum(counts.values()), "counts": counts,
-                "bytes": path.stat().st_size, "runs": runs,
-                "load_ms": median_ms(load), "add_store_ms": median_ms(add_store),
-                "add_cli_ms": median_ms(add_cli)}
+                "bytes": path.stat().st_size, "runs": runs, **load.figures("load"),
+                **add_store.figures("add_store"), **add_cli.figures("add_cli")}
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -124,9 +147,11 @@ def main() -> None:
         return
     print(f"profiles file: {figures['entries']} entries {figures['counts']}, "
           f"{figures['bytes']} bytes; medians of {figures['runs']} runs")
-    print(f"load (ProfilesStore.load)        {figures['load_ms']:>8} ms")
-    print(f"add agent (store, in process)    {figures['add_store_ms']:>8} ms")
-    print(f"profiles add agent (CLI process) {figures['add_cli_ms']:>8} ms")
+    for name, label in (("load", "load (ProfilesStore.load)"),
+                        ("add_store", "add agent (store, in process)"),
+                        ("add_cli", "profiles add agent (CLI process)")):
+        print(f"{label:<33}{figures[name + '_ms']:>8} ms  "
+              f"(CPU {figures[name + '_cpu_ms']} ms)")
 
 
 if __name__ == "__main__":
