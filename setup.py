@@ -3,7 +3,7 @@
 Everything else is configured in pyproject.toml. `[tool.setuptools.package-data]` cannot reach
 outside a package, and `packages.find` does not follow `package-dir` mappings, so the theme
 files are copied into the built package here. A source checkout (and the editable install)
-reads `themes/` directly (see `console.tui.themes.shipped_themes_dir`).
+reads `themes/` directly (see `console.tui.look.themes.shipped_themes_dir`).
 """
 
 from pathlib import Path

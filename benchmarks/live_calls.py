@@ -180,8 +180,8 @@ async def run(calls: int, window: float) -> dict[str, Any]:
     from textual import events
 
     from console.api.models import CallResponse, OutboundCallRequest
-    from console.config import Settings
-    from console.session import ConsoleSession
+    from console.config.settings import Settings
+    from console.account.session import ConsoleSession
     from console.tui.app import make_app
 
     stages = {"imports": rss_mb()}

@@ -54,7 +54,7 @@ async def shoot(make, size: tuple[int, int], name: str, steps) -> None:
 
 
 async def main() -> None:
-    from console.config import Settings
+    from console.config.settings import Settings
     from console.sim.runner import start_in_thread
     from console.sim.state import DEMO_AGENTS, SimConfig
     from console.tui.app import make_app
@@ -139,9 +139,9 @@ def skipped(name: str, why: str) -> None:
 
 
 async def tour(sim, agent) -> None:
-    from console.config import Settings
+    from console.config.settings import Settings
     from console.tui.app import make_app
-    from console.tui.themes import shipped_theme_names
+    from console.tui.look.themes import shipped_theme_names
 
     def make(theme: str | None = None):
         settings = Settings(base_url=sim.base_url, token=sim.token, operator="operator")

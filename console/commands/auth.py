@@ -21,7 +21,7 @@ from console.commands.common import (
     settings,
     target,
 )
-from console.config import ConfigError
+from console.config.settings import ConfigError
 from console.store.secrets import TokenStoreError
 
 ENV_OPTION_HELP = "Environment to use (default: the global --env, $CALL_CONSOLE_ENV, active_env)."
@@ -76,7 +76,7 @@ def login(env_name, username, password_stdin, token_stdin, as_json) -> None:
     refreshed automatically before it expires; the rotating refresh token is stored at once.
     Tokens go to the OS keyring when one is usable, else to a private 0600 file.
     """
-    from console.auth import LoginRefused, describe_target, me_json, save_token, sign_in
+    from console.account.sign_in import LoginRefused, describe_target, me_json, save_token, sign_in
 
     current = settings(env_name)
     found = target(current, env_name)
@@ -141,7 +141,7 @@ def logout(env_name) -> None:
 
     The API has no revoke route: a copied token stays valid until it expires.
     """
-    from console.auth import describe_target, sign_out
+    from console.account.sign_in import describe_target, sign_out
 
     found = target(settings(env_name), env_name)
     try:
@@ -157,7 +157,7 @@ def logout(env_name) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def whoami(env_name, as_json) -> None:
     """Show who the API says you are: user, role and tenant id (from /auth/me)."""
-    from console.auth import describe_target, me_json, token_source
+    from console.account.sign_in import describe_target, me_json, token_source
 
     current = settings(env_name)
     found = target(current, env_name)
@@ -193,7 +193,7 @@ def env_group() -> None:
 
 
 def _environments():
-    from console.environments import load_environments
+    from console.account.environments import load_environments
 
     try:
         return load_environments()
@@ -252,7 +252,7 @@ def env_list(as_json) -> None:
 @click.option("--replace", is_flag=True, help="Overwrite an existing environment of that name.")
 def env_add(name, url, auth, username, token_env, make_active, replace) -> None:
     """Add an environment NAME at base URL URL."""
-    from console.environments import Environment, add_environment
+    from console.account.environments import Environment, add_environment
 
     try:
         add_environment(Environment(name=name, base_url=url, auth=auth, username=username,
@@ -267,7 +267,7 @@ def env_add(name, url, auth, username, token_env, make_active, replace) -> None:
 @click.argument("name")
 def env_remove(name) -> None:
     """Remove an environment and forget its stored tokens."""
-    from console.environments import remove_environment
+    from console.account.environments import remove_environment
 
     try:
         remove_environment(name)
@@ -281,7 +281,7 @@ def env_remove(name) -> None:
 @click.option("--none", "clear", is_flag=True, help="No active environment.")
 def env_use(name, clear) -> None:
     """Make NAME the active environment (the default when --env is not given)."""
-    from console.environments import set_active_environment
+    from console.account.environments import set_active_environment
 
     if bool(name) == bool(clear):
         fail("give an environment NAME or --none", EXIT_INPUT)

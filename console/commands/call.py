@@ -43,7 +43,7 @@ def _context_value(raw: str | None) -> str | None:
     """`--context` takes JSON text or `@path` to a JSON file."""
     if raw is None or not raw.startswith("@"):
         return raw
-    from console.context_json import read_context_file
+    from console.calls.context_json import read_context_file
     from console.store.input_files import InputFileError
 
     try:
@@ -91,7 +91,7 @@ def place(agent_id, to_number, from_number, context, priority, no_krisp, wait, d
           dtmf, dialtone, media_encryption, ringing_timeout, max_duration, hide_number, headers,
           template, dry_run, as_json) -> None:
     """Place one outbound call. Never retried: an unknown outcome exits 3."""
-    from console.draft import check_draft, curl_command, request_json
+    from console.calls.draft import check_draft, curl_command, request_json
 
     current = settings()
     values: dict[str, Any] = {
@@ -289,7 +289,7 @@ def _iso(value: str | None, option: str) -> datetime | None:
 def list_calls(agent_id, status_filter, direction, since, until, limit, offset, fetch_all,
                as_json) -> None:
     """List an agent's calls, newest first."""
-    from console.draft import check_agent_id
+    from console.calls.draft import check_agent_id
 
     if message := check_agent_id(agent_id):
         fail(f"--agent: {message}", EXIT_INPUT)

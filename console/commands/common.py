@@ -17,8 +17,8 @@ import click
 
 from console.api import errors
 from console.api.safe_text import json_dumps, visible
-from console.config import ConfigError, Settings, load_settings
-from console.environments import Target, resolve_target
+from console.config.settings import ConfigError, Settings, load_settings
+from console.account.environments import Target, resolve_target
 from console.store.secrets import TokenStoreError
 
 EXIT_OK, EXIT_API, EXIT_INPUT, EXIT_UNKNOWN = 0, 1, 2, 3
@@ -94,7 +94,7 @@ def make_client(current: Settings, env: str | None = None):
     Raises `errors.AuthRequired` (exit 1 through `run_api`) when nothing is signed in.
     """
     from console.api.client import ApiClient, Timeouts
-    from console.auth import auth_for
+    from console.account.sign_in import auth_for
 
     found = target(current, env)
     timeouts = Timeouts(connect=current.connect_timeout, read=current.read_timeout)

@@ -365,8 +365,8 @@ def _bad_set(item: str, message: str) -> NoReturn:
 
 def context_option(raw: str | None) -> dict[str, Any] | None:
     """`--context` JSON text or @FILE -> a dict (exit 2 with line and column when bad)."""
-    from console.context_json import read_context_file
-    from console.draft import parse_context
+    from console.calls.context_json import read_context_file
+    from console.calls.draft import parse_context
     from console.store.input_files import InputFileError
 
     if raw is None:
@@ -477,7 +477,7 @@ def named_file(typed: str) -> Path:
     except PathRefused as exc:
         click.echo(f"error: {exc}", err=True)
         if folder.confined:
-            from console.ssh.audit import audit_event
+            from console.account.audit import audit_event
 
             audit_event("file_refused", action=click.get_current_context().info_name,
                         path=exc.typed[:512], reason=exc.reason[:512], folder=str(folder.folder),

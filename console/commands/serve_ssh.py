@@ -94,7 +94,8 @@ def serve_ssh(ctx: click.Context, host: str, port: int, authorized_keys: Path | 
         if not argv:
             fail("--command: empty", EXIT_INPUT)
 
-    from console.ssh import audit, keys
+    from console.account import audit
+    from console.ssh import keys
     from console.ssh.server import ServeConfig, serve_forever
     from console.store.exchange import ExchangeFolder
 

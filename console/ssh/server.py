@@ -26,7 +26,8 @@ from typing import Any
 
 import asyncssh
 
-from console.ssh import audit, keys
+from console.account import audit
+from console.ssh import keys
 from console.ssh.asyncssh_compat import watch_auth_requests
 from console.ssh.session import (ACCEPTED_CLIENT_ENV, DROPPED_SERVER_ENV, ConsoleSession, Peer)
 

@@ -121,7 +121,7 @@ class ExchangeFolder:
     @classmethod
     def for_settings(cls, settings: Any, *, operator: str | None = None,
                      environ: Mapping[str, str] | None = None) -> ExchangeFolder:
-        """`current` with `exchange_dir` and `confine_files` of a `console.config.Settings`."""
+        """`current` with `exchange_dir` and `confine_files` of a `console.config.settings.Settings`."""
         return cls.current(operator=operator, exchange_dir=getattr(settings, "exchange_dir", None),
                            confine=bool(getattr(settings, "confine_files", False)),
                            environ=environ)

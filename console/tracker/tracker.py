@@ -108,7 +108,7 @@ from console.tracker.schedule import (
 
 if TYPE_CHECKING:
     from console.api.client import ApiClient
-    from console.session import ConsoleSession
+    from console.account.session import ConsoleSession
     from console.store.history import CallStore, StoredCall
 
 log = logging.getLogger("console.tracker")

@@ -6,7 +6,7 @@
   tracker's polling, the quota), opened once, over whatever is on screen, which it leaves as it
   was (form values, live calls);
 - the environment switcher (`switch_environment`) and first-run onboarding;
-- the audit records of calls placed, ended and transferred (`console.ssh.audit`), with the
+- the audit records of calls placed, ended and transferred (`console.account.audit`), with the
   operator's name.
 
 `checks=False` (the default of `make_app`, so tests and snapshots stay deterministic) skips the
@@ -25,7 +25,7 @@ from textual.signal import Signal
 from console.tui.widgets.capacity_meter import QUOTA_INTERVAL, Capacity
 
 if TYPE_CHECKING:
-    from console.session import ConsoleSession
+    from console.account.session import ConsoleSession
     from console.tui.app import CallConsoleApp
 
 #: How often the tracker's error counter is looked at for "sign in again" (seconds).
@@ -223,7 +223,7 @@ class AccountController:
     def _ask_send(self, screen: Any, send) -> None:
         from rich.text import Text
 
-        from console.tui.screens.confirm import ConfirmScreen
+        from console.tui.dialogs.confirm import ConfirmScreen
 
         capacity = self.capacity
         quota = capacity.quota
@@ -255,7 +255,7 @@ class AccountController:
         self.request_login(reason or "The API asks you to sign in again.")
 
     def _onboarding_open(self) -> bool:
-        from console.tui.screens.onboarding import OnboardingScreen
+        from console.tui.dialogs.onboarding import OnboardingScreen
 
         return any(isinstance(s, OnboardingScreen) for s in self.app.screen_stack)
 
@@ -267,7 +267,7 @@ class AccountController:
             return
         if self.login_screen is not None:
             return
-        from console.tui.screens.login import LoginScreen
+        from console.tui.dialogs.login import LoginScreen
 
         screen = LoginScreen(reason=reason)
         self.login_screen = screen
@@ -346,9 +346,9 @@ class AccountController:
         return sum(1 for t in getattr(self.app, "tracked_calls", []) if not is_terminal(t.status))
 
     def open_switcher(self) -> None:
-        from console.config import ConfigError
-        from console.environments import load_environments
-        from console.tui.screens.env_switch import EnvironmentSwitcher
+        from console.config.settings import ConfigError
+        from console.account.environments import load_environments
+        from console.tui.settings.env_switch import EnvironmentSwitcher
 
         try:
             environments = load_environments()
@@ -375,7 +375,7 @@ class AccountController:
         if confirm and live:
             from rich.text import Text
 
-            from console.tui.screens.confirm import ConfirmScreen
+            from console.tui.dialogs.confirm import ConfirmScreen
 
             body = Text(f"{live} live call(s) are being tracked on the current API. After the "
                         f"switch the console reads {name!r} instead, where those calls are "
@@ -388,7 +388,7 @@ class AccountController:
             self.app.push_screen(ConfirmScreen(f"Switch to {name}?", body, confirm="Switch",
                                                cancel="Stay"), answered)
             return
-        from console.config import ConfigError
+        from console.config.settings import ConfigError
 
         session = self.app.session
         try:
@@ -403,8 +403,8 @@ class AccountController:
         self.app.notify(f"Using environment {name} ({session.host}).", markup=False, timeout=5)
 
     def show_onboarding(self) -> None:
-        from console.config import ConfigError
-        from console.environments import load_environments
+        from console.config.settings import ConfigError
+        from console.account.environments import load_environments
 
         try:
             has_environments = bool(len(load_environments()))
@@ -413,7 +413,7 @@ class AccountController:
         if has_environments:
             self.open_switcher()
             return
-        from console.tui.screens.onboarding import OnboardingScreen
+        from console.tui.dialogs.onboarding import OnboardingScreen
 
         self.app.push_screen(OnboardingScreen())
 
@@ -441,7 +441,7 @@ class AccountController:
         async def write() -> None:
             import asyncio
 
-            from console.ssh.audit import audit_event
+            from console.account.audit import audit_event
 
             if not await asyncio.to_thread(audit_event, kind, operator=operator, **fields):
                 self.app.notify("The audit log could not be written (see `call-console "
@@ -477,7 +477,7 @@ def palette_commands(app: CallConsoleApp, screen: Any):
     yield (f"env: {ENV_SWITCH.command} ({ENV_SWITCH.key})", ENV_SWITCH.help,
            account.open_switcher)
     try:
-        from console.environments import load_environments
+        from console.account.environments import load_environments
 
         environments = load_environments()
     except Exception:  # noqa: BLE001 - a broken config file: Settings says what is wrong

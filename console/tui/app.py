@@ -32,7 +32,7 @@ from textual.worker import Worker, WorkerState
 from console.tui.account import AccountController
 from console.tui.failures import FailureReporter
 from console.tui.keys import ENV_SWITCH, PALETTE, QUIT, SIGN_IN
-from console.tui.look_and_feel import LookAndFeelApp
+from console.tui.look.look_and_feel import LookAndFeelApp
 from console.tui.screens import SCREENS, ScreenSpec
 from console.tui.known_agents import KnownAgent
 
@@ -40,8 +40,8 @@ log = logging.getLogger("console.tui")
 
 if TYPE_CHECKING:
     from console.api.models import CallResponse, CallStatus, OutboundCallRequest
-    from console.config import Settings
-    from console.session import ConsoleSession
+    from console.config.settings import Settings
+    from console.account.session import ConsoleSession
     from console.sim.runner import SimServer
     from console.sim.state import SimConfig
     from console.store.profiles import ProfilesStore
@@ -56,7 +56,7 @@ def utc_now() -> datetime:
 
 
 def _commands_provider():
-    from console.tui.commands import ConsoleCommands
+    from console.tui.keys.commands import ConsoleCommands
 
     return ConsoleCommands
 
@@ -88,8 +88,8 @@ class TrackedCall:
 class CallConsoleApp(LookAndFeelApp):
     # Screens' own .tcss files are listed here, not as Screen.CSS_PATH: installing a screen with
     # its own CSS re-parses the whole stylesheet, which would cost the first frame ~10 ms.
-    CSS_PATH = ["app.tcss", "screens/call_form.tcss", "screens/settings.tcss",
-                "screens/calls.tcss"]
+    CSS_PATH = ["app.tcss", "call/screen.tcss", "settings/screen.tcss",
+                "calls/screen.tcss"]
     TITLE = "call-console"
     ENABLE_COMMAND_PALETTE = True
     # ConsoleCommands extends the look-and-feel provider: one provider, one fixed order.
@@ -187,7 +187,7 @@ class CallConsoleApp(LookAndFeelApp):
         return self._session is not None
 
     def _make_session(self) -> ConsoleSession:
-        from console.session import ConsoleSession
+        from console.account.session import ConsoleSession
 
         settings = (self._settings_loader or _default_settings_loader(self.operator))()
         return ConsoleSession(settings, demo=self.demo, operator=self.operator, env=self.env)
@@ -229,11 +229,11 @@ class CallConsoleApp(LookAndFeelApp):
         """Thread: settings and the imports the first frame skipped."""
         session = self._session or self._make_session()
         import console.api.client  # noqa: F401  (httpx, pydantic models)
-        import console.draft  # noqa: F401  (phonenumbers, SIP rules)
+        import console.calls.draft  # noqa: F401  (phonenumbers, SIP rules)
         from console.telephony.phone import region_name
 
         region_name("US")  # reads the region-name table here, not on the first keystroke
-        from console.tui.profiles_link import open_profiles
+        from console.tui.profiles.link import open_profiles
 
         self._profiles_opened = open_profiles(session.settings.default_region)
         self.live.prepare(session)  # call history + tracker, today's calls re-attached
@@ -261,7 +261,7 @@ class CallConsoleApp(LookAndFeelApp):
                             severity="error", markup=False, timeout=30)
 
     def _fatal(self, error: BaseException | None) -> None:
-        from console.config import ConfigError
+        from console.config.settings import ConfigError
 
         if isinstance(error, ConfigError):
             self.fatal_message = f"call-console: configuration error: {error}"
@@ -300,7 +300,7 @@ class CallConsoleApp(LookAndFeelApp):
 
     async def action_quit(self) -> None:
         """Quit, after asking when calls are in flight or live (the quit key again confirms)."""
-        from console.tui.screens.confirm import ConfirmScreen
+        from console.tui.dialogs.confirm import ConfirmScreen
 
         reasons = self.quit_warnings()
         on_top = self.screen
@@ -367,7 +367,7 @@ class CallConsoleApp(LookAndFeelApp):
         return start_in_thread(config)
 
     def _sim_ready(self, sim: SimServer) -> None:
-        from console.session import demo_identity
+        from console.account.session import demo_identity
 
         self.sim = sim
         # Each run is its own environment: the previous run's calls are not re-attached.
@@ -411,7 +411,7 @@ class CallConsoleApp(LookAndFeelApp):
     # -- saved profiles ---------------------------------------------------------------------
 
     def _profiles_ready(self) -> None:
-        from console.tui.profiles_link import WATCH_INTERVAL
+        from console.tui.profiles.link import WATCH_INTERVAL
 
         store, self._profiles_opened = self._profiles_opened, None
         if store is None or self.profiles is not None:
@@ -441,7 +441,7 @@ class CallConsoleApp(LookAndFeelApp):
             self.reload_profiles()
 
     def _publish_known_agents(self) -> None:
-        from console.tui.profiles_link import merge_known_agents, profile_agents
+        from console.tui.profiles.link import merge_known_agents, profile_agents
 
         known = merge_known_agents(profile_agents(self.profiles), self.server_agents,
                                    self.profiles)
@@ -509,7 +509,7 @@ class CallConsoleApp(LookAndFeelApp):
 
 def _default_settings_loader(operator: str | None) -> Callable[[], Settings]:
     def load() -> Settings:
-        from console.config import load_settings
+        from console.config.settings import load_settings
 
         return load_settings(operator=operator)
 

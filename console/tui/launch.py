@@ -67,7 +67,8 @@ def precheck_config(env: str | None, *, demo: bool = False) -> str | None:
     import re
     import tomllib
 
-    from console import paths, toml_input
+    from console import paths
+    from console.config import toml_input
 
     file = paths.config_file()
     try:
@@ -134,12 +135,12 @@ def validate_config_once(env: str | None, *, demo: bool = False,
             return None
     except OSError:
         pass
-    from console.config import ConfigError, load_settings
+    from console.config.settings import ConfigError, load_settings
 
     try:
         settings = load_settings(operator=operator)
         if not demo:
-            from console.environments import resolve_target
+            from console.account.environments import resolve_target
 
             resolve_target(settings, env)
     except ConfigError as exc:

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from textual.signal import Signal
 
 if TYPE_CHECKING:
-    from console.session import ConsoleSession
+    from console.account.session import ConsoleSession
     from console.store.history import CallStore
     from console.api.client import ApiClient
     from console.tracker import CallTracker, Clock, Health, TrackedCall

@@ -24,10 +24,10 @@ from console import paths
 from console.api import errors
 from console.api.client import ApiClient
 from console.api.models import TokenPair
-from console.auth import NotSignedIn, RefreshingAuth, auth_for, refresh_margin, sign_in
-from console.config import load_settings
-from console.environments import Environment, Target, add_environment, load_environments
-from console.session import ConsoleSession
+from console.account.sign_in import NotSignedIn, RefreshingAuth, auth_for, refresh_margin, sign_in
+from console.config.settings import load_settings
+from console.account.environments import Environment, Target, add_environment, load_environments
+from console.account.session import ConsoleSession
 from console.sim.state import DEMO_AGENTS
 from console.store.secrets import StoredTokens, TokenStore
 
@@ -394,7 +394,7 @@ async def test_console_session_signs_in_refreshes_and_resumes(short_sim):
 
 
 def test_console_session_old_constructor_still_works(sim):
-    from console.config import Settings
+    from console.config.settings import Settings
 
     session = ConsoleSession(Settings(base_url=sim.base_url, token=sim.token))
     assert session.connected and not session.needs_login

@@ -298,7 +298,7 @@ for line in sys.stdin:
     if words[0] == "exit":
         sys.exit(int(words[1]) if len(words) > 1 else 0)
     if words[0] == "audit":
-        from console.ssh.audit import audit_event
+        from console.account.audit import audit_event
         ok = audit_event(words[1], call_id=words[2] if len(words) > 2 else None)
         print(f"AUDITED {ok}", flush=True)
     if words[0] == "flood":

@@ -514,7 +514,7 @@ def test_audit_has_connect_call_and_disconnect_with_the_operator(lab, server, tm
 
 def test_audit_appends_from_many_processes_never_tear(tmp_path):
     log = tmp_path / "audit.jsonl"
-    code = ("import sys\nfrom console.ssh.audit import audit_event\n"
+    code = ("import sys\nfrom console.account.audit import audit_event\n"
             "for n in range(200):\n"
             "    assert audit_event('call_placed', operator=sys.argv[1], n=n, pad='x' * 3000)\n")
     env = {**os.environ, "CALL_CONSOLE_AUDIT_LOG": str(log)}

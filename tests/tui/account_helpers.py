@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from console import paths
-from console.config import Settings
+from console.config.settings import Settings
 from console.sim.runner import SimServer, start_in_thread
 from console.sim.state import DEMO_AGENTS, DEMO_TENANT_ID, SimConfig
 from console.tui.app import CallConsoleApp, make_app
@@ -133,7 +133,7 @@ async def idle(pilot) -> None:
 def login_shown(app) -> bool:
     """The login modal is the active screen and its fields are composed (they can be typed
     into: a pushed screen is active a moment before its children exist)."""
-    from console.tui.screens.login import LoginScreen
+    from console.tui.dialogs.login import LoginScreen
 
     screen = app.screen
     return isinstance(screen, LoginScreen) and bool(screen.query("#password"))

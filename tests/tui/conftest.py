@@ -18,8 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
-from console.config import Settings
-from console.session import ConsoleSession
+from console.config.settings import Settings
+from console.account.session import ConsoleSession
 from console.sim.runner import SimServer, start_in_thread
 from console.sim.state import DEMO_AGENTS, SimConfig
 from console.tui.app import CallConsoleApp, make_app

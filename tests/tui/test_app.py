@@ -25,11 +25,11 @@ def test_first_frame_imports_nothing_heavy():
     FastAPI or uvicorn: those load after it."""
     code = (
         "import sys\n"
-        "import console.tui.launch, console.tui.app, console.tui.screens.call_form\n"
+        "import console.tui.launch, console.tui.app, console.tui.call.screen\n"
         "from console.tui.app import make_app\n"
         "make_app()\n"
         "heavy = [m for m in ('httpx', 'pydantic', 'phonenumbers', 'fastapi', 'uvicorn',"
-        " 'console.config', 'console.api.client', 'console.draft', 'console.sim.runner')"
+        " 'console.config.settings', 'console.api.client', 'console.calls.draft', 'console.sim.runner')"
         " if m in sys.modules]\n"
         "print(','.join(heavy))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -159,7 +159,7 @@ async def test_keymap_remaps_by_binding_id(tui):
 async def test_palette_has_namespaced_commands_from_the_same_actions(tui_offline):
     from textual.command import CommandPalette
 
-    from console.tui.commands import ConsoleCommands
+    from console.tui.keys.commands import ConsoleCommands
 
     app = tui_offline.app(connected=False)
     async with app.run_test(size=SIZE) as pilot:
@@ -208,7 +208,7 @@ async def test_palette_lists_equal_matches_in_one_order_and_shows_brackets_as_ty
     typed (Textual would read a str hit as markup and drop the brackets)."""
     from textual.command import CommandList, CommandPalette
 
-    from console.tui.commands import ConsoleCommands
+    from console.tui.keys.commands import ConsoleCommands
 
     app = tui_offline.app(connected=False)
     async with app.run_test(size=SIZE) as pilot:

@@ -380,7 +380,7 @@ async def test_palette_lists_the_calls_commands(tui):
     app.live.polling = False
     async with app.run_test(size=SIZE) as pilot:
         await tracker_ready(pilot)
-        from console.tui.commands import ConsoleCommands
+        from console.tui.keys.commands import ConsoleCommands
 
         screen = app.screen
         provider = ConsoleCommands(screen, None)
@@ -403,7 +403,7 @@ def test_summary_counts_read_as_english_and_name_the_pause() -> None:
     from datetime import UTC, datetime
 
     from console.tracker.tracker import TrackerStats
-    from console.tui.widgets.calls_summary import summary_text
+    from console.tui.calls.calls_summary import summary_text
 
     def stats(tracked: int, errors: int = 0, **kw) -> TrackerStats:
         return TrackerStats(requests=0, list_requests=0, get_requests=0, errors=errors,

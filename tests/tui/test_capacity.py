@@ -24,9 +24,9 @@ from account_helpers import (
 )
 
 from console.api.models import Quota
-from console.config import Settings
+from console.config.settings import Settings
 from console.tui.app import make_app
-from console.tui.screens.confirm import ConfirmScreen
+from console.tui.dialogs.confirm import ConfirmScreen
 from console.tui.widgets.capacity_meter import Capacity, capacity_state, meter_text
 
 

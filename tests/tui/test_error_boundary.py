@@ -9,7 +9,7 @@ import logging
 import pytest
 
 from console.tui.screens.base import ConsoleScreen
-from console.tui.screens.calls import CallsScreen
+from console.tui.calls.screen import CallsScreen
 from storm import StormReport, assert_alive
 
 WIDE = (120, 40)

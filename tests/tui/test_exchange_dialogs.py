@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from console.tui.screens.profile_export import default_bundle_name
+from console.tui.profiles.export_bundle import default_bundle_name
 
 from profiles_helpers import paste_text, profiles_path, profiles_ready, seed, wait_for
 
@@ -49,8 +49,8 @@ def server_keys(home):
 def ssh_app():
     """The console as serve-ssh starts it for alice: settings from the environment (her name
     from CALL_CONSOLE_OPERATOR), offline, on the Profiles screen."""
-    from console.config import Settings
-    from console.session import ConsoleSession
+    from console.config.settings import Settings
+    from console.account.session import ConsoleSession
     from console.tui.app import make_app
 
     now = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)
@@ -107,7 +107,7 @@ async def test_export_is_confined_to_the_exchange_folder(ssh_session, server_key
         assert server_keys.read_text() == KEYS
         assert not (home / "elsewhere.toml").exists()
         # Each refusal is in the audit log, with the operator (the SSH session's name).
-        from console.ssh.audit import read_audit
+        from console.account.audit import read_audit
 
         def refusals() -> list:
             return [(r["operator"], r["session"], r["action"], r["path"])
@@ -142,7 +142,7 @@ async def test_import_is_confined_to_the_exchange_folder(ssh_session, home):
         await submit(pilot, dialog, "peek.toml",
                      lambda d: "symbolic link to a file outside" in d.status_text)
         assert dialog.checked is None
-        from console.ssh.audit import read_audit
+        from console.account.audit import read_audit
 
         await wait_for(pilot, lambda: len([r for r in read_audit()
                                            if r["kind"] == "file_refused"]) == 4, "audited")

@@ -1,5 +1,5 @@
 """Each field's rule, typed key by key: the error line under the field says what is wrong,
-and a good value clears it. The rules themselves live in console.draft / console.telephony;
+and a good value clears it. The rules themselves live in console.calls.draft / console.telephony;
 these tests check that the form shows them on the right field, live."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import json
 import pytest
 
 from console.api.models import MEDIA_ENCRYPTION_LEVELS, PRIORITIES
-from console.tui.widgets import choice
+from console.tui.fields import choice
 from storm import keys_handled, pace, send_key
 
 SIZE = (120, 40)
@@ -245,7 +245,7 @@ async def test_switches_toggle_from_the_keyboard(tui_offline):
 
 
 def test_hide_phone_number_help_says_it_is_not_caller_id_withholding():
-    from console.tui.widgets.switch_field import HideNumberField
+    from console.tui.fields.switch_field import HideNumberField
 
     assert "NOT caller-ID withholding" in HideNumberField.help
     assert "LiveKit participant attributes" in HideNumberField.help

@@ -140,7 +140,7 @@ async def test_header_set_picker_and_caller_ids_from_the_store(tui_offline):
 
 def test_known_agents_are_the_saved_ones_and_the_servers():
     from console.tui.known_agents import KnownAgent
-    from console.tui.profiles_link import merge_known_agents, profile_agents
+    from console.tui.profiles.link import merge_known_agents, profile_agents
 
     store = seed()
     server = [KnownAgent(SALES, "Reception", ("+14155551000",)),

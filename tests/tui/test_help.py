@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from console.tui.help import key_reference
-from console.tui.keymap import binding_contexts
-from console.tui.screens.help import HelpScreen
-from console.tui.widgets.field_frame import FieldFrame
+from console.tui.keys.help import key_reference
+from console.tui.keys.keymap import binding_contexts
+from console.tui.dialogs.help import HelpScreen
+from console.tui.fields.frame import FieldFrame
 
 from look_helpers import started
 

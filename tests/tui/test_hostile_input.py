@@ -14,8 +14,8 @@ import pytest
 from console import paths
 from console.limits import CONTEXT_MAX_DEPTH, PROFILES_MAX_BYTES, TOML_MAX_DEPTH
 from console.tui import launch
-from console.tui.keymap import read_keymap
-from console.tui.themes import load_themes, parse_theme_text, read_configured_theme
+from console.tui.keys.keymap import read_keymap
+from console.tui.look.themes import load_themes, parse_theme_text, read_configured_theme
 
 from profiles_helpers import form_ready, paste_text, seed, wait_for, writes_done
 from test_form_templates import choose_template

@@ -32,11 +32,11 @@ from console.api import errors
 from console.api.models import ErrorEntry
 from console.sim.faults import ESCAPES
 from console.tracker import PollPolicy
-from console.tui import outcome_text
-from console.tui.dispositions import explain
-from console.tui.screens.reconcile import call_line
-from console.tui.status_style import status_text
-from console.tui.widgets.call_detail import fields_text, request_text, timeline_text
+from console.tui.call import outcome_text
+from console.calls.dispositions import explain
+from console.tui.dialogs.reconcile import call_line
+from console.tui.calls.status_style import status_text
+from console.tui.calls.call_detail import fields_text, request_text, timeline_text
 
 SIZE = (120, 40)
 FAST = PollPolicy().scaled(0.25)

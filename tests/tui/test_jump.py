@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from console.tui.jump import JumpOverlay
+from console.tui.keys.jump import JumpOverlay
 
 from look_helpers import started
 

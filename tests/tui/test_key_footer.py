@@ -4,7 +4,7 @@ the right, and a click on a key presses it (a disabled one does nothing)."""
 
 from __future__ import annotations
 
-from console.tui.screens.calls import CallsScreen
+from console.tui.calls.screen import CallsScreen
 from console.tui.widgets.key_footer import MORE, KeyFooter, footer_items
 
 WIDE = (120, 40)

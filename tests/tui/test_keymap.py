@@ -4,8 +4,8 @@ and conflicts are reported with file and line and the app starts anyway."""
 from __future__ import annotations
 
 from console.tui.app import CallConsoleApp
-from console.tui.keymap import binding_contexts, find_conflicts, read_keymap
-from console.tui.screens.help import HelpScreen
+from console.tui.keys.keymap import binding_contexts, find_conflicts, read_keymap
+from console.tui.dialogs.help import HelpScreen
 
 from look_helpers import config_file, started, toasts
 

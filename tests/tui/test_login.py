@@ -26,12 +26,12 @@ from account_helpers import (
     write_config,
 )
 
-from console.auth import RefreshingAuth, sign_in
-from console.config import Settings
-from console.environments import resolve_target
+from console.account.sign_in import RefreshingAuth, sign_in
+from console.config.settings import Settings
+from console.account.environments import resolve_target
 from console.store.secrets import TokenStore
 from console.tracker.schedule import PollPolicy
-from console.tui.screens.login import LoginScreen
+from console.tui.dialogs.login import LoginScreen
 
 ACCESS_TTL = 1.0
 

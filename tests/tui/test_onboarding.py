@@ -20,14 +20,14 @@ from account_helpers import (
 )
 
 from console import paths
-from console.config import Settings
-from console.environments import load_environments
+from console.config.settings import Settings
+from console.account.environments import load_environments
 from console.sim.state import SimConfig
 from console.store.secrets import TokenStore
 from console.tui.app import make_app
-from console.tui.screens.call_form import CallScreen
-from console.tui.screens.env_switch import EnvironmentSwitcher
-from console.tui.screens.onboarding import OnboardingScreen
+from console.tui.call.screen import CallScreen
+from console.tui.settings.env_switch import EnvironmentSwitcher
+from console.tui.dialogs.onboarding import OnboardingScreen
 
 
 def first_run_app(**kwargs):

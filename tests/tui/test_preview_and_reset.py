@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from console.draft import check_draft, curl_command, request_json
+from console.calls.draft import check_draft, curl_command, request_json
 
 SIZE = (120, 40)
 

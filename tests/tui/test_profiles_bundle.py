@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from console.store.profiles import ProfilesStore
-from console.tui.screens.profile_export import default_bundle_name
+from console.tui.profiles.export_bundle import default_bundle_name
 
 from profiles_helpers import (
     CORRUPT,
@@ -312,7 +312,7 @@ async def test_read_only_disables_import_and_export(tui_offline, home):
         await pilot.press("i", "e")
         await pilot.pause()
         assert modal_name(app) == "ProfilesScreen"
-        from console.tui.profiles_link import profile_commands
+        from console.tui.profiles.link import profile_commands
 
         texts = [text for text, _help, _run in profile_commands(app, screen)]
         assert not [t for t in texts if "bundle" in t]
@@ -381,7 +381,7 @@ async def test_the_palette_opens_the_dialogs(tui_offline, home):
     app = tui_offline.app(connected=False, screen="call")
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.profiles is not None, "profiles")
-        from console.tui.profiles_link import profile_commands
+        from console.tui.profiles.link import profile_commands
 
         commands = {text: run for text, _help, run in profile_commands(app, app.screen)}
         commands["profile: export profiles to a bundle file…"]()

@@ -11,7 +11,7 @@ import os
 import pytest
 
 from console.store.profiles import ProfilesStore
-from console.tui.screens.profiles import KindPart
+from console.tui.profiles import KindPart
 
 from profiles_helpers import (
     CORRUPT,
@@ -453,7 +453,7 @@ async def test_the_palette_opens_a_new_entry_of_a_kind(tui_offline):
     app = tui_offline.app(connected=False, screen="call")
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.profiles is not None, "profiles")
-        from console.tui.profiles_link import profile_commands
+        from console.tui.profiles.link import profile_commands
 
         commands = {text: callback for text, _help, callback in
                     profile_commands(app, app.screen)}

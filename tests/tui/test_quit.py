@@ -4,7 +4,7 @@ too."""
 
 from __future__ import annotations
 
-from console.tui.screens.confirm import ConfirmScreen
+from console.tui.dialogs.confirm import ConfirmScreen
 
 from test_send import fill
 

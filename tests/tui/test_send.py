@@ -8,7 +8,7 @@ import socket
 import httpx
 import pytest
 
-from console.tui.widgets.field_frame import FieldFrame
+from console.tui.fields.frame import FieldFrame
 
 SIZE = (120, 40)
 
@@ -150,7 +150,7 @@ async def test_reconcile_with_no_match_stays_unknown(tui):
 
 
 async def test_sending_again_after_an_unknown_outcome_asks_first(tui):
-    from console.tui.screens.confirm import ConfirmScreen
+    from console.tui.dialogs.confirm import ConfirmScreen
 
     to = tui.unique_number()
     tui.arm({"route": "POST /calls/outbound", "kind": "drop_after", "count": 1})

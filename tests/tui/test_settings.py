@@ -4,6 +4,8 @@ preferences validated, saved and applied."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from account_helpers import (
     FAKE_BASE,
@@ -22,14 +24,14 @@ from account_helpers import (
     write_config,
 )
 
-from console.auth import sign_in
-from console.config import Settings
-from console.environments import load_environments, resolve_target
+from console.account.sign_in import sign_in
+from console.config.settings import Settings
+from console.account.environments import load_environments, resolve_target
 from console.store.secrets import TokenStore
-from console.tui.screens.confirm import ConfirmScreen
-from console.tui.screens.env_switch import EnvironmentSwitcher
-from console.tui.screens.login import LoginScreen
-from console.tui.screens.settings import EnvironmentEditor, SettingsScreen
+from console.tui.dialogs.confirm import ConfirmScreen
+from console.tui.settings.env_switch import EnvironmentSwitcher
+from console.tui.dialogs.login import LoginScreen
+from console.tui.settings.screen import EnvironmentEditor, SettingsScreen
 
 COMMENTED = """# call-console settings — hand-written, keep this comment
 default_region = "US"   # where I am
@@ -224,8 +226,12 @@ def test_settings_snapshot(snap_compare, sim):
     write_config(COMMENTED + f'\n[environments.staging]\nbase_url = "{FAKE_BASE}"\n'
                  'auth = "login"\nusername = "demo"\n')
 
+    # Signed in before the app starts: signing in from run_before raced the app's own start,
+    # which (when it won, under load) found no token and opened the sign-in dialog.
+    asyncio.run(sign_in(resolve_target(Settings(), "staging"), "demo", "demo",
+                        store=TokenStore()))
+
     async def run_before(pilot) -> None:
-        await sign_in(resolve_target(Settings(), "staging"), "demo", "demo", store=TokenStore())
         screen = await _settings_ready(pilot)
         screen.reload()
         await idle(pilot)

@@ -122,7 +122,7 @@ def test_confirm_modal_when_sending_after_an_unknown_outcome(snap_compare, tui):
 
 
 def test_reconcile_modal_lists_the_candidates(snap_compare, tui):
-    from console.tui.screens.reconcile import ReconcileScreen
+    from console.tui.dialogs.reconcile import ReconcileScreen
 
     calls = [CallStatus(call_id=f"0c0ffee0-0000-4000-8000-00000000000{i}",
                         agent_id=tui.AGENT.agent_id, to_number="+14155550000",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from console.tui.themes import (
+from console.tui.look.themes import (
     THEME_VARIABLE_DEFAULTS, load_themes, parse_theme_text, shipped_theme_names,
     shipped_themes_dir)
 

@@ -26,13 +26,13 @@ from account_helpers import (
 )
 
 from console import paths
-from console.config import Settings
-from console.ssh.audit import read_audit
+from console.config.settings import Settings
+from console.account.audit import read_audit
 from console.store.secrets import TokenStore
 from console.tui.app import make_app
-from console.tui.screens.login import LoginScreen
-from console.tui.screens.onboarding import OnboardingScreen
-from console.tui.screens.settings import SettingsScreen
+from console.tui.dialogs.login import LoginScreen
+from console.tui.dialogs.onboarding import OnboardingScreen
+from console.tui.settings.screen import SettingsScreen
 
 KNOWN_TOKEN = "tok-LEAKCHECK-7f3a9c2e51d84b6a"
 REPO = Path(__file__).resolve().parents[2]

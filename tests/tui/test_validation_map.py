@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from console.api.models import ErrorEntry
-from console.tui.validation_map import FIELD_NAMES, map_entries
+from console.tui.call.validation_map import FIELD_NAMES, map_entries
 
 names = st.from_regex(r"X-[A-Za-z0-9]{1,8}", fullmatch=True)
 

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from console import paths
-from console.config import ConfigError, load_settings
+from console.config.settings import ConfigError, load_settings
 
 
 def write_config(text: str) -> Path:

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from console.draft import TOKEN_PLACEHOLDER, check_draft, curl_command, parse_context, request_json
+from console.calls.draft import TOKEN_PLACEHOLDER, check_draft, curl_command, parse_context, request_json
 
 AGENT = "a1b2c3d4-0001-4e5f-8a9b-0c1d2e3f4a01"
 

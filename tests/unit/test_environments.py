@@ -10,8 +10,8 @@ from click.testing import CliRunner
 
 from console import paths
 from console.cli import main
-from console.config import ConfigError, load_settings, locate_key
-from console.environments import (
+from console.config.settings import ConfigError, load_settings, locate_key
+from console.account.environments import (
     Environment,
     add_environment,
     load_environments,

@@ -70,7 +70,7 @@ def test_not_confined_outside_ssh_unless_the_setting_says_so(isolated_dirs, monk
 def test_settings_give_the_folder_and_the_switch_but_never_the_operator(isolated_dirs):
     """config.toml's `operator` is editable from the Settings screen: it must not pick the
     folder. --operator, CALL_CONSOLE_OPERATOR, then the login name do."""
-    from console.config import load_settings
+    from console.config.settings import load_settings
 
     config = isolated_dirs / "config" / "config.toml"
     config.parent.mkdir(parents=True)
@@ -87,7 +87,7 @@ def test_settings_give_the_folder_and_the_switch_but_never_the_operator(isolated
 
 
 def test_a_relative_exchange_dir_is_a_config_error_with_file_and_line(isolated_dirs):
-    from console.config import ConfigError, load_settings
+    from console.config.settings import ConfigError, load_settings
 
     config = isolated_dirs / "config" / "config.toml"
     config.parent.mkdir(parents=True)
@@ -176,7 +176,7 @@ def test_cli_export_over_ssh_goes_to_the_folder_and_nowhere_else(ssh_cli, isolat
     assert f"error: {keys}: outside your exchange folder" in refused.stderr
     assert "profiles export > FILE" in refused.stderr
     assert keys.read_text() == "ssh-ed25519 AAAA admin\n"
-    from console.ssh.audit import read_audit
+    from console.account.audit import read_audit
 
     record = [r for r in read_audit() if r["kind"] == "file_refused"][-1]
     assert (record["operator"], record["action"], record["path"]) == ("alice", "export", str(keys))

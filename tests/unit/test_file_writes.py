@@ -146,8 +146,8 @@ def test_every_directory_and_file_the_console_creates_is_private(isolated_dirs, 
     """Config and data dirs 0700, every file in them 0600: the profiles, config.toml (written
     by `env add`, the Settings screen, the theme picker), the history database, the token file,
     the audit log, the exchange folder, an export."""
-    from console.preferences import save_preferences
-    from console.ssh.audit import audit_event
+    from console.config.preferences import save_preferences
+    from console.account.audit import audit_event
     from console.store.exchange import ExchangeFolder
     from console.store.history import CallStore
     from console.store.secrets import StoredTokens, TokenStore

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from console import paths, toml_input
+from console import paths
+from console.config import toml_input
 from console.cli import main
 from console.limits import PROFILES_MAX_BYTES, TOML_MAX_DEPTH
 from console.store.input_files import InputFileError, read_limited

@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from console.cli import main
-from console.context_json import check_context_value, parse_context
-from console.draft import check_draft, check_int, curl_command, request_json
+from console.calls.context_json import check_context_value, parse_context
+from console.calls.draft import check_draft, check_int, curl_command, request_json
 from console.limits import CONTEXT_MAX_BYTES, CONTEXT_MAX_DEPTH, NUMBER_MAX_DIGITS
 from console.telephony.sip import check_display_name
 

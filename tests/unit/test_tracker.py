@@ -737,8 +737,8 @@ def test_stats_need_no_event_loop(clock: ManualClock, api: FakeApi) -> None:
 
 
 def test_for_session_takes_the_budget_from_the_settings() -> None:
-    from console.config import Settings
-    from console.session import ConsoleSession
+    from console.config.settings import Settings
+    from console.account.session import ConsoleSession
 
     session = ConsoleSession(Settings(base_url="http://127.0.0.1:9", token="t",
                                       poll_requests_per_second=7.5, poll_concurrency=3))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from console.config import ConfigError
+from console.config.settings import ConfigError
 from console.store.profiles.scan import find_line
 
 if TYPE_CHECKING:

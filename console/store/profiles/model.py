@@ -164,7 +164,7 @@ class Agent(_Entry):
     @field_validator("id")
     @classmethod
     def _uuid(cls, value: str) -> str:
-        from console.draft import check_agent_id
+        from console.calls.draft import check_agent_id
 
         if message := check_agent_id(value):
             raise ValueError(message)

@@ -1,7 +1,7 @@
 """The text of a profiles file or bundle -> TOML -> validated `Profiles`, or a located error.
 
 Every problem is a `ProfilesError` naming the file, the line and the key where they are known:
-bad UTF-8, TOML that does not parse (or is past the console's limits: `console.toml_input`),
+bad UTF-8, TOML that does not parse (or is past the console's limits: `console.config.toml_input`),
 and every issue the schema's checks find. No I/O here: the store reads and writes the file.
 """
 
@@ -36,7 +36,7 @@ def parse_toml(text: str, *, file: Path | None) -> dict[str, Any]:
     """Parsed TOML, or ProfilesError with the line (deep nesting and huge numbers too)."""
     import tomllib
 
-    from console import toml_input
+    from console.config import toml_input
 
     try:
         return toml_input.loads(text)

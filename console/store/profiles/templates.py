@@ -65,7 +65,7 @@ class TemplateResolution:
         `context` merges key by key (a context that is not an object is passed on as is, so
         check_draft reports it).
         """
-        from console.draft import parse_context
+        from console.calls.draft import parse_context
 
         out = dict(self.values)
         for key, value in overrides.items():
@@ -93,7 +93,7 @@ class TemplateResolution:
 
     def check(self, overrides: Mapping[str, Any] | None = None, *, region: str = "US"):
         """`check_draft` of the merged values: a DraftResult."""
-        from console.draft import check_draft
+        from console.calls.draft import check_draft
 
         return check_draft(self.merged(overrides or {}), region=region)
 
@@ -196,7 +196,7 @@ def template_from_values(profiles: Profiles, values: Mapping[str, Any], *, regio
     template that filled the form, whose header sets are reused when the headers still
     are what they merge to."""
     from console.api.models import OutboundCallRequest
-    from console.draft import parse_context
+    from console.calls.draft import parse_context
     from console.telephony.phone import PhoneError, parse_phone
 
     draft = TemplateDraft()

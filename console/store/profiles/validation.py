@@ -66,8 +66,8 @@ def _pydantic_issues(prefix: tuple[str, ...], model: type[BaseModel],
 
 def _json_issues(path: tuple[str, ...], value: Any) -> list[Issue]:
     """A template's context must be what the Call form may send: plain JSON (TOML dates and
-    times have no JSON form), within the context limits (`console.context_json`)."""
-    from console.context_json import context_problem
+    times have no JSON form), within the context limits (`console.calls.context_json`)."""
+    from console.calls.context_json import context_problem
 
     found = context_problem(value)
     return [] if found is None else [Issue(path + found[0], found[1])]
@@ -93,7 +93,7 @@ def check_header_rows(path: tuple[str, ...], rows: Sequence[tuple[str, str]]) ->
 
 def check_template_fields(path: tuple[str, ...], fields: Mapping[str, Any]) -> list[Issue]:
     """Field defaults of a template: known fields, right types, and the form's rules."""
-    from console.draft import check_draft
+    from console.calls.draft import check_draft
 
     issues = []
     good: dict[str, Any] = {}

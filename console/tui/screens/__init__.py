@@ -3,7 +3,7 @@
 Each screen is a Textual mode (its own stack, its state kept while another is shown), imported
 only when first shown. To add one (e.g. the Calls screen of the live-calls issue):
 
-    register_screen(ScreenSpec("calls", "Calls", "f3", "console.tui.screens.calls:CallsScreen",
+    register_screen(ScreenSpec("calls", "Calls", "f3", "console.tui.calls.screen:CallsScreen",
                                "The live calls table"))
 
 in this module, next to the Call screen's entry. Binding id: `app.screen.<name>`. A screen's
@@ -46,11 +46,11 @@ def register_screen(spec: ScreenSpec) -> None:
     SCREENS[spec.name] = spec
 
 
-register_screen(ScreenSpec("call", "Call", "f2", "console.tui.screens.call_form:CallScreen",
+register_screen(ScreenSpec("call", "Call", "f2", "console.tui.call.screen:CallScreen",
                            "The call form: fill in every field, preview, send"))
-register_screen(ScreenSpec("calls", "Calls", "f3", "console.tui.screens.calls:CallsScreen",
+register_screen(ScreenSpec("calls", "Calls", "f3", "console.tui.calls.screen:CallsScreen",
                            "Live calls: status, timeline, end, transfer, redial, clone"))
-register_screen(ScreenSpec("profiles", "Profiles", "f4", "console.tui.screens.profiles:ProfilesScreen",
+register_screen(ScreenSpec("profiles", "Profiles", "f4", "console.tui.profiles:ProfilesScreen",
                            "Saved agents, caller IDs, SIP header sets and call templates"))
-register_screen(ScreenSpec("settings", "Settings", "f5", "console.tui.screens.settings:SettingsScreen",
+register_screen(ScreenSpec("settings", "Settings", "f5", "console.tui.settings.screen:SettingsScreen",
                            "Environments (add, edit, remove, test, default) and preferences"))

@@ -1,0 +1,1 @@
+"""Who is signed in where: the session, sign-in, environments, the audit log."""

@@ -1,0 +1,1 @@
+"""What a call does, headless: the draft and its checks, placement, actions."""

@@ -1,0 +1,1 @@
+"""Settings, preferences and the TOML files the console reads and edits."""

@@ -1,0 +1,224 @@
+"""Settings: `config.toml` in the config dir, overridden by `CALL_CONSOLE_*` environment variables.
+
+Errors name the file, the line and the key, so an operator can fix a typo without guessing.
+The token is a `SecretStr`: it never shows in a repr, a log line or a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from console import paths
+
+
+class ConfigError(Exception):
+    """A configuration problem, located as precisely as possible."""
+
+    def __init__(self, message: str, *, file: Path | None = None, line: int | None = None,
+                 key: str | None = None):
+        self.file, self.line, self.key = file, line, key
+        where = ""
+        if file is not None:
+            where = str(file)
+            if line is not None:
+                where += f":{line}"
+            where += ": "
+        if key:
+            where += f"{key}: "
+        super().__init__(where + message)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CALL_CONSOLE_", extra="forbid",
+                                      validate_default=True)
+
+    base_url: str | None = Field(default=None, description="API base URL, e.g. https://api.example.com")
+    token: SecretStr | None = Field(default=None, description="pre-issued bearer token")
+    default_region: str = Field(default="US", description="region for numbers typed without +")
+    operator: str | None = Field(default=None, description="operator name recorded with each call")
+    connect_timeout: float = Field(default=5.0, gt=0, le=120)
+    read_timeout: float = Field(default=15.0, gt=0, le=600)
+    poll_requests_per_second: float = Field(default=20.0, gt=0, le=1000)
+    poll_concurrency: int = Field(default=8, ge=1, le=256)
+    theme: str | None = None
+    active_env: str | None = Field(
+        default=None, description="the [environments.NAME] used when --env is not given")
+    # Where SSH operators' files go (console/store/exchange.py): <exchange_dir>/<operator>/.
+    exchange_dir: str | None = Field(
+        default=None, description="folder of the operators' exchange folders [data dir/exchange]")
+    confine_files: bool = Field(
+        default=False, description="confine file dialogs to the exchange folder outside SSH too")
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must start with http:// or https:// and name a host")
+        return value.rstrip("/")
+
+    @field_validator("exchange_dir")
+    @classmethod
+    def _exchange_dir(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not os.path.isabs(os.path.expanduser(value)):
+            raise ValueError("must be an absolute path (or start with ~)")
+        return value
+
+    @field_validator("default_region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        value = value.upper()
+        if not re.fullmatch(r"[A-Z]{2}", value):
+            raise ValueError("must be a two-letter region code such as US or GB")
+        return value
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings,
+                                   dotenv_settings, file_secret_settings):
+        return (init_settings, env_settings, _TomlFileSource(settings_cls))
+
+    def operator_name(self) -> str:
+        return self.operator or os.environ.get("USER") or "operator"
+
+
+class _TomlFileSource(PydanticBaseSettingsSource):
+    """Reads `config.toml`; a parse error names file and line."""
+
+    def __init__(self, settings_cls):
+        super().__init__(settings_cls)
+        self.path = paths.config_file()
+        self.data = read_toml(self.path)
+
+    def get_field_value(self, field, field_name):  # pragma: no cover - unused by __call__
+        return self.data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        # Only the flat keys this model knows; tables (environments, keymap, ...) belong to
+        # other readers of the same file.
+        return {k: v for k, v in self.data.items() if not isinstance(v, dict)}
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file as a dict ({} when there is none), or ConfigError naming file and line:
+    not UTF-8, not TOML, or past the limits of `console.config.toml_input` (nesting, huge numbers)."""
+    from console.config import toml_input
+
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", file=path) from None
+    try:
+        return toml_input.loads(toml_input.decode(raw))
+    except toml_input.TomlInputError as exc:
+        raise ConfigError(exc.reason, file=path, line=exc.line) from None
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"at line (\d+)", str(exc))
+        line = int(match.group(1)) if match else None
+        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+        raise ConfigError(f"not valid TOML: {message}", file=path, line=line) from None
+
+
+def key_line(path: Path, key: str) -> int | None:
+    """The 1-based line where a top-level `key = ...` is written, if any."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
+    for number, line in enumerate(lines, start=1):
+        if pattern.match(line):
+            return number
+    return None
+
+
+def _split_dotted(text: str) -> list[str] | None:
+    """`a."b.c".d` → ["a", "b.c", "d"]; None when it is not a plain dotted key."""
+    parts: list[str] = []
+    text = text.strip()
+    while text:
+        if text[0] in "\"'":
+            quote = text[0]
+            end = text.find(quote, 1)
+            if end < 0:
+                return None
+            parts.append(text[1:end])
+            text = text[end + 1:].strip()
+        else:
+            match = re.match(r"[A-Za-z0-9_-]+", text)
+            if not match:
+                return None
+            parts.append(match.group(0))
+            text = text[match.end():].strip()
+        if text.startswith("."):
+            text = text[1:].strip()
+        elif text:
+            return None
+    return parts
+
+
+def locate_key(path: Path, dotted: str | list[str]) -> int | None:
+    """The 1-based line of a possibly nested key such as `environments.prod.base_url`.
+
+    Follows `[table]` headers and dotted keys. When the key itself is not written (a missing
+    required key), the line of its table's header; None when neither is found.
+    """
+    target = _split_dotted(dotted) if isinstance(dotted, str) else list(dotted)
+    if not target:
+        return None
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    table: list[str] = []
+    header_line: int | None = None
+    inline_line: int | None = None
+    for number, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        header = re.match(r"^\[\[?\s*(.+?)\s*\]\]?\s*(#.*)?$", stripped)
+        if header:
+            table = _split_dotted(header.group(1)) or []
+            if table == target[:-1] and header_line is None:
+                header_line = number
+            if table == target:
+                return number
+            continue
+        key = re.match(r"^((?:\"[^\"]*\"|'[^']*'|[A-Za-z0-9_.\s-])+?)\s*=", stripped)
+        if key:
+            full = table + (_split_dotted(key.group(1)) or [])
+            if full == target:
+                return number
+            # An inline table (`prod = { base_url = ... }`) holding the key.
+            if len(full) > len(table) and full == target[: len(full)] and inline_line is None:
+                inline_line = number
+    return inline_line or header_line
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Load settings; raise `ConfigError` naming where the bad value came from."""
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(p) for p in first["loc"]) or "(config)"
+        path = paths.config_file()
+        top = str(first["loc"][0]) if first["loc"] else ""
+        env_name = f"CALL_CONSOLE_{top.upper()}"
+        if top in overrides and overrides[top] is not None:
+            raise ConfigError(first["msg"], key=key) from None
+        if env_name in os.environ:
+            raise ConfigError(first["msg"], key=env_name) from None
+        raise ConfigError(first["msg"], file=path, line=key_line(path, top), key=key) from None

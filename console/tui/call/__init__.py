@@ -1,0 +1,1 @@
+"""The Call screen: the form, its preview and the send."""

@@ -1,0 +1,684 @@
+"""The Call screen: a widget for every field of `POST /calls/outbound`, a live preview, Send.
+
+Rules live in `console.calls.draft.check_draft` (one place for the form and the CLI); this screen
+collects the raw values, shows each problem under its field, and runs the POST in a
+non-exclusive worker that is never retried. Outcomes: placed (tracked), 422 (under the
+fields), other API errors, outcome unknown (reconcile from the agent's call list), and the
+wait-until-answered progress with "stop waiting" (which does not hang up).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import events, on
+from textual.app import ComposeResult
+from textual.timer import Timer
+from textual.widgets import Button, Static
+from textual.worker import Worker, WorkerState
+
+from console.api.safe_text import visible
+from console.tui.keys import CALL_KEYS, CALL_TEMPLATE_KEYS, CALL_UNDO_RESET, bindings
+from console.tui.screens.base import ConsoleScreen
+from console.tui.fields.frame import FieldFrame
+
+if TYPE_CHECKING:
+    from textual.widget import AwaitMount
+
+    from console.api.errors import ApiError, AttemptWindow
+    from console.api.models import CallResponse, OutboundCallRequest
+    from console.calls.draft import DraftResult
+    from console.tui.known_agents import KnownAgent
+    from console.tui.fields.agent_picker import AgentField
+    from console.tui.fields.caller_id_picker import CallerIdField
+    from console.tui.fields.header_list import HeadersField
+    from console.tui.call.outcome_panel import OutcomePanel
+    from console.tui.call.preview import PreviewPane
+
+#: below this width the preview is not shown beside the form (toggle it with the preview key)
+NARROW_WIDTH = 100
+
+NOT_CONNECTED_HELP = (
+    "Not connected to an API. Set CALL_CONSOLE_BASE_URL and CALL_CONSOLE_TOKEN (environment "
+    "or config.toml; `call-console locate` shows where), or run `call-console --demo` to try "
+    "the built-in simulator. You can still fill in the form and copy the JSON or curl.")
+
+
+@dataclass
+class Attempt:
+    request: OutboundCallRequest
+    sent_at: datetime
+    started: float          # time.monotonic() when sent
+    status: str | None = None
+    call_id: str | None = None
+
+
+class CallScreen(ConsoleScreen):
+    SCREEN_NAME = "call"
+    BINDINGS = bindings(*CALL_KEYS, *CALL_TEMPLATE_KEYS)
+
+    def __init__(self) -> None:
+        super().__init__(id="call-screen")
+        self._touched: set[str] = set()
+        self._server_problems: dict[str, list[Any]] = {}
+        self._result: DraftResult | None = None
+        self._checks_ready = False
+        self._recompute_pending = False
+        self._undo: list[tuple[dict[str, Any], Any]] = []  # (values, TemplateState | None)
+        self._attempt: Attempt | None = None
+        self._send_worker: Worker | None = None
+        self._watch_worker: Worker | None = None
+        self._progress: Timer | None = None
+        self._unknown: AttemptWindow | None = None
+        self._reconciling = False
+        self._preview_choice: bool | None = None  # None = automatic by width
+        self._narrow = False
+        self._readiness_text: Text | None = None
+        self._fields: dict[str, FieldFrame] = {}
+        self._form_mounted = False
+        self._form_settled = asyncio.Event()  # the form's mount finished (or was skipped)
+        self._binding_state: tuple[Any, ...] = ()
+
+    # -- layout -----------------------------------------------------------------------------
+
+    def compose_body(self) -> ComposeResult:
+        # The form (about 170 widgets) is mounted once the first frame (header, footer) is on
+        # screen, so that frame is not held up by it. See `app.after_first_frame`.
+        yield Static("Loading the call form…", id="form-loading")
+
+    async def _mount_form(self) -> None:
+        from console.tui.call.body import CallBody
+
+        try:
+            if self.query("#call-body") or not self.is_running:
+                return
+            await self.query_one("#form-loading").remove()
+            if not (self.is_running and self.is_attached):
+                return  # the app is exiting (quit or hangup during start-up)
+            await self.mount(CallBody(id="call-body"), before=self.query_one("KeyFooter"))
+            if self.is_running:
+                await self._mount_template_picker()
+            if self.is_running:
+                self._form_ready()
+        finally:
+            self._form_settled.set()
+
+    async def settled(self) -> None:
+        await self._form_settled.wait()
+
+    @property
+    def fields(self) -> dict[str, FieldFrame]:
+        """The form's fields by request name, in form order (looked up once)."""
+        if not self._fields:
+            self._fields = {frame.field_name: frame for frame in self.query(FieldFrame)}
+        return self._fields
+
+    def field(self, name: str) -> FieldFrame:
+        return self.fields[name]
+
+    @property
+    def outcome(self) -> OutcomePanel:
+        return self.query_one("#outcome")  # type: ignore[return-value]
+
+    @property
+    def preview(self) -> PreviewPane:
+        return self.query_one("#preview")  # type: ignore[return-value]
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.app.agents_changed.subscribe(self, self._agents_changed)
+        self.app.tracked_changed.subscribe(self, lambda _t: self._show_tracked())
+        self.app.after_first_frame(self._mount_form)
+
+    @property
+    def form_ready(self) -> bool:
+        """The (lazily mounted) form is in the DOM."""
+        return self._form_mounted
+
+    def _form_ready(self) -> None:
+        """Called once the form has been mounted (see CallBody)."""
+        self._form_mounted = True
+        self._readiness_text = Text("loading…")
+        self.query_one("#readiness", Static).update(self._readiness_text)
+        self.preview.show_not_ready([])
+        self._narrow = self.size.width < NARROW_WIDTH
+        self._apply_preview_layout()
+        self.field("agent_id").focus_input()
+        if self.app.known_agents:
+            self._agents_changed(self.app.known_agents)
+        self._session_changed(self.app)
+        self._show_tracked()
+        self.refresh_bindings()  # the footer now shows the form's keys
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._narrow = event.size.width < NARROW_WIDTH
+        if self._form_mounted:
+            self._apply_preview_layout()
+
+    def _apply_preview_layout(self) -> None:
+        """Wide: preview beside the form (unless hidden). Narrow: it replaces the form.
+
+        Classes go on the two columns, not their parent, so a resize restyles only what moves.
+        """
+        shown = self._preview_choice if self._preview_choice is not None else not self._narrow
+        preview = self.query_one("#preview")
+        preview.set_class(not shown, "-hidden")
+        preview.set_class(shown and self._narrow, "-full")
+        self.query_one("#form-column").set_class(shown and self._narrow, "-hidden")
+
+    @property
+    def preview_shown(self) -> bool:
+        return not self.query_one("#preview").has_class("-hidden")
+
+    # -- session and agents -----------------------------------------------------------------
+
+    def _session_changed(self, app) -> None:
+        super()._session_changed(app)
+        if not app.session_ready or not self._form_mounted:
+            return
+        if not self._checks_ready:
+            self._checks_ready = True
+            if not app.session.connected and not app.demo:
+                self.outcome.set_state("-info", NOT_CONNECTED_HELP)
+            self._recompute()
+        elif app.session.connected and self.outcome.state == "-info":
+            self.outcome.set_state("-idle")
+        self._update_readiness()
+
+    def _agents_changed(self, agents: list[KnownAgent]) -> None:
+        if not self._form_mounted:
+            return  # applied by _form_ready
+        agent_field: AgentField = self.field("agent_id")  # type: ignore[assignment]
+        agent_field.set_known_agents(agents)
+        if self.app.demo and agents and not agent_field.value.strip():
+            # Demo only: start with the first demo agent so a number is all it takes.
+            agent_field.set_value(agents[0].agent_id)
+            if self.focused is agent_field.input:
+                self.field("to_number").focus_input()
+        self._update_caller_ids()
+
+    def _update_caller_ids(self) -> None:
+        agent_field: AgentField = self.field("agent_id")  # type: ignore[assignment]
+        chosen = agent_field.chosen()
+        caller: CallerIdField = self.field("from_number")  # type: ignore[assignment]
+        caller.set_known_numbers(chosen.caller_ids if chosen else [])
+        caller.refresh_note()
+
+    # -- values and checks ------------------------------------------------------------------
+
+    def values(self) -> dict[str, Any]:
+        """Raw field values by request field name (what `check_draft` takes)."""
+        return {name: frame.value for name, frame in self.fields.items()}
+
+    def set_values(self, values: dict[str, Any]) -> None:
+        fields = self.fields
+        for name, value in values.items():
+            if name in fields:
+                fields[name].set_value(value)
+
+    @on(FieldFrame.Changed)
+    def _field_changed(self, event: FieldFrame.Changed) -> None:
+        name = event.frame.field_name
+        self._touched.add(name)
+        self._server_problems.pop(name, None)
+        if name == "agent_id":
+            self._update_caller_ids()
+        if (picker := self.template_picker) is not None:
+            picker.field_changed(event.frame)  # an edited field loses its template mark
+        if not self._recompute_pending:
+            self._recompute_pending = True
+            self.call_later(self._recompute)
+
+    def _recompute(self) -> None:
+        self._recompute_pending = False
+        if not self._checks_ready:
+            return
+        from console.calls.draft import check_draft, curl_command, request_json
+
+        result = check_draft(self.values(), region=self.app.default_region)
+        self._result = result
+        for name, frame in self.fields.items():
+            client = result.for_field(name) if name in self._touched else []
+            frame.set_problems([*client, *self._server_problems.get(name, [])])
+            frame.changed = not frame.required and not frame.is_default()
+        if result.ok and result.request is not None:
+            base = (self.app.session.base_url if self.app.session.connected
+                    else "$CALL_CONSOLE_BASE_URL")
+            self.preview.show_request(request_json(result.request),
+                                      curl_command(base, result.request))
+        else:
+            labels = {n: f.label for n, f in self.fields.items()}
+            self.preview.show_not_ready(
+                [(labels.get(p.field, p.field) + (f" row {p.row + 1}" if p.row is not None else ""),
+                  p.message) for p in result.problems])
+        self._update_readiness()
+
+    def _labels_with_problems(self) -> list[str]:
+        if self._result is None:
+            return []
+        fields = self.fields
+        seen: list[str] = []
+        for problem in self._result.problems:
+            label = fields[problem.field].label if problem.field in fields else problem.field
+            if label not in seen:
+                seen.append(label)
+        return seen
+
+    @property
+    def can_send(self) -> bool:
+        app = self.app
+        return (self._result is not None and self._result.ok and self._send_worker is None
+                and app.session_ready and app.session.connected)
+
+    def _update_readiness(self) -> None:
+        app = self.app
+        readiness = self.query_one("#readiness", Static)
+        if self._send_worker is not None:
+            text = Text.assemble(("request in flight…", "bold"))
+        elif not app.session_ready or self._result is None:
+            text = Text("loading…")
+        elif not app.session.connected:
+            text = Text("simulator starting…" if app.demo else
+                        "not connected: see the message above")
+        elif not self._result.ok:
+            text = Text("Not ready: " + ", ".join(self._labels_with_problems()))
+        else:
+            request = self._result.request
+            agent = self.field("agent_id").chosen()  # type: ignore[attr-defined]
+            text = Text(f"Ready to call {request.to_number} with agent "
+                        f"{agent.name if agent and agent.name else request.agent_id}")
+        if text != self._readiness_text:
+            self._readiness_text = text
+            readiness.update(text)
+        self.query_one("#send", Button).disabled = not self.can_send
+        self._refresh_bindings_if_changed()
+
+    def _refresh_bindings_if_changed(self) -> None:
+        """The footer recomposes on refresh_bindings: only do it when an action's state moved."""
+        state = tuple(self.check_action(k.action, ()) for k in CALL_KEYS)
+        if state != self._binding_state:
+            self._binding_state = state
+            self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if not self._form_mounted:
+            return False  # nothing to act on yet; also keeps the first frame's footer short
+        if action == "send":
+            return True if self.can_send else None
+        if action == "save_template":
+            store = getattr(self.app, "profiles", None)
+            return True if store is not None and not store.read_only else None
+        if action == "undo_reset":
+            return bool(self._undo)
+        if action == "reconcile":
+            return self._unknown is not None and not self._reconciling
+        if action == "stop_waiting":
+            return self._waiting
+        if action in ("copy_json", "copy_curl"):
+            return True if self.preview.json_text is not None else None
+        return True
+
+    # -- saved templates (template_picker.py) -----------------------------------------------
+
+    def _mount_template_picker(self) -> AwaitMount:
+        from console.tui.call.template_picker import TemplatePicker
+
+        return self.query_one("#form-column").mount(TemplatePicker(id="template-picker"),
+                                                    before="#form")
+
+    @property
+    def template_picker(self):
+        """The template bar above the fields (None until the form is mounted)."""
+        from console.tui.call.template_picker import TemplatePicker
+
+        found = self.query("#template-picker")
+        return found.first(TemplatePicker) if found else None
+
+    def action_choose_template(self) -> None:
+        if (picker := self.template_picker) is not None:
+            picker.open()
+
+    def action_save_template(self) -> None:
+        if (picker := self.template_picker) is not None:
+            picker.save_as_template()
+
+    def use_template(self, name: str) -> bool:
+        """Fill the form from saved template `name` (the palette's `profile: use template`)."""
+        picker = self.template_picker
+        return picker.apply(name) if picker is not None else False
+
+    # -- reset / undo -----------------------------------------------------------------------
+
+    def action_reset(self) -> None:
+        fields = self.fields
+        if all(f.required or f.is_default() for f in fields.values()):
+            self.notify("Every field is already at its API default.", timeout=3)
+            return
+        picker = self.template_picker
+        self._undo.append((self.values(), picker.state() if picker is not None else None))
+        for frame in fields.values():
+            if not frame.required:
+                frame.set_value(frame.default)
+        if picker is not None:
+            picker.clear()  # at the API defaults nothing is from a template
+        self.notify(f"Fields reset to the API defaults. {CALL_UNDO_RESET.key} undoes it.",
+                    title="Reset", timeout=5)
+        self.refresh_bindings()
+
+    def action_undo_reset(self) -> None:
+        if not self._undo:
+            return
+        values, template = self._undo.pop()
+        self.set_values(values)
+        if template is not None and (picker := self.template_picker) is not None:
+            picker.restore(template)  # the choice and the marks the reset took away
+        self.notify("Reset undone.", timeout=3)
+        self.refresh_bindings()
+
+    # -- preview and copy -------------------------------------------------------------------
+
+    def action_toggle_preview(self) -> None:
+        self._preview_choice = not self.preview_shown
+        self._apply_preview_layout()
+
+    def action_copy_json(self) -> None:
+        self._copy(self.preview.json_text, "JSON")
+
+    def action_copy_curl(self) -> None:
+        self._copy(self.preview.curl_text, "curl command")
+
+    def _copy(self, text: str | None, what: str) -> None:
+        if text is None:
+            self.notify("Nothing to copy yet: the form has problems.", severity="warning")
+            return
+        try:
+            self.app.copy_to_clipboard(text)
+        except Exception as exc:  # noqa: BLE001 - a terminal without a clipboard is no crash
+            self.notify(f"Could not copy: {exc}", severity="warning", markup=False)
+            return
+        lines = text.splitlines()
+        shown = "\n".join(lines[:14]) + (f"\n… ({len(lines) - 14} more lines)" if len(lines) > 14 else "")
+        self.notify(shown, title=f"Copied {what} (OSC 52)", markup=False, timeout=8)
+
+    # -- send -------------------------------------------------------------------------------
+
+    def action_send(self) -> None:
+        if not self.can_send or self._result is None or self._result.request is None:
+            return
+        request = self._result.request
+        if self._unknown is not None:
+            from console.tui.dialogs.confirm import ConfirmScreen
+
+            window = self._unknown
+            body = Text(f"The earlier attempt to {window.to_number} has an unknown outcome: it "
+                        "may have placed a call. Reconcile it first to avoid calling twice.")
+
+            def confirmed(ok: bool | None) -> None:
+                if ok and self.can_send:
+                    self._send_within_cap(request)
+
+            self.app.push_screen(ConfirmScreen("Send while an outcome is unknown?", body,
+                                               confirm="Send anyway", cancel="Don't send"),
+                                 confirmed)
+            return
+        self._send_within_cap(request)
+
+    def _send_within_cap(self, request: OutboundCallRequest) -> None:
+        """Send, unless the capacity meter says the tenant is at its concurrency cap (or out of
+        quota): then ask first (`AccountController.confirm_send`). Never retried either way."""
+
+        def send() -> None:
+            if self.can_send:
+                self._start_send(request)
+
+        self.app.account.confirm_send(self, send)
+
+    def _start_send(self, request: OutboundCallRequest) -> None:
+        from console.tui.call import outcome_text
+        from console.tui.app import utc_now
+
+        self._unknown = None
+        self._server_problems.clear()
+        self._attempt = Attempt(request, sent_at=utc_now(), started=time.monotonic())
+        # Never exclusive: nothing may cancel an in-flight POST except the operator.
+        self._send_worker = self.run_worker(self._place(request), name="place-call",
+                                            group="place-call", exit_on_error=False)
+        if request.wait_until_answered:
+            self._progress = self.set_interval(0.5, self._show_waiting)
+            self._watch_worker = self.run_worker(self._watch_ringing(self._attempt),
+                                                 name="watch-ringing", group="watch",
+                                                 exit_on_error=False)
+            self._show_waiting()
+        else:
+            self.outcome.set_state("-busy", outcome_text.sending(request))
+        self._update_readiness()
+
+    @property
+    def _waiting(self) -> bool:
+        return (self._send_worker is not None and self._attempt is not None
+                and self._attempt.request.wait_until_answered)
+
+    async def _place(self, request: OutboundCallRequest) -> None:
+        from console.api import errors
+
+        worker = self._send_worker
+        try:
+            placed = await self.app.session.client.place_call(request)
+        except errors.ValidationFailed as exc:
+            self._show_validation(exc)
+        except errors.OutcomeUnknown as exc:
+            self._show_unknown(exc.window, exc.cause)
+        except errors.ApiError as exc:
+            self._show_api_error(exc)
+            if exc.status_code == 408:
+                self.run_worker(self._track_not_answered(self._window(), request),
+                                name="find-not-answered", group="reconcile",
+                                exit_on_error=False)
+        except Exception as exc:  # noqa: BLE001 - a bug after sending: the call may exist
+            self._show_unknown(self._window(), f"unexpected error {exc!r}")
+        else:
+            self._show_placed(placed, request)
+        finally:
+            if self._send_worker is worker:
+                self._end_flight()
+
+    def _end_flight(self) -> None:
+        self._send_worker = None
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+        if self._watch_worker is not None:
+            self._watch_worker.cancel()
+            self._watch_worker = None
+        self._update_readiness()
+
+    def _window(self) -> AttemptWindow:
+        from console.api.errors import AttemptWindow
+        from console.tui.app import utc_now
+
+        attempt = self._attempt
+        assert attempt is not None
+        request = attempt.request
+        return AttemptWindow(agent_id=str(request.agent_id), to_number=request.to_number,
+                             from_number=request.from_number, sent_at=attempt.sent_at,
+                             gave_up_at=utc_now())
+
+    # -- outcomes ---------------------------------------------------------------------------
+
+    def _show_placed(self, placed: CallResponse, request: OutboundCallRequest) -> None:
+        from console.tui.call import outcome_text
+
+        self.outcome.set_state("-ok", outcome_text.placed(placed))
+        self.notify(f"Call placed: {visible(placed.call_id, 64)}", title="Placed", markup=False,
+                    timeout=8)
+        self.app.set_health("ok", "online")
+        self.app.track_call(placed, request)
+
+    def _show_validation(self, exc) -> None:
+        from console.tui.call import outcome_text
+        from console.tui.call.validation_map import map_entries
+
+        fields = self.fields
+        headers: HeadersField = fields["custom_headers"]  # type: ignore[assignment]
+        by_field, unplaced = map_entries(exc.entries, headers.value)
+        self._server_problems = dict(by_field)
+        labels = {name: frame.label for name, frame in fields.items()}
+        self.outcome.set_state("-error", outcome_text.validation_failed(exc, labels, unplaced))
+        self.notify(exc.message, title="422: not placed", severity="error", markup=False,
+                    timeout=10)
+        self._recompute()
+        for name, frame in fields.items():  # form order
+            if name in by_field:
+                rows = [p.row for p in by_field[name] if p.row is not None]
+                if name == "custom_headers" and rows:
+                    frame.focus_row(rows[0], by_field[name][0].part)
+                else:
+                    frame.focus_input()
+                frame.scroll_visible()
+                break
+
+    def _show_api_error(self, exc: ApiError) -> None:
+        from console.api import errors
+        from console.tui.call import outcome_text
+
+        self.outcome.set_state("-error", outcome_text.api_error(exc))
+        self.notify(exc.message, title="Not placed", severity="error", markup=False, timeout=10)
+        if isinstance(exc, errors.ConnectionFailed):
+            self.app.set_health("error", "unreachable")
+        elif isinstance(exc, errors.AuthRequired):
+            self.app.set_health("error", "sign-in needed")
+            self.app.account.auth_required()  # the login modal; the form keeps its values
+
+    def _show_unknown(self, window: AttemptWindow, cause: str, *, stopped: bool = False) -> None:
+        from console.tui.call import outcome_text
+
+        self._unknown = window
+        self.outcome.set_state("-unknown", outcome_text.unknown(cause, stopped=stopped))
+        self.notify("Outcome unknown: the call may have been placed. It was not resent; "
+                    "reconcile it.", title="Outcome unknown", severity="warning", timeout=10)
+        self.refresh_bindings()
+
+    async def _track_not_answered(self, window: AttemptWindow,
+                                  request: OutboundCallRequest) -> None:
+        """A `wait_until_answered` call that did not connect (408) was still a call: find it
+        in the agent's list, so it is in the table, the history and the audit log with its
+        disposition like any other attempt."""
+        from console.api.errors import ApiError
+
+        try:
+            matches = await self.app.session.client.find_attempt(window)
+        except ApiError:
+            matches = []
+        if matches:
+            self.app.track_call(matches[0], request, via="not-answered")
+        else:
+            self.app.account.audit("call_not_answered", agent_id=window.agent_id,
+                                   to_number=window.to_number, found=False)
+
+    # -- wait until answered ----------------------------------------------------------------
+
+    def _show_waiting(self) -> None:
+        from console.tui.call import outcome_text
+
+        attempt = self._attempt
+        if attempt is None or not self._waiting:
+            return
+        elapsed = time.monotonic() - attempt.started
+        self.outcome.set_state("-busy", outcome_text.waiting(
+            attempt.request, elapsed, attempt.status, attempt.call_id), waiting=True)
+
+    async def _watch_ringing(self, attempt: Attempt) -> None:
+        """While the POST waits, find the call in the agent's list to show its status."""
+        import asyncio
+
+        from console.api.errors import ApiError
+
+        while self._attempt is attempt and self._waiting:
+            await asyncio.sleep(1.0)
+            try:
+                matches = await self.app.session.client.find_attempt(self._window())
+            except ApiError:
+                continue
+            if len(matches) == 1:
+                attempt.status, attempt.call_id = matches[0].status, matches[0].call_id
+
+    def action_stop_waiting(self) -> None:
+        worker = self._send_worker
+        if worker is None or not self._waiting:
+            return
+        window = self._window()
+        self._send_worker = None
+        worker.cancel()
+        self._end_flight()
+        self._show_unknown(window, "stopped waiting", stopped=True)
+
+    # -- reconcile --------------------------------------------------------------------------
+
+    def action_reconcile(self) -> None:
+        if self._unknown is None or self._reconciling:
+            return
+        self._reconciling = True
+        self.refresh_bindings()
+        self.run_worker(self._reconcile(self._unknown), name="reconcile", group="reconcile",
+                        exit_on_error=False)
+
+    async def _reconcile(self, window: AttemptWindow) -> None:
+        from console.api.errors import ApiError
+        from console.tui.call import outcome_text
+
+        try:
+            matches = await self.app.session.client.find_attempt(window)
+        except ApiError as exc:
+            self.outcome.set_state("-unknown", outcome_text.reconcile_failed(exc))
+            return
+        finally:
+            self._reconciling = False
+            self.refresh_bindings()
+        if not matches:
+            self.outcome.set_state("-unknown", outcome_text.reconcile_none(window))
+        elif len(matches) == 1:
+            self._reconciled(matches[0])
+        else:
+            from console.tui.dialogs.reconcile import ReconcileScreen
+
+            self.outcome.set_state("-unknown", outcome_text.reconcile_many(len(matches)))
+
+            def chosen(call: Any) -> None:
+                if call is not None:
+                    self._reconciled(call)
+
+            self.app.push_screen(ReconcileScreen(matches), chosen)
+
+    def _reconciled(self, call: Any) -> None:
+        from console.tui.call import outcome_text
+
+        self._unknown = None
+        self.outcome.set_state("-ok", outcome_text.reconcile_found(call))
+        self.notify(f"Reconciled: call {visible(call.call_id, 64)}", title="Found", markup=False,
+                    timeout=8)
+        request = self._attempt.request if self._attempt else None
+        self.app.track_call(call, request, via="reconcile")
+        self.refresh_bindings()
+
+    # -- tracked calls ----------------------------------------------------------------------
+
+    def _show_tracked(self) -> None:
+        if not self._form_mounted or not self.app.tracked_calls:
+            return
+        from console.tui.call.outcome_text import tracked_line
+
+        self.outcome.show_tracked([tracked_line(t) for t in self.app.tracked_calls])
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one handler for workers that failed in a way their own code did not expect."""
+        if event.state == WorkerState.ERROR and event.worker.group in ("reconcile", "watch"):
+            self.notify(f"{event.worker.name} failed: {event.worker.error!r}",
+                        severity="error", markup=False)
+            if event.worker.group == "reconcile":
+                self._reconciling = False
+                self.refresh_bindings()

@@ -1,0 +1,1 @@
+"""The Calls screen: the live table, the detail pane and the call actions."""

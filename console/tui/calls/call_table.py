@@ -1,0 +1,479 @@
+"""The live calls table: one row per call (row key = call id), fixed column keys and widths.
+
+Updates are diffs (design.md §3): `apply()` takes the calls a tracker batch changed and, inside
+one `app.batch_update()`, adds rows for new calls, calls `update_cell` only for the cells whose
+value changed (each cell keeps a small signature of what it shows) and removes rows that no
+longer pass the filter. It never clears and refills, never passes `update_width=True`, and
+keeps the cursor on the same call (by row key) and the scroll offset where they were.
+
+`tick()` is driven by ONE one-second timer of the screen: it rewrites only the duration cells
+of live answered rows (their duration is computed here from the tracker's clock).
+
+Every cell is a `rich.text.Text` built from plain strings: a server string that looks like
+markup (`[bold red]x`) is shown as typed, and its control characters as escapes (`cell_value`).
+
+A lost call (the API answers 404 for it; `TrackedCall.lost`) shows `⊘ lost` in its status
+cell, sorts after the failed calls and keeps its other cells as last known.
+"""
+
+from __future__ import annotations
+
+import time as _time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from console.api.safe_text import visible
+from console.tui.keys import CALL_TABLE_KEYS, bindings
+from console.tui.calls.status_style import (
+    flags_text,
+    lost_sort_key,
+    lost_text,
+    sorted_flags,
+    status_sort_key,
+    status_text,
+)
+
+if TYPE_CHECKING:
+    from console.tracker import TrackedCall
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    key: str
+    label: str
+    width: int
+
+
+COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec("status", "Status", 14),
+    ColumnSpec("to", "To", 17),
+    ColumnSpec("from", "From", 17),
+    ColumnSpec("agent", "Agent", 10),
+    ColumnSpec("started", "Started", 9),
+    ColumnSpec("duration", "Duration", 8),
+    ColumnSpec("disposition", "Disposition", 13),
+    ColumnSpec("flags", "Flags", 15),
+)
+COLUMN_KEYS: tuple[str, ...] = tuple(c.key for c in COLUMNS)
+_DURATION = COLUMN_KEYS.index("duration")
+
+EMPTY = "—"
+#: The status cell's signature for a lost call: a tuple never equals a server status string.
+LOST_SIGNATURE = ("lost",)
+#: Longest server string put in a cell (the cell shows its column's width of it).
+CELL_TEXT_LIMIT = 64
+
+
+# -- cell values --------------------------------------------------------------------------------
+
+def cell_value(text: str) -> str:
+    """A server string as a cell shows it: control characters made visible, clipped."""
+    return visible(text, CELL_TEXT_LIMIT)
+
+
+@lru_cache(maxsize=8192)
+def format_number(number: str | None, region: str = "US") -> str:
+    """`+1 415-555-0000` for a parseable number; the string as received otherwise (made
+    visible: its control characters shown as escapes).
+
+    Formatting only (phonenumbers' parse + format): the form's full `parse_phone` also loads
+    the time-zone and geocoding data (~100 MB), which a table of numbers does not need.
+    """
+    if not number:
+        return EMPTY
+    try:
+        import phonenumbers
+
+        parsed = phonenumbers.parse(number, region)
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    except Exception:  # noqa: BLE001 - whatever the server sent, show it as is
+        return cell_value(number)
+
+
+def local_time(value: datetime | None, today: datetime | None = None) -> str:
+    """`17:00:05` today (local time); `Tue 17:00` on another day."""
+    if value is None:
+        return EMPTY
+    local = value.astimezone()
+    if today is not None and local.date() != today.astimezone().date():
+        return local.strftime("%a %H:%M")
+    return local.strftime("%H:%M:%S")
+
+
+def format_duration(seconds: float | int | None) -> str:
+    if seconds is None:
+        return EMPTY
+    total = max(0, int(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def answered_wall(call: TrackedCall) -> datetime | None:
+    for when, status in call.status_changes:
+        if status == "answered":
+            return when
+    return None
+
+
+def call_duration(call: TrackedCall, now: float) -> float | None:
+    """Seconds of conversation: ticking while a live call is answered (from the tracker's
+    `answered_at` clock time), the server's `duration_seconds` once it ended."""
+    if call.live:
+        if call.answered_at is not None:
+            return now - call.answered_at
+        return None
+    answered = answered_wall(call)
+    if call.duration_seconds is not None:
+        if not call.duration_seconds and answered is None and call.answered_at is None:
+            return None  # never answered: no conversation to time
+        return call.duration_seconds
+    last = call.last
+    ended = last.ended if last is not None else None
+    if ended is not None and answered is not None:
+        if ended.tzinfo is None:
+            from datetime import UTC
+
+            ended = ended.replace(tzinfo=UTC)
+        return max(0.0, (ended - answered).total_seconds())
+    return None
+
+
+def _ticking(call: TrackedCall) -> bool:
+    return call.live and call.answered_at is not None
+
+
+class RowContext:
+    """What the table needs from outside to render a row: agent labels, the clock, the region."""
+
+    def __init__(self, *, agent_label: Callable[[str], str] | None = None,
+                 now: Callable[[], float] | None = None,
+                 wall: Callable[[], datetime] | None = None, region: str = "US") -> None:
+        self.agent_label = agent_label or (lambda agent_id: agent_id[:8])
+        self.now = now or _time.monotonic
+        self.wall = wall
+        self.region = region
+
+
+def cell_signature(call: TrackedCall, column: str, ctx: RowContext) -> Any:
+    """A cheap value that changes exactly when the cell's text would."""
+    if column == "status":
+        return LOST_SIGNATURE if call.lost else call.status
+    if column == "to":
+        return call.to_number
+    if column == "from":
+        return call.from_number
+    if column == "agent":
+        return (call.agent_id, ctx.agent_label(call.agent_id))
+    if column == "started":
+        return call.started_at
+    if column == "duration":
+        duration = call_duration(call, ctx.now())
+        return None if duration is None else int(duration)
+    if column == "disposition":
+        return call.disposition
+    if column == "flags":
+        return frozenset(call.flags)
+    raise KeyError(column)
+
+
+class CellText(Text):
+    """A cell's Text that remembers its call (so `DataTable.sort` can sort by the call)."""
+
+    call_id: str = ""
+
+
+def cell_text(call: TrackedCall, column: str, signature: Any, ctx: RowContext) -> Text:
+    if column == "status":
+        text = status_text(call.status)
+    elif column in ("to", "from"):
+        number = call.to_number if column == "to" else call.from_number
+        text = Text(format_number(number, ctx.region), no_wrap=True, overflow="ellipsis")
+    elif column == "agent":
+        text = Text(cell_value(signature[1]), no_wrap=True, overflow="ellipsis")
+    elif column == "started":
+        text = Text(local_time(signature, ctx.wall() if ctx.wall else None), no_wrap=True)
+    elif column == "duration":
+        text = Text(format_duration(signature) if signature is not None else "",
+                    justify="right", no_wrap=True)
+    elif column == "disposition":
+        disposition = cell_value(signature or "")
+        style = "red" if call.status == "failed" and disposition else ""
+        text = Text(disposition, style=style, no_wrap=True, overflow="ellipsis")
+    elif column == "flags":
+        text = flags_text(signature)
+    else:  # pragma: no cover
+        raise KeyError(column)
+    cell = CellText(text.plain, style=text.style, justify=text.justify, no_wrap=True,
+                    overflow=text.overflow or "ellipsis", spans=list(text.spans))
+    cell.call_id = call.call_id
+    return cell
+
+
+def row_cell(call: TrackedCall, column: str, signature: Any, ctx: RowContext) -> Text:
+    """The cell the table shows: `cell_text`, except the status of a lost call (a local
+    state, not server text)."""
+    if column == "status" and signature == LOST_SIGNATURE:
+        text = lost_text()
+        cell = CellText(text.plain, style=text.style, no_wrap=True, overflow="ellipsis")
+        cell.call_id = call.call_id
+        return cell
+    return cell_text(call, column, signature, ctx)
+
+
+def sort_value(call: TrackedCall, column: str, ctx: RowContext) -> Any:
+    if column == "status":
+        return lost_sort_key() if call.lost else status_sort_key(call.status)
+    if column == "to":
+        return call.to_number or ""
+    if column == "from":
+        return call.from_number or ""
+    if column == "agent":
+        return ctx.agent_label(call.agent_id).lower()
+    if column == "started":
+        started = call.started_at
+        return started.timestamp() if started is not None else 0.0
+    if column == "duration":
+        duration = call_duration(call, ctx.now())
+        return -1.0 if duration is None else duration
+    if column == "disposition":
+        return (call.disposition or "").lower()
+    if column == "flags":
+        return tuple(sorted_flags(call.flags))
+    raise KeyError(column)
+
+
+# -- the widget ---------------------------------------------------------------------------------
+
+@dataclass
+class DiffStats:
+    added: int = 0
+    updated: int = 0  # cells rewritten
+    removed: int = 0
+    resorted: bool = False
+
+
+class CallTable(DataTable):
+    BINDINGS = bindings(*CALL_TABLE_KEYS)
+    DEFAULT_CSS = """
+    CallTable {
+        height: 1fr;
+        scrollbar-size-vertical: 1;
+    }
+    """
+
+    def __init__(self, ctx: RowContext | None = None, **kwargs: Any) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=False, show_row_labels=False,
+                         **kwargs)
+        self.ctx = ctx or RowContext()
+        self._calls: dict[str, TrackedCall] = {}     # calls shown, by row key
+        self._sigs: dict[str, list[Any]] = {}        # their cells' signatures
+        self._ticking: set[str] = set()              # live answered rows (duration ticks)
+        self.sort_column = "started"
+        self.sort_reverse = True
+        #: called after every diff with (call, column) for each written cell (benchmarks, tests)
+        self.cell_hook: Callable[[TrackedCall, str], None] | None = None
+        for spec in COLUMNS:
+            self.add_column(self._label(spec), width=spec.width, key=spec.key)
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def _label(self, spec: ColumnSpec) -> Text:
+        label = Text(spec.label)
+        if spec.key == self.sort_column:
+            label.append(" ▼" if self.sort_reverse else " ▲")
+        return label
+
+    @property
+    def shown_ids(self) -> list[str]:
+        """Call ids in display order."""
+        return [row.key.value for row in self.ordered_rows]  # type: ignore[misc]
+
+    def __contains__(self, call_id: object) -> bool:
+        return call_id in self._calls
+
+    @property
+    def selected_id(self) -> str | None:
+        if not self.row_count:
+            return None
+        try:
+            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
+        except Exception:  # noqa: BLE001 - an empty or shrinking table
+            return None
+        return key.value
+
+    def cell_plain(self, call_id: str, column: str) -> str:
+        value = self.get_cell(call_id, column)
+        return value.plain if isinstance(value, Text) else str(value)
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def _row(self, call: TrackedCall) -> tuple[list[Any], list[Text]]:
+        sigs = [cell_signature(call, column, self.ctx) for column in COLUMN_KEYS]
+        cells = [row_cell(call, column, sig, self.ctx) for column, sig in zip(COLUMN_KEYS, sigs)]
+        return sigs, cells
+
+    def _add(self, call: TrackedCall, stats: DiffStats) -> None:
+        sigs, cells = self._row(call)
+        self.add_row(*cells, key=call.call_id)
+        self._calls[call.call_id] = call
+        self._sigs[call.call_id] = sigs
+        if _ticking(call):
+            self._ticking.add(call.call_id)
+        stats.added += 1
+        if self.cell_hook is not None:
+            for column in COLUMN_KEYS:
+                self.cell_hook(call, column)
+
+    def _update(self, call: TrackedCall, stats: DiffStats) -> bool:
+        """Rewrite the changed cells of one row. Returns True when its sort value may have
+        moved."""
+        call_id = call.call_id
+        self._calls[call_id] = call
+        old = self._sigs[call_id]
+        moved = False
+        for index, column in enumerate(COLUMN_KEYS):
+            sig = cell_signature(call, column, self.ctx)
+            if sig == old[index]:
+                continue
+            old[index] = sig
+            self.update_cell(call_id, column, row_cell(call, column, sig, self.ctx))
+            stats.updated += 1
+            if column == self.sort_column:
+                moved = True
+            if self.cell_hook is not None:
+                self.cell_hook(call, column)
+        if _ticking(call):
+            self._ticking.add(call_id)
+        else:
+            self._ticking.discard(call_id)
+        return moved
+
+    def _remove(self, call_id: str, stats: DiffStats) -> None:
+        self.remove_row(call_id)
+        self._calls.pop(call_id, None)
+        self._sigs.pop(call_id, None)
+        self._ticking.discard(call_id)
+        stats.removed += 1
+
+    def apply(self, calls: Iterable[TrackedCall],
+              matches: Callable[[TrackedCall], bool] = lambda call: True) -> DiffStats:
+        """One tracker batch → one diff."""
+        stats = DiffStats()
+        selected = self.selected_id
+        resort = False
+        with self.app.batch_update():
+            for call in calls:
+                shown = call.call_id in self._calls
+                if matches(call):
+                    if shown:
+                        resort |= self._update(call, stats)
+                    else:
+                        self._add(call, stats)
+                        resort = True
+                elif shown:
+                    self._remove(call.call_id, stats)
+            if resort:
+                self._sort()
+                stats.resorted = True
+            if stats.added or stats.removed or stats.resorted:
+                self._keep_cursor(selected)
+        return stats
+
+    def sync(self, calls: Iterable[TrackedCall],
+             matches: Callable[[TrackedCall], bool] = lambda call: True) -> DiffStats:
+        """Make the table show exactly the matching `calls` (a filter change, a resume).
+
+        Rows that stay are diffed like `apply`; when most rows go, the table is rebuilt once
+        (this happens on a filter change only, never on a poll).
+        """
+        calls = list(calls)
+        wanted = {c.call_id for c in calls if matches(c)}
+        going = [cid for cid in self._calls if cid not in wanted]
+        stats = DiffStats()
+        selected = self.selected_id
+        with self.app.batch_update():
+            if len(going) > 64 and len(going) > len(self._calls) // 2:
+                self.clear()
+                self._calls.clear()
+                self._sigs.clear()
+                self._ticking.clear()
+                stats.removed += len(going)
+            else:
+                for call_id in going:
+                    self._remove(call_id, stats)
+            for call in calls:
+                if call.call_id not in wanted:
+                    continue
+                if call.call_id in self._calls:
+                    self._update(call, stats)
+                else:
+                    self._add(call, stats)
+            self._sort()
+            stats.resorted = True
+            self._keep_cursor(selected)
+        return stats
+
+    def tick(self) -> int:
+        """Rewrite the duration cells of live answered rows whose shown second moved."""
+        if not self._ticking:
+            return 0
+        changed = 0
+        with self.app.batch_update():
+            for call_id in list(self._ticking):
+                call = self._calls.get(call_id)
+                if call is None or not _ticking(call):
+                    self._ticking.discard(call_id)
+                    continue
+                sig = cell_signature(call, "duration", self.ctx)
+                sigs = self._sigs[call_id]
+                if sig == sigs[_DURATION]:
+                    continue
+                sigs[_DURATION] = sig
+                self.update_cell(call_id, "duration", cell_text(call, "duration", sig, self.ctx))
+                changed += 1
+        return changed
+
+    def refresh_column(self, column: str) -> None:
+        """Re-render one column for every row (e.g. agent names changed)."""
+        stats = DiffStats()
+        with self.app.batch_update():
+            for call in list(self._calls.values()):
+                self._update(call, stats)
+
+    # -- sorting -------------------------------------------------------------------------------
+
+    def set_sort(self, column: str, reverse: bool | None = None) -> None:
+        if column not in COLUMN_KEYS:
+            raise KeyError(column)
+        if reverse is None:
+            reverse = not self.sort_reverse if column == self.sort_column else column in (
+                "started", "duration")
+        self.sort_column, self.sort_reverse = column, reverse
+        for spec in COLUMNS:
+            self.columns[spec.key].label = self._label(spec)  # type: ignore[index]
+        selected = self.selected_id
+        with self.app.batch_update():
+            self._sort()
+            self._keep_cursor(selected)
+        self.refresh()
+
+    def _sort(self) -> None:
+        if self.row_count < 2:
+            return
+        column, ctx, calls = self.sort_column, self.ctx, self._calls
+        keys = {cid: (sort_value(call, column, ctx), call.call_id) for cid, call in calls.items()}
+        self.sort("status", key=lambda cell: keys[cell.call_id], reverse=self.sort_reverse)
+
+    def _keep_cursor(self, call_id: str | None) -> None:
+        if call_id is None or call_id not in self._calls:
+            return
+        index = self.get_row_index(call_id)
+        if index != self.cursor_row:
+            self.move_cursor(row=index, animate=False, scroll=False)

@@ -1,0 +1,1 @@
+"""Dialogs shared by every screen (the modal base, confirm, help, sign-in)."""

@@ -1,0 +1,1 @@
+"""Form fields shared by the Call form and the profile editors."""

@@ -1,0 +1,39 @@
+"""The request's option fields two to a row, as the Call form lays them out.
+
+The template editor on the Profiles screen repeats this layout, so both compose it from here.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+
+from console.tui.fields.choice import MediaEncryptionField, PriorityField
+from console.tui.fields.number_input import MaxDurationField, RingingTimeoutField
+from console.tui.fields.switch_field import (
+    DialtoneField,
+    HideNumberField,
+    KrispField,
+    WaitAnsweredField,
+)
+
+
+def compose_option_pairs(*, blank_timeouts: bool = False) -> ComposeResult:
+    """Priority and media encryption, the two timeouts, then the four switches.
+
+    `blank_timeouts` leaves the timeouts empty instead of at the API defaults (a template sets
+    only the fields it names).
+    """
+    timeout_value = {"value": ""} if blank_timeouts else {}
+    with Horizontal(classes="pair"):
+        yield PriorityField()
+        yield MediaEncryptionField()
+    with Horizontal(classes="pair"):
+        yield RingingTimeoutField(**timeout_value)
+        yield MaxDurationField(**timeout_value)
+    with Horizontal(classes="pair"):
+        yield KrispField()
+        yield WaitAnsweredField()
+    with Horizontal(classes="pair"):
+        yield DialtoneField()
+        yield HideNumberField()

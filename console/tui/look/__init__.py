@@ -1,0 +1,1 @@
+"""Themes and the look-and-feel layer of the app."""

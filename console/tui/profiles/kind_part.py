@@ -1,0 +1,426 @@
+"""One kind of the Profiles screen: the searchable list of its entries beside its editor.
+
+The list shows a summary line per entry (also what the search looks through); the editor is
+loaded from the highlighted entry and checked as you type. The writes (save, duplicate, rename,
+delete) are in `entry_writes.EntryWrites`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from console.tui.keys import (
+    PROFILES_DELETE,
+    PROFILES_DUPLICATE,
+    PROFILES_EXPORT,
+    PROFILES_IMPORT,
+    PROFILES_LIST_KEYS,
+    PROFILES_NEW,
+    PROFILES_RENAME,
+    PROFILES_SAVE,
+    bindings,
+)
+from console.tui.profiles.checks import Problem, name_problem, references_text
+from console.tui.profiles.editors import EDITORS, EntryEditor, TemplateEditor
+from console.tui.profiles.entry_writes import EntryWrites
+from console.tui.fields.frame import FieldFrame
+
+if TYPE_CHECKING:
+    from console.store.profiles import ProfilesStore
+
+
+# -- the list --------------------------------------------------------------------------------
+
+
+class ProfileList(OptionList):
+    """The entries of one kind; n / d / r / delete / slash / i / e act on it (see keys.py)."""
+
+    BINDINGS = bindings(*PROFILES_LIST_KEYS)
+
+
+def summary(kind_id: str, entry: Any) -> str:
+    """One line about an entry, also what the search looks through."""
+    if kind_id == "agent":
+        return entry.agent_id
+    if kind_id == "caller_id":
+        out = entry.e164
+        if entry.display_name:
+            out += f" “{entry.display_name}”"
+        if entry.agents:
+            out += " · only " + ", ".join(entry.agents)
+        return out
+    if kind_id == "header_set":
+        count = len(entry.headers)
+        return (f"{count} header{'s' if count != 1 else ''}: "
+                + ", ".join(f"{n}: {v}" for n, v in entry.headers.items()))
+    parts = []
+    if entry.agent:
+        parts.append(entry.agent)
+    if entry.caller_id:
+        parts.append(entry.caller_id)
+    if entry.header_sets:
+        parts.append("+".join(entry.header_sets))
+    if entry.fields:
+        parts.append(f"{len(entry.fields)} field{'s' if len(entry.fields) != 1 else ''}")
+    return " · ".join(parts) or "empty"
+
+
+# -- one kind --------------------------------------------------------------------------------
+
+
+class KindPart(EntryWrites, Horizontal):
+    """The list and the editor of one kind of entry."""
+
+    def __init__(self, kind_id: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        from console.store.profiles.model import KINDS
+
+        self.kind = KINDS[kind_id]
+        self.selected: str | None = None     # the entry in the editor (None: new or nothing)
+        self.mode = "empty"                  # "empty" | "edit" | "new"
+        self._loaded: dict[str, Any] = {}
+        self._touched: set[str] = set()
+        #: set once mounted (list and editor composed): two tabs activated at once both
+        #: ask for a part, and the second must wait for the first one's mount
+        self.ready = asyncio.Event()
+        self._saving = False
+        self._filter = ""
+        self._status_about: str | None = None
+
+    # -- composition ------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        section = self.kind.section
+        label = self.kind.label
+        with Vertical(classes="part-list"):
+            yield Input(placeholder=f"search {label}s", classes="part-search",
+                        id=f"search-{section}", compact=True)
+            yield ProfileList(id=f"list-{section}")
+            yield Static("", classes="part-count", markup=False)
+            with Horizontal(classes="part-buttons"):
+                yield Button("New", id=f"new-{section}", classes="btn-new", compact=True,
+                             tooltip=f"New {label} ({PROFILES_NEW.key})")
+                yield Button("Duplicate", classes="btn-duplicate", compact=True,
+                             tooltip=f"Duplicate ({PROFILES_DUPLICATE.key})")
+                yield Button("Rename", classes="btn-rename", compact=True,
+                             tooltip=f"Rename ({PROFILES_RENAME.key})")
+                yield Button("Delete", classes="btn-delete", compact=True, variant="error",
+                             tooltip=f"Delete ({PROFILES_DELETE.key})")
+                yield Button("Import…", classes="btn-import", compact=True,
+                             tooltip=f"Import a profiles bundle ({PROFILES_IMPORT.key})")
+                yield Button("Export…", classes="btn-export", compact=True,
+                             tooltip=f"Export the profiles to a bundle ({PROFILES_EXPORT.key})")
+        with VerticalScroll(classes="part-editor"):
+            yield Static("", classes="editor-title", markup=False)
+            yield EDITORS[self.kind.id](classes="editor")
+            yield Static("", classes="editor-refs", markup=False)
+            with Horizontal(classes="editor-actions"):
+                yield Button(f"Save {PROFILES_SAVE.key}", classes="btn-save", compact=True,
+                             variant="primary")
+                yield Static("", classes="editor-status", markup=False)
+
+    @property
+    def editor(self) -> EntryEditor:
+        return self.query_one(EntryEditor)
+
+    @property
+    def entries(self) -> ProfileList:
+        return self.query_one(ProfileList)
+
+    @property
+    def store(self) -> ProfilesStore | None:
+        return self.app.profiles  # type: ignore[attr-defined]
+
+    @property
+    def read_only(self) -> bool:
+        store = self.store
+        return store is None or store.read_only
+
+    @property
+    def dirty(self) -> bool:
+        return self.mode != "empty" and self.editor.values() != self._loaded
+
+    def on_mount(self) -> None:
+        self._show_empty()
+        if self.store is not None:
+            self.refresh_from(self.store)
+        else:
+            self._fill_list()
+        self.ready.set()
+
+    # -- from the store ---------------------------------------------------------------------
+
+    def refresh_from(self, store: ProfilesStore) -> None:
+        """The store changed (a write, a reload): list, choices, editor, buttons."""
+        self.editor.refresh_choices(store, self.app)
+        self._fill_list()
+        if self.mode == "empty" and self.highlighted_name() is not None:
+            self._load(self.highlighted_name())
+        if self.mode == "edit" and self.selected is not None:
+            stored = next((n for n in store.names(self.kind) if n == self.selected), None)
+            if stored is None:
+                self._show_empty()
+            elif not self.dirty:
+                self._load(stored)
+            else:
+                self._show_refs()
+        self._apply_read_only()
+        self.recheck()
+
+    def _fill_list(self) -> None:
+        store = self.store
+        listing = self.entries
+        highlighted = self.highlighted_name()
+        options = []
+        if store is not None:
+            for name, entry in store.profiles.section(self.kind).items():
+                about = summary(self.kind.id, entry)
+                if self._filter and self._filter not in f"{name} {about}".lower():
+                    continue
+                prompt = Text(no_wrap=True, overflow="ellipsis")
+                prompt.append(name, style="bold")
+                if self.kind.id == "agent" and entry.watch:
+                    prompt.append("  ◉ watched", style="italic")
+                prompt.append("\n  " + about, style="dim")
+                options.append(Option(prompt, id=name))
+        with listing.prevent(OptionList.OptionHighlighted):
+            listing.clear_options()
+            listing.add_options(options)
+            wanted = self.selected if self.selected is not None else highlighted
+            index = next((i for i, o in enumerate(options) if o.id == wanted), None)
+            if index is None and options:
+                index = 0
+            listing.highlighted = index
+        total = len(store.profiles.section(self.kind)) if store is not None else 0
+        count = self.query_one(".part-count", Static)
+        if store is None:
+            count.update("loading profiles…")
+        elif self._filter:
+            count.update(f"{len(options)} of {total} {self.kind.label}s match")
+        else:
+            count.update(f"{total} {self.kind.label}{'s' if total != 1 else ''}")
+
+    def highlighted_name(self) -> str | None:
+        listing = self.entries
+        if listing.highlighted is None or listing.option_count == 0:
+            return None
+        return listing.get_option_at_index(listing.highlighted).id
+
+    def _apply_read_only(self) -> None:
+        read_only = self.read_only
+        has = self.highlighted_name() is not None
+        for selector, enabled in ((".btn-new", True), (".btn-duplicate", has),
+                                  (".btn-rename", has), (".btn-delete", has),
+                                  (".btn-import", True), (".btn-export", True)):
+            self.query_one(selector, Button).disabled = read_only or not enabled
+        self.editor.disabled = read_only or self.mode == "empty"
+        self.query_one(".btn-save", Button).disabled = (
+            read_only or self.mode == "empty" or self._saving)
+
+    # -- showing an entry -------------------------------------------------------------------
+
+    def _show_empty(self) -> None:
+        self.mode, self.selected = "empty", None
+        self.editor.blank()
+        self._loaded = self.editor.values()
+        self._touched.clear()
+        self.query_one(".editor-title", Static).update(
+            f"No {self.kind.label} selected: pick one from the list, or press "
+            f"{PROFILES_NEW.key} for a new one")
+        self.query_one(".editor-refs", Static).update("")
+        self._status("")
+        self._apply_read_only()
+        self.recheck()
+
+    def _load(self, name: str) -> None:
+        store = self.store
+        if store is None:
+            return
+        entry = store.profiles.section(self.kind)[name]
+        self.mode, self.selected = "edit", name
+        editor = self.editor
+        focused = self.screen.focused
+        frame = next((f for f in editor.fields.values()
+                      if focused is not None and f in focused.ancestors), None)
+        editor.load(name, entry)
+        if frame is not None:  # keep the focus in its field (header rows are re-created)
+            self.call_after_refresh(self._refocus, frame)
+        self._loaded = editor.values()
+        self._touched.clear()
+        editor.field("name").input.disabled = True  # rename with r: it updates references
+        label = self.kind.label
+        self.query_one(".editor-title", Static).update(f"{label[0].upper()}{label[1:]} {name!r}")
+        self._show_refs()
+        if name != self._status_about:  # (re-loading what was just saved keeps "Saved …")
+            self._status("")
+        self._apply_read_only()
+        self.call_after_refresh(self._settle_loaded)
+
+    def _refocus(self, frame: FieldFrame) -> None:
+        """Put the focus back in `frame` if reloading took it away (not if the user moved it)."""
+        focused = self.screen.focused
+        lost = focused is None or not focused.is_attached
+        moved_by_reload = (not lost and self.editor in focused.ancestors
+                           and frame not in focused.ancestors)
+        if (lost or moved_by_reload) and getattr(self.screen, "current", None) is self:
+            frame.focus_input()
+
+    def _settle_loaded(self) -> None:
+        # Values set programmatically settle after a refresh (header rows mount, selects).
+        if self.mode == "edit":
+            self._loaded = self.editor.values()
+        self.recheck()
+
+    def _show_refs(self) -> None:
+        store = self.store
+        refs = store.referrers(self.kind, self.selected) if store and self.selected else []
+        self.query_one(".editor-refs", Static).update(
+            ("Used by: " + references_text(refs)) if refs else
+            (f"Nothing refers to this {self.kind.label}." if self.selected else ""))
+
+    def new_entry(self) -> None:
+        if self.read_only:
+            return
+        self.mode, self.selected = "new", None
+        editor = self.editor
+        editor.blank()
+        editor.field("name").input.disabled = False
+        self._loaded = {}
+        self._touched.clear()
+        self.query_one(".editor-title", Static).update(f"New {self.kind.label}")
+        self.query_one(".editor-refs", Static).update("")
+        self._status("")
+        self._apply_read_only()
+        self.recheck()
+        editor.field("name").focus_input()
+
+    def open_highlighted(self, *, force: bool = False) -> None:
+        name = self.highlighted_name()
+        if name is None or (name == self.selected and self.mode == "edit" and not force):
+            return
+        if self.dirty and not force:
+            self._status(f"unsaved changes: {PROFILES_SAVE.key} saves them, enter on the list "
+                         "discards them", error=True)
+            return
+        self._load(name)
+
+    @on(OptionList.OptionHighlighted)
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        event.stop()
+        self._apply_read_only()
+        self.open_highlighted()
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if self.dirty:
+            from console.tui.dialogs.confirm import ConfirmScreen
+
+            name = event.option.id
+
+            def answered(discard: bool | None) -> None:
+                if discard and name is not None:
+                    self._load(name)
+                    self.editor.focus_first()
+
+            self.app.push_screen(ConfirmScreen(
+                "Discard unsaved changes?",
+                Text(f"The editor has changes that are not saved. Open {name!r} anyway?"),
+                confirm="Discard", cancel="Keep editing"), answered)
+            return
+        self.open_highlighted(force=True)
+        self.editor.focus_first()
+
+    # -- search -----------------------------------------------------------------------------
+
+    @on(Input.Changed, ".part-search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._filter = event.value.strip().lower()
+        self._fill_list()
+        self._apply_read_only()
+
+    @on(Input.Submitted, ".part-search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.entries.focus()
+
+    def focus_search(self) -> None:
+        self.query_one(".part-search", Input).focus()
+
+    # -- checks -----------------------------------------------------------------------------
+
+    @on(FieldFrame.Changed)
+    def _field_changed(self, event: FieldFrame.Changed) -> None:
+        event.stop()
+        name = event.frame.field_name
+        store = self.store
+        if store is not None and isinstance(self.editor, TemplateEditor):
+            if name == "agent":
+                self.editor.agent_changed(store)
+            if name == "header_sets":
+                self.editor.show_merge(store)
+        if self.mode != "empty" and self.editor.values() != self._loaded:
+            self._touched.add(name)
+        self.recheck()
+
+    def problems(self) -> tuple[dict[str, Any], dict[str, list[Problem]]]:
+        store = self.store
+        if store is None or self.mode == "empty":
+            return {}, {}
+        plain, problems = self.editor.build(store)
+        if self.mode == "new":
+            message = name_problem(store, self.kind, self.editor.field("name").value)
+            if message:
+                problems.setdefault("name", []).insert(0, Problem(message))
+        return plain, problems
+
+    def recheck(self, *, everything: bool = False) -> dict[str, list[Problem]]:
+        """Live checks: problems under the fields touched since the entry was opened."""
+        _plain, problems = self.problems()
+        if everything:
+            self._touched.update(problems)
+        for name, frame in self.editor.fields.items():
+            frame.set_problems(problems.get(name, []) if name in self._touched else [])
+        if isinstance(self.editor, TemplateEditor) and self.store is not None:
+            self.editor.show_merge(self.store)
+        if self.mode != "empty" and not self._saving:
+            dirty = self.dirty
+            if problems and self._touched:
+                self._status("fix the marked fields to save", error=True)
+            elif dirty or self.mode == "new":
+                self._status(f"unsaved changes · {PROFILES_SAVE.key} saves")
+            elif self.query_one(".editor-status", Static).has_class("-error"):
+                self._status("")
+        return problems
+
+    def _status(self, text: str, *, error: bool = False, ok: bool = False,
+                about: str | None = None) -> None:
+        """The line beside Save; `about`: the entry it tells of (a reload of it keeps it)."""
+        self._status_about = about
+        status = self.query_one(".editor-status", Static)
+        status.update(text)
+        status.set_class(error, "-error")
+        status.set_class(ok, "-ok")
+
+    # -- buttons ----------------------------------------------------------------------------
+
+    #: button class -> the method it runs (Import / Export are the screen's: they bubble on)
+    BUTTONS: dict[str, str] = {"btn-new": "new_entry", "btn-duplicate": "duplicate",
+                               "btn-rename": "rename", "btn-delete": "delete",
+                               "btn-save": "save"}
+
+    @on(Button.Pressed)
+    def _button_pressed(self, event: Button.Pressed) -> None:
+        method = next((m for c, m in self.BUTTONS.items() if event.button.has_class(c)), None)
+        if method is not None:
+            event.stop()
+            getattr(self, method)()
