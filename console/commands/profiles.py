@@ -26,7 +26,7 @@ class KindType(click.ParamType):
     name = "KIND"
 
     def convert(self, value, param, ctx):
-        from console.store.profiles_model import Kind, parse_kind
+        from console.store.profiles.model import Kind, parse_kind
 
         if isinstance(value, Kind):
             return value
@@ -138,7 +138,7 @@ def _summary(kind_id: str, entry: Any) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def list_(kinds, as_json: bool) -> None:
     """List the saved profiles."""
-    from console.store.profiles_model import KINDS
+    from console.store.profiles.model import KINDS
 
     store = _loaded()
     data = store.profiles
@@ -168,7 +168,7 @@ def list_(kinds, as_json: bool) -> None:
 def show(name: str, kind, as_json: bool) -> None:
     """Show one profile (a template also shows what it resolves to)."""
     from console.store.profiles import entry_plain
-    from console.store.profiles_edit import render_entry
+    from console.store.profiles.edit import render_entry
 
     store = _loaded()
     found = [f for f in store.find(name) if kind is None or f[0] == kind]
@@ -231,7 +231,7 @@ def validate(as_json: bool) -> None:
     if not store.exists:
         click.echo(f"ok: no profiles file at {store.path} yet (nothing to check)")
         return
-    from console.store.profiles_model import SECTIONS
+    from console.store.profiles.model import SECTIONS
 
     click.echo(f"ok: {store.path}: " + ", ".join(
         f"{n} {SECTIONS[s].label}{'' if n == 1 else 's'}" for s, n in counts.items()))
@@ -329,7 +329,7 @@ _FALSE = {"false", "no", "off", "0"}
 
 def parse_set(items) -> dict[str, Any]:
     """`--set field=value` pairs, typed by the request field."""
-    from console.store.profiles_model import COMPOSED_FIELDS, FIELD_TYPES
+    from console.store.profiles.model import COMPOSED_FIELDS, FIELD_TYPES
 
     out: dict[str, Any] = {}
     for item in items:

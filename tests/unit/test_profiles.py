@@ -21,8 +21,8 @@ from console.store.profiles import (
     Reference,
     merge_header_sets,
 )
-from console.store.profiles_edit import find_line
-from console.store.profiles_model import check_name, parse_kind
+from console.store.profiles.model import check_name, parse_kind
+from console.store.profiles.scan import find_line
 from console.telephony import sip
 
 A1 = "3c90c3cc-0d44-4b50-8888-8dd25736052a"

@@ -8,7 +8,7 @@ from rich.text import Text
 
 if TYPE_CHECKING:
     from console.store.profiles import ProfilesStore, Reference
-    from console.store.profiles_model import Kind
+    from console.store.profiles.model import Kind
 
 
 def _a(label: str) -> str:
@@ -18,7 +18,7 @@ def _a(label: str) -> str:
 def name_problem(store: ProfilesStore, kind: Kind | str, name: str, *,
                  current: str | None = None) -> str | None:
     """Why `name` cannot be used for a (new or renamed) entry, or None."""
-    from console.store.profiles_model import check_name, parse_kind
+    from console.store.profiles.model import check_name, parse_kind
 
     kind = kind if not isinstance(kind, str) else parse_kind(kind)
     if message := check_name(name):

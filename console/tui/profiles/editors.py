@@ -259,7 +259,7 @@ class TemplateEditor(EntryEditor):
             self.field(name).set_value("")
 
     def load_entry(self, entry: Any) -> None:
-        from console.store.profiles_model import FIELD_TYPES
+        from console.store.profiles.model import FIELD_TYPES
 
         self._original_fields = set(entry.fields)
         self.field("agent").set_value(entry.agent or "")
@@ -314,11 +314,8 @@ class TemplateEditor(EntryEditor):
 
     def build_entry(self, store):
         from console.calls.draft import check_int, parse_context
-        from console.store.profiles_model import (
-            FIELD_TYPES,
-            check_international,
-            check_template_fields,
-        )
+        from console.store.profiles.model import FIELD_TYPES, check_international
+        from console.store.profiles.validation import check_template_fields
 
         problems: dict[str, list[Problem]] = {}
         fields: dict[str, Any] = {}

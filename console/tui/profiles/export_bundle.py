@@ -43,7 +43,7 @@ class Exported:
 
     @property
     def message(self) -> str:
-        from console.store.profiles_model import KINDS as STORE_KINDS
+        from console.store.profiles.model import KINDS as STORE_KINDS
 
         what = ", ".join(counted(n, STORE_KINDS[k].label) for k, n in self.counts.items())
         return f"Exported {what} to {self.path}"

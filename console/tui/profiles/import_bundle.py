@@ -98,7 +98,7 @@ def check_bundle(store: ProfilesStore, path: Path, mode: str, overwrite: bool) -
 
 def report_text(checked: Checked) -> Text:
     """The dry run's entries, one a line: what would be added, changed, removed; conflicts."""
-    from console.store.profiles_model import KINDS
+    from console.store.profiles.model import KINDS
 
     report = checked.report
     text = Text(no_wrap=False)

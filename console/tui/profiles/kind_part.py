@@ -81,7 +81,7 @@ class KindPart(EntryWrites, Horizontal):
 
     def __init__(self, kind_id: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        from console.store.profiles_model import KINDS
+        from console.store.profiles.model import KINDS
 
         self.kind = KINDS[kind_id]
         self.selected: str | None = None     # the entry in the editor (None: new or nothing)

@@ -1,0 +1,158 @@
+"""The profiles store on a large file: load, and `profiles add` from the command line.
+
+    python benchmarks/profiles.py [--entries 5000] [--runs 9] [--json]
+
+Writes a hand-written-looking profiles file of N entries (with comments) in a temp dir: 40 %
+agents, 30 % caller IDs (some limited to agents), 20 % header sets and 10 % templates that
+compose them. Then prints the medians (wall clock, and CPU seconds of the process doing the
+work, which moves less when other jobs share the machine) of:
+- load: `ProfilesStore(path).load()` in this process (parse, validate, nothing cached);
+- add (store): `store.add_agent(...)` on a loaded store: lock, re-read, edit, validate, atomic
+  write, in this process;
+- add (CLI): `call-console profiles --file F add agent NAME UUID` as a child process, start-up
+  included (what an operator or a script waits for).
+
+Only the public API is used (`console.store.profiles.ProfilesStore` and the command), so the
+same script measures any version of the store, e.g. before and after a refactoring: run it with
+PYTHONPATH pointing at the other checkout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def uuid_for(i: int) -> str:
+    return f"3c90c3cc-0d44-4b50-8888-{i:012d}"
+
+
+def big_profiles(entries: int) -> str:
+    """A valid profiles file of about `entries` entries of all four kinds."""
+    agents = max(1, entries * 4 // 10)
+    callers = entries * 3 // 10
+    sets = entries * 2 // 10
+    templates = entries - agents - callers - sets
+    out = ["# call-console saved profiles (benchmark)", "schema_version = 1", ""]
+    for i in range(agents):
+        out += [f"# agent {i}", f"[agents.agent-{i}]", f'id = "{uuid_for(i)}"',
+                "watch = true" if i % 7 == 0 else f'notes = "team {i % 13}"', ""]
+    for i in range(callers):
+        out += [f"[caller_ids.caller-{i}]", f'number = "+1415555{i % 10000:04d}"',
+                f'display_name = "Line {i}"']
+        if i % 3 == 0:
+            out.append(f'agents = ["agent-{i % agents}"]')
+        out.append("")
+    for i in range(sets):
+        out += [f"[header_sets.set-{i}]",
+                f'headers = {{ "X-Campaign" = "c{i}", "X-Team" = "t{i % 9}" }}', ""]
+    for i in range(templates):
+        caller = 3 * (i % max(1, callers // 3)) + 1  # unrestricted caller IDs only
+        out += [f"[templates.template-{i}]", f'agent = "agent-{i % agents}"']
+        if callers:
+            out.append(f'caller_id = "caller-{caller % callers}"')
+        if sets:
+            out.append(f'header_sets = ["set-{i % sets}"]')
+        out += ['fields = { priority = "high", ringing_timeout_seconds = 40 }',
+                f'context = {{ campaign = "fall", row = {i} }}', ""]
+    return "\n".join(out)
+
+
+def median_ms(samples: list[float]) -> float:
+    return round(statistics.median(samples) * 1000, 1)
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+class Timer:
+    """Wall and CPU seconds of each timed block: this process's CPU, or its children's."""
+
+    def __init__(self, children: bool = False):
+        self.cpu_now = children_cpu if children else time.process_time
+        self.wall: list[float] = []
+        self.cpu: list[float] = []
+
+    def __enter__(self) -> Timer:
+        self.start = (time.perf_counter(), self.cpu_now())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall.append(time.perf_counter() - self.start[0])
+        self.cpu.append(self.cpu_now() - self.start[1])
+
+    def figures(self, name: str) -> dict[str, float]:
+        return {f"{name}_ms": median_ms(self.wall), f"{name}_cpu_ms": median_ms(self.cpu)}
+
+
+def measure(entries: int, runs: int, command: list[str]) -> dict[str, object]:
+    from console.store.profiles import ProfilesStore
+
+    work = Path(tempfile.mkdtemp(prefix="profiles-bench-"))
+    try:
+        path = work / "profiles.toml"
+        path.write_text(big_profiles(entries), encoding="utf-8")
+        os.chmod(path, 0o600)
+        counts = ProfilesStore(path).load().counts()
+
+        load = Timer()
+        for _ in range(runs):
+            with load:
+                ProfilesStore(path).load()
+
+        store = ProfilesStore(path)
+        store.load()
+        add_store = Timer()
+        for run in range(runs):
+            with add_store:
+                store.add_agent(f"bench-store-{run}", uuid_for(10**9 + run))
+
+        env = dict(os.environ, CALL_CONSOLE_PROFILES=str(path))
+        add_cli = Timer(children=True)
+        for run in range(runs):
+            argv = command + ["profiles", "--file", str(path), "add", "agent",
+                              f"bench-cli-{run}", uuid_for(2 * 10**9 + run)]
+            with add_cli:
+                subprocess.run(argv, env=env, check=True, capture_output=True)
+
+        return {"entries": sum(counts.values()), "counts": counts,
+                "bytes": path.stat().st_size, "runs": runs, **load.figures("load"),
+                **add_store.figures("add_store"), **add_cli.figures("add_cli")}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--entries", type=int, default=5000)
+    parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    # The command of this interpreter, so PYTHONPATH (another checkout) holds for the child too.
+    command = [sys.executable, "-m", "console"]
+    figures = measure(args.entries, args.runs, command)
+    if args.json:
+        print(json.dumps(figures))
+        return
+    print(f"profiles file: {figures['entries']} entries {figures['counts']}, "
+          f"{figures['bytes']} bytes; medians of {figures['runs']} runs")
+    for name, label in (("load", "load (ProfilesStore.load)"),
+                        ("add_store", "add agent (store, in process)"),
+                        ("add_cli", "profiles add agent (CLI process)")):
+        print(f"{label:<33}{figures[name + '_ms']:>8} ms  "
+              f"(CPU {figures[name + '_cpu_ms']} ms)")
+
+
+if __name__ == "__main__":
+    main()
