@@ -67,6 +67,9 @@ class Unknown:
     window: AttemptWindow
     cause: str
     kind: str = field(default="unknown", init=False)
+    #: the client's `OutcomeUnknown` when it raised one (its message is what the CLI prints);
+    #: None when the operator stopped waiting or a bug ended the attempt
+    error: ApiError | None = None
 
 
 PlaceOutcome = Union[Placed, Rejected, NotPlaced, NotAnswered, Unknown]
