@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Union
 
 if TYPE_CHECKING:
     from console.api.errors import ApiError, AttemptWindow, ValidationFailed
-    from console.api.models import CallResponse, CallStatus, OutboundCallRequest
+    from console.api.models import ActionResult, CallResponse, CallStatus, OutboundCallRequest
 
 
 @dataclass(frozen=True)
@@ -102,6 +102,7 @@ class ActionOutcome:
     error: ApiError | None = None
     target: str | None = None        # transfer only: tel:/sip: URI
     transfer_type: str | None = None
+    result: ActionResult | None = None  # the server's whole answer when done (`--json`)
 
     @property
     def done(self) -> bool:

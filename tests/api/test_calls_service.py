@@ -5,6 +5,7 @@ record each outcome leaves in a temporary `CALL_CONSOLE_AUDIT_LOG`."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 
 import httpx
@@ -274,3 +275,30 @@ async def test_transfer_done_then_refused(service, sim_clean, audit_log):
              for r in records(audit_log)]
     assert kinds == [("call_placed", None, None), ("call_transferred", "tel:+14155550123", "warm"),
                      ("call_ended", None, None)]
+
+
+# -- the CLI places, ends and transfers through the service -------------------------------------
+
+def test_cli_attempts_are_audited_with_the_cli_face(sim_clean, audit_log):
+    from test_cli import cli
+
+    env = {"CALL_CONSOLE_AUDIT_LOG": str(audit_log), "CALL_CONSOLE_OPERATOR": "cron"}
+    agent = ("--agent", AGENT.agent_id)
+    arm(sim_clean, {"route": "POST /calls/outbound", "kind": "drop_after", "count": 1})
+    lost = cli(sim_clean, "call", "place", *agent, "--to", unique_number(), env=env)
+    assert lost.returncode == 3 and "not sent again" in lost.stderr
+    refused = cli(sim_clean, "call", "place", *agent, "--to", unique_number(),
+                  "--from", "+14155559999", env=env)
+    assert refused.returncode == 1 and "--from: " in refused.stderr
+    placed = cli(sim_clean, "call", "place", *agent, "--to", "+13035550004", "--json", env=env)
+    assert placed.returncode == 0, placed.stderr
+    call_id = json.loads(placed.stdout)["call_id"]
+    ended = cli(sim_clean, "call", "end", call_id, "--json", env=env)
+    assert ended.returncode == 0 and json.loads(ended.stdout)["status"] == "ended"
+    again = cli(sim_clean, "call", "transfer", call_id, "--to", "+14155550123", env=env)
+    assert again.returncode == 1 and "409" in again.stderr
+    assert requests_seen(sim_clean) == 3
+    assert [(r["kind"], r["face"], r["operator"]) for r in records(audit_log)] == [
+        ("call_outcome_unknown", "cli", "cron"), ("call_rejected", "cli", "cron"),
+        ("call_placed", "cli", "cron"), ("call_ended", "cli", "cron")]
+    assert records(audit_log, "call_ended")[0]["call_id"] == call_id
