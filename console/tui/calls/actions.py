@@ -1,5 +1,5 @@
 """What the Calls screen does to the selected call: end, transfer, redial, clone into the form,
-copy (id, recording URL, JSON), and watch an agent. The screen (`screen.py`) keeps the view
+copy (id, recording URL, JSON), dismiss a lost call, and watch an agent. The screen (`screen.py`) keeps the view
 (table, filters, detail, summary) and owns one `CallActions`.
 
 End, transfer and redial go through the session's `CallService` (`app.account.call_service`),
@@ -166,7 +166,7 @@ class CallActions:
 
         values = request_values(call)
         body = Text(f"This places a NEW call to {self.screen.number_label(call)} with agent "
-                    f"{self.screen.agent_label(call.agent_id)}.\n")
+                    f"{self.screen.agent_names.label(call.agent_id)}.\n")
         body.append("It is sent once and never retried." if call.request else
                     "The original request is not known (the call was placed elsewhere): only "
                     "agent and numbers are reused; every other field takes the API default.")
@@ -271,8 +271,26 @@ class CallActions:
             if live is None or not live.watch_agent(agent_id):
                 self.screen.notify("Call tracking is not running yet.", severity="warning")
                 return
-            self._notify(f"Watching agent {self.screen.agent_label(agent_id)} ({agent_id}): "
+            self._notify(f"Watching agent {self.screen.agent_names.label(agent_id)} ({agent_id}): "
                          "its calls show up within a few seconds.", title="Watching")
             self.screen.watching_changed()
 
-        app.push_screen(WatchAgentScreen(self.screen.agent_id_for_name, names=names), chosen)
+        app.push_screen(WatchAgentScreen(self.screen.agent_names.agent_id_for, names=names),
+                        chosen)
+
+    # -- dismiss --------------------------------------------------------------------------------
+
+    def dismiss(self, call: TrackedCall) -> None:
+        """Take a lost call (the API answers 404 for it) off the table; the history keeps it."""
+        live = getattr(self.app, "live", None)
+        if live is None:
+            return
+        if not call.lost:
+            self._notify("Only a lost call can be dismissed (the API answers 404 for it).",
+                         severity="warning")
+            return
+        if not live.dismiss(call.call_id):
+            return
+        self.screen.remove_row(call)
+        self._notify(f"Dismissed the lost call to {self.screen.number_label(call)} "
+                     f"({call.call_id}). It stays in the history.", title="Dismissed", timeout=5)

@@ -29,6 +29,7 @@ from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
 from console.tui.calls.actions import ACTION_GROUP, CallActions
+from console.tui.calls.agent_names import AgentNames
 from console.tui.keys import CALLS_KEYS, bindings
 from console.tui.screens.base import ConsoleScreen
 from console.tui.calls.call_detail import NARROW_WIDTH, CallDetail
@@ -60,7 +61,8 @@ class CallsScreen(ConsoleScreen):
         self._matches = self.filter.matcher(self._agent_label)
         self._dirty = True
         self._detail_choice: bool | None = None  # None = automatic by height
-        self._agent_names: dict[str, str] = {}
+        #: agent id → the name shown (profiles, listed agents); actions.py asks it too
+        self.agent_names = AgentNames(self)
         self._agents_seen: set[str] = set()
         self._has_selection = False
         self._selection_lost = False
@@ -262,32 +264,10 @@ class CallsScreen(ConsoleScreen):
     # -- agents ---------------------------------------------------------------------------------------
 
     def _agent_label(self, agent_id: str) -> str:
-        label = self._agent_names.get(agent_id)
-        if label is not None:
-            return label
-        label = self._lookup_agent_name(agent_id) or agent_id[:8]
-        self._agent_names[agent_id] = label
-        return label
-
-    def _lookup_agent_name(self, agent_id: str) -> str | None:
-        profiles = getattr(self.app, "profiles", None)
-        if profiles is not None:
-            try:
-                name = profiles.agent_name_for_id(agent_id)
-            except Exception:  # noqa: BLE001 - a bad profiles file names nothing
-                name = None
-            if name:
-                return name
-        for agent in getattr(self.app, "known_agents", ()):
-            if agent.agent_id.lower() == agent_id.lower() and agent.name:
-                return agent.name
-        return None
+        return self.agent_names.label(agent_id)
 
     def _agents_changed(self) -> None:
-        old = dict(self._agent_names)
-        self._agent_names.clear()
-        changed = any(self._agent_label(aid) != label for aid, label in old.items())
-        if changed and self.is_mounted:
+        if self.agent_names.forget() and self.is_mounted:
             self.table.refresh_column("agent")
         self._update_agent_options()
 
@@ -296,24 +276,6 @@ class CallsScreen(ConsoleScreen):
         for agent in getattr(self.app, "known_agents", ()):
             ids.add(agent.agent_id)
         self.filter_bar.set_agents([(self._agent_label(aid), aid) for aid in ids])
-
-    def _name_to_agent_id(self, name: str) -> str | None:
-        profiles = getattr(self.app, "profiles", None)
-        if profiles is not None:
-            try:
-                agent = profiles.profiles.agents.get(name)
-            except Exception:  # noqa: BLE001
-                agent = None
-            if agent is not None:
-                return agent.agent_id
-        wanted = name.strip().lower()
-        for agent in getattr(self.app, "known_agents", ()):
-            if agent.name and agent.name.lower() == wanted:
-                return agent.agent_id
-        for aid, label in self._agent_names.items():
-            if label.lower() == wanted:
-                return aid
-        return None
 
     # -- filters --------------------------------------------------------------------------------------
 
@@ -416,25 +378,12 @@ class CallsScreen(ConsoleScreen):
             return call is not None and call.lost
         return True
 
-    # -- dismiss --------------------------------------------------------------------------------------
-
-    def action_dismiss(self) -> None:
-        call = self.selected_call
-        live = getattr(self.app, "live", None)
-        if call is None or live is None:
-            return
-        if not call.lost:
-            self.notify("Only a lost call can be dismissed (the API answers 404 for it).",
-                        severity="warning", markup=False)
-            return
-        if not live.dismiss(call.call_id):
-            return
-        self.table.apply([call], lambda _call: False)  # its row goes; nothing else moves
+    def remove_row(self, call: TrackedCall) -> None:
+        """A dismissed call leaves the table (nothing else moves)."""
+        self.table.apply([call], lambda _call: False)
         self.diffs += 1
         self._after_change(set())
         self._show_detail()
-        self.notify(f"Dismissed the lost call to {self.number_label(call)} ({call.call_id}). It "
-                    "stays in the history.", title="Dismissed", markup=False, timeout=5)
 
     # -- actions on the selected call (actions.py) -----------------------------------------------
 
@@ -446,12 +395,6 @@ class CallsScreen(ConsoleScreen):
     def phone_region(self) -> str:
         """The default region numbers are read in (the operator's preference)."""
         return self._region()
-
-    def agent_label(self, agent_id: str) -> str:
-        return self._agent_label(agent_id)
-
-    def agent_id_for_name(self, name: str) -> str | None:
-        return self._name_to_agent_id(name)
 
     def watching_changed(self) -> None:
         """One more agent is watched: the summary says so."""
@@ -482,6 +425,9 @@ class CallsScreen(ConsoleScreen):
 
     def action_clone(self) -> None:
         self._on_selected(self.actions.clone)
+
+    def action_dismiss(self) -> None:
+        self._on_selected(self.actions.dismiss)
 
     def action_watch_agent(self) -> None:
         self.actions.watch_agent()
