@@ -19,7 +19,7 @@ async def end(client: ApiClient, call_id: str) -> ActionOutcome:
         result = await client.end_call(call_id)
     except ApiError as exc:
         return ActionOutcome("end", call_id, error=exc)
-    return ActionOutcome("end", call_id, status=result.status)
+    return ActionOutcome("end", call_id, status=result.status, result=result)
 
 
 async def transfer(client: ApiClient, call_id: str, request: TransferRequest) -> ActionOutcome:
@@ -30,4 +30,4 @@ async def transfer(client: ApiClient, call_id: str, request: TransferRequest) ->
         result = await client.transfer_call(call_id, request)
     except ApiError as exc:
         return ActionOutcome("transfer", call_id, error=exc, **target)
-    return ActionOutcome("transfer", call_id, status=result.status, **target)
+    return ActionOutcome("transfer", call_id, status=result.status, result=result, **target)

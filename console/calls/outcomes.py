@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Union
 
 if TYPE_CHECKING:
     from console.api.errors import ApiError, AttemptWindow, ValidationFailed
-    from console.api.models import CallResponse, CallStatus, OutboundCallRequest
+    from console.api.models import ActionResult, CallResponse, CallStatus, OutboundCallRequest
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,9 @@ class Unknown:
     window: AttemptWindow
     cause: str
     kind: str = field(default="unknown", init=False)
+    #: the client's `OutcomeUnknown` when it raised one (its message is what the CLI prints);
+    #: None when the operator stopped waiting or a bug ended the attempt
+    error: ApiError | None = None
 
 
 PlaceOutcome = Union[Placed, Rejected, NotPlaced, NotAnswered, Unknown]
@@ -99,6 +102,7 @@ class ActionOutcome:
     error: ApiError | None = None
     target: str | None = None        # transfer only: tel:/sip: URI
     transfer_type: str | None = None
+    result: ActionResult | None = None  # the server's whole answer when done (`--json`)
 
     @property
     def done(self) -> bool:

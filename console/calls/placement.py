@@ -59,7 +59,7 @@ async def place(client: ApiClient, request: OutboundCallRequest,
     except errors.ValidationFailed as exc:
         return Rejected(request, exc)
     except errors.OutcomeUnknown as exc:
-        return Unknown(request, exc.window, exc.cause)
+        return Unknown(request, exc.window, exc.cause, error=exc)
     except errors.ApiError as exc:
         if exc.status_code == 408:
             window = attempt.window(utc_now())

@@ -63,12 +63,15 @@ class CallService:
 
     `client` is a callable returning the current `ApiClient` (a session that signs in again or
     switches environment is picked up on the next action). `face` says where an action came
-    from in the audit log ("tui", "cli", "campaign", ...). `operator` None lets the audit log
-    take it from `CALL_CONSOLE_OPERATOR` (set by the SSH and web servers per session).
+    from in the audit log ("tui", "cli", "campaign", ...). `environment` is the environment's
+    name, or a callable returning it at each record (a console that switches environments).
+    `operator` None lets the audit log take it from `CALL_CONSOLE_OPERATOR` (set by the SSH
+    and web servers per session).
     """
 
     def __init__(self, client: Callable[[], ApiClient], *, face: str,
-                 environment: str | None = None, operator: str | None = None,
+                 environment: str | Callable[[], str | None] | None = None,
+                 operator: str | None = None,
                  audit: AuditWriter | None = None,
                  on_audit_failed: Callable[[str], None] | None = None) -> None:
         self._client = client
@@ -143,15 +146,19 @@ class CallService:
                                   "to_number": request.to_number,
                                   "from_number": request.from_number, **context}
         if isinstance(outcome, Placed):
-            await self._audit(CALL_PLACED, call_id=outcome.call.call_id, **fields)
+            await self._audit(CALL_PLACED, call_id=outcome.call.call_id,
+                              **{"via": "send", **fields})
         elif isinstance(outcome, Rejected):
             await self._audit(CALL_REJECTED, status_code=422,
                               message=_short(outcome.error.message), **fields)
         elif isinstance(outcome, NotAnswered):
-            found = outcome.found
-            await self._audit(CALL_NOT_ANSWERED, status_code=408,
-                              call_id=found.call_id if found else None, found=found is not None,
-                              **fields)
+            # A 408 whose call is in the agent's list was dialled: a call placed like any
+            # other (`via` says how it ended). Not found: only the attempt is known.
+            if outcome.found is not None:
+                await self._audit(CALL_PLACED, call_id=outcome.found.call_id, status_code=408,
+                                  **{"via": "not-answered", **fields})
+            else:
+                await self._audit(CALL_NOT_ANSWERED, status_code=408, found=False, **fields)
         elif isinstance(outcome, NotPlaced):
             await self._audit(CALL_NOT_PLACED, status_code=outcome.error.status_code,
                               message=_short(outcome.error.message), **fields)
@@ -161,7 +168,8 @@ class CallService:
                               gave_up_at=outcome.window.gave_up_at.isoformat(), **fields)
 
     async def _audit(self, kind: str, **fields: Any) -> None:
-        fields = {"face": self.face, "env": self.environment, **fields}
+        environment = self.environment() if callable(self.environment) else self.environment
+        fields = {"face": self.face, "env": environment, **fields}
         if self.operator is not None:
             fields["operator"] = self.operator
         writer = self._audit_writer or default_audit_writer()

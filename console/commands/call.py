@@ -1,6 +1,10 @@
 """`call-console call ...`: place, inspect, list, end and transfer calls from scripts.
 
 Server strings reach the terminal only through `visible()` (text lines) or `emit_json` (JSON).
+`place`, `end` and `transfer` go through a `CallService(face="cli")` (console/calls/), like the
+TUI: one POST, never retried, and one audit record per outcome (failed, 408 and unknown
+attempts too). Its outcomes are turned back into the client's errors, so `run_api` prints the
+same line and exit code for each.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from console.commands.common import (
     run_api,
     say_wait,
     settings,
+    target,
 )
 
 #: Longest server value printed on a text line (JSON output is never clipped).
@@ -39,6 +44,35 @@ def shown(value: object) -> str:
 @click.group("call")
 def call_group() -> None:
     """Place, inspect, list, end and transfer calls."""
+
+
+def call_service(client, current):
+    """The CLI's call service on `client`: audited with the face "cli", the environment in
+    use and the operator's name (`CALL_CONSOLE_OPERATOR`, else the login name)."""
+    from console.calls.service import CallService
+
+    found = target(current)
+
+    def audit_failed(kind: str) -> None:
+        click.echo("warning: the audit log could not be written (see `call-console locate`)",
+                   err=True)
+
+    return CallService(lambda: client, face="cli",
+                       environment=found.name if found.is_named else None,
+                       operator=current.operator_name(), on_audit_failed=audit_failed)
+
+
+def outcome_error(outcome) -> Exception:
+    """The client's error for an outcome that is not a placed call (`run_api` prints it)."""
+    from console.api import errors
+
+    error = getattr(outcome, "error", None)
+    if error is not None:
+        return error
+    return errors.OutcomeUnknown(  # the attempt was abandoned: say it like the client does
+        f"outcome unknown: the request may have reached the server ({outcome.cause}). "
+        "It was not sent again; look the call up in the agent's call list.",
+        window=outcome.window, cause=outcome.cause)
 
 
 def _context_value(raw: str | None) -> str | None:
@@ -127,7 +161,16 @@ def place(agent_id, to_number, from_number, context, priority, no_krisp, wait, d
             click.echo(curl_command(base_url, request))
         return
     require_api(current)
-    placed = run_api(lambda client: client.place_call(request))
+
+    async def send(client):
+        from console.calls.outcomes import Placed
+
+        outcome = await call_service(client, current).place(request)
+        if isinstance(outcome, Placed):
+            return outcome.call
+        raise outcome_error(outcome)
+
+    placed = run_api(send)
     if as_json:
         emit_json(placed.model_dump(mode="json"))
     else:
@@ -222,48 +265,48 @@ def status(call_id: str, watch: bool, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the response as JSON.")
 def end(call_id: str, as_json: bool) -> None:
     """Hang up a live call (409 if it already ended)."""
-    result = run_api(lambda client: client.end_call(call_id))
+    current = settings()
+
+    async def hang_up(client):
+        outcome = await call_service(client, current).end(call_id)
+        if outcome.error is not None:
+            raise outcome.error
+        return outcome.result
+
+    result = run_api(hang_up)
     if as_json:
         emit_json(result.model_dump(mode="json"))
     else:
         click.echo(f"{shown(call_id)}  {shown(result.status or 'end requested')}")
 
 
-def transfer_target(raw: str, region: str) -> str:
-    """`tel:+E164`, `sip:user@host`, or a plain number turned into `tel:`."""
-    from console.telephony.phone import PhoneError, parse_phone
-
-    raw = raw.strip()
-    if raw.startswith("sip:"):
-        user, at, host = raw[4:].partition("@")
-        if not (user and at and host) or any(c.isspace() for c in raw):
-            raise ValueError("a SIP target looks like sip:user@host")
-        return raw
-    number = raw[4:] if raw.startswith("tel:") else raw
-    try:
-        return "tel:" + parse_phone(number, region).e164
-    except PhoneError as exc:
-        raise ValueError(f"{exc} (use tel:+E164 or sip:user@host)") from None
-
-
 @call_group.command("transfer")
 @click.argument("call_id")
-@click.option("--to", "target", required=True, metavar="URI",
+@click.option("--to", "to", required=True, metavar="URI",
               help="tel:+E164, sip:user@host, or a phone number.")
 @click.option("--warm", is_flag=True, help="Warm transfer: the agent briefs the target first.")
 @click.option("--dialtone", is_flag=True, help="Play a dial tone while transferring.")
 @click.option("--json", "as_json", is_flag=True, help="Print the response as JSON.")
-def transfer(call_id: str, target: str, warm: bool, dialtone: bool, as_json: bool) -> None:
+def transfer(call_id: str, to: str, warm: bool, dialtone: bool, as_json: bool) -> None:
     """Transfer an answered call."""
     from console.api.models import TransferRequest
+    from console.calls.transfer_target import transfer_target
 
+    current = settings()
     try:
-        uri = transfer_target(target, settings().default_region)
+        uri = transfer_target(to, current.default_region)
     except ValueError as exc:
         fail(f"--to: {exc}", EXIT_INPUT)
     request = TransferRequest(transfer_to=uri, transfer_type="warm" if warm else "cold",
                               play_dialtone=dialtone)
-    result = run_api(lambda client: client.transfer_call(call_id, request))
+
+    async def hand_over(client):
+        outcome = await call_service(client, current).transfer(call_id, request)
+        if outcome.error is not None:
+            raise outcome.error
+        return outcome.result
+
+    result = run_api(hand_over)
     if as_json:
         emit_json(result.model_dump(mode="json"))
     else:

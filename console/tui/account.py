@@ -6,8 +6,10 @@
   tracker's polling, the quota), opened once, over whatever is on screen, which it leaves as it
   was (form values, live calls);
 - the environment switcher (`switch_environment`) and first-run onboarding;
-- the audit records of calls placed, ended and transferred (`console.account.audit`), with the
-  operator's name.
+- the session's `CallService` (`call_service`, face "tui"): the Call form and the Calls screen
+  place, reconcile, end and transfer calls through it, and it writes their audit records
+  (with the operator's name); a record that cannot be written is a toast. Other audit records
+  of the TUI (`file_refused`) go through `audit()`.
 
 `checks=False` (the default of `make_app`, so tests and snapshots stay deterministic) skips the
 background reads: whoami at connect, the quota polling and onboarding; the login modal, the
@@ -26,6 +28,7 @@ from console.tui.widgets.capacity_meter import QUOTA_INTERVAL, Capacity
 
 if TYPE_CHECKING:
     from console.account.session import ConsoleSession
+    from console.calls.service import CallService
     from console.tui.app import CallConsoleApp
 
 #: How often the tracker's error counter is looked at for "sign in again" (seconds).
@@ -49,6 +52,7 @@ class AccountController:
         self._checking_send = False
         self._tracker_errors = 0
         self._timers: list[Any] = []
+        self._call_service: CallService | None = None
         #: quota reads done (tests wait on it)
         self.quota_reads = 0
 
@@ -92,6 +96,7 @@ class AccountController:
     def session_ready(self, session: ConsoleSession) -> None:
         """Called by the app once its session exists (before the demo simulator starts)."""
         self._base_url = session.base_url
+        self._call_service = self._make_call_service(session)
         session.on_connect(self._session_switched)
         self._timers.append(self.app.set_interval(TRACKER_CHECK_INTERVAL, self._watch_tracker,
                                                   name="account-tracker-check"))
@@ -417,21 +422,31 @@ class AccountController:
 
         self.app.push_screen(OnboardingScreen())
 
-    # -- audit ------------------------------------------------------------------------------
+    # -- calls and audit ----------------------------------------------------------------------
+
+    @property
+    def call_service(self) -> CallService:
+        """The session's call service (every call action of the TUI goes through it)."""
+        if self._call_service is None:
+            self._call_service = self._make_call_service(self.app.session)
+        return self._call_service
+
+    def _make_call_service(self, session: ConsoleSession) -> CallService:
+        from console.calls.service import CallService
+
+        return CallService(lambda: self.app.session.client, face="tui",
+                           environment=lambda: self.app.session.env_name,
+                           operator=session.operator,
+                           on_audit_failed=lambda _kind: self._audit_failed())
 
     def call_placed(self, tracked: Any) -> None:
-        """A call placed here (Send, or an unknown outcome reconciled): audit it, read the quota."""
-        self.audit("call_placed", call_id=tracked.call_id, agent_id=tracked.agent_id,
-                   to_number=tracked.to_number, from_number=tracked.from_number,
-                   via=getattr(tracked, "via", "send"))
+        """A call placed here (Send, a 408's call, an unknown outcome reconciled): the quota
+        moved. (Its audit record is the call service's.)"""
         self.poll_quota()
 
     def call_ended(self, call_id: str) -> None:
-        self.audit("call_ended", call_id=call_id)
+        """A call ended from here: the quota moved (the call service audited it)."""
         self.poll_quota()
-
-    def call_transferred(self, call_id: str, transfer_to: str) -> None:
-        self.audit("call_transferred", call_id=call_id, transfer_to=transfer_to)
 
     def audit(self, kind: str, **fields: Any) -> None:
         """Append an audit record (in a thread: the log is shared under a file lock)."""
@@ -444,10 +459,13 @@ class AccountController:
             from console.account.audit import audit_event
 
             if not await asyncio.to_thread(audit_event, kind, operator=operator, **fields):
-                self.app.notify("The audit log could not be written (see `call-console "
-                                "locate`).", severity="warning", markup=False)
+                self._audit_failed()
 
         self.app.run_worker(write(), name=f"audit-{kind}", group="audit", exit_on_error=False)
+
+    def _audit_failed(self) -> None:
+        self.app.notify("The audit log could not be written (see `call-console locate`).",
+                        severity="warning", markup=False)
 
     def stop(self) -> None:
         for timer in self._timers:

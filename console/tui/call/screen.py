@@ -1,28 +1,25 @@
 """The Call screen: a widget for every field of `POST /calls/outbound`, a live preview, Send.
 
 Rules live in `console.calls.draft.check_draft` (one place for the form and the CLI); this screen
-collects the raw values, shows each problem under its field, and runs the POST in a
-non-exclusive worker that is never retried. Outcomes: placed (tracked), 422 (under the
-fields), other API errors, outcome unknown (reconcile from the agent's call list), and the
-wait-until-answered progress with "stop waiting" (which does not hang up).
+collects the raw values, shows each problem under its field (a 422's too), the preview, the
+readiness line and the templates. Sending is `sending.py` (`Sending`, one per form): the POST
+through the session's call service, never retried, and its outcomes: placed (tracked), other
+API errors, outcome unknown (reconcile from the agent's call list), and the wait-until-answered
+progress with "stop waiting" (which does not hang up).
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
-from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
-from textual.timer import Timer
 from textual.widgets import Button, Static
 from textual.worker import Worker, WorkerState
 
-from console.api.safe_text import visible
+from console.tui.call.sending import Sending
 from console.tui.keys import CALL_KEYS, CALL_TEMPLATE_KEYS, CALL_UNDO_RESET, bindings
 from console.tui.screens.base import ConsoleScreen
 from console.tui.fields.frame import FieldFrame
@@ -30,8 +27,8 @@ from console.tui.fields.frame import FieldFrame
 if TYPE_CHECKING:
     from textual.widget import AwaitMount
 
-    from console.api.errors import ApiError, AttemptWindow
-    from console.api.models import CallResponse, OutboundCallRequest
+    from console.api.errors import ValidationFailed
+    from console.api.models import OutboundCallRequest
     from console.calls.draft import DraftResult
     from console.tui.known_agents import KnownAgent
     from console.tui.fields.agent_picker import AgentField
@@ -49,15 +46,6 @@ NOT_CONNECTED_HELP = (
     "the built-in simulator. You can still fill in the form and copy the JSON or curl.")
 
 
-@dataclass
-class Attempt:
-    request: OutboundCallRequest
-    sent_at: datetime
-    started: float          # time.monotonic() when sent
-    status: str | None = None
-    call_id: str | None = None
-
-
 class CallScreen(ConsoleScreen):
     SCREEN_NAME = "call"
     BINDINGS = bindings(*CALL_KEYS, *CALL_TEMPLATE_KEYS)
@@ -70,12 +58,8 @@ class CallScreen(ConsoleScreen):
         self._checks_ready = False
         self._recompute_pending = False
         self._undo: list[tuple[dict[str, Any], Any]] = []  # (values, TemplateState | None)
-        self._attempt: Attempt | None = None
-        self._send_worker: Worker | None = None
-        self._watch_worker: Worker | None = None
-        self._progress: Timer | None = None
-        self._unknown: AttemptWindow | None = None
-        self._reconciling = False
+        #: the sending state machine: attempt in flight, stop waiting, unknown, reconcile
+        self.sending = Sending(self)
         self._preview_choice: bool | None = None  # None = automatic by width
         self._narrow = False
         self._readiness_text: Text | None = None
@@ -272,13 +256,13 @@ class CallScreen(ConsoleScreen):
     @property
     def can_send(self) -> bool:
         app = self.app
-        return (self._result is not None and self._result.ok and self._send_worker is None
+        return (self._result is not None and self._result.ok and not self.sending.in_flight
                 and app.session_ready and app.session.connected)
 
     def _update_readiness(self) -> None:
         app = self.app
         readiness = self.query_one("#readiness", Static)
-        if self._send_worker is not None:
+        if self.sending.in_flight:
             text = Text.assemble(("request in flight…", "bold"))
         elif not app.session_ready or self._result is None:
             text = Text("loading…")
@@ -316,9 +300,9 @@ class CallScreen(ConsoleScreen):
         if action == "undo_reset":
             return bool(self._undo)
         if action == "reconcile":
-            return self._unknown is not None and not self._reconciling
+            return self.sending.can_reconcile
         if action == "stop_waiting":
-            return self._waiting
+            return self.sending.waiting
         if action in ("copy_json", "copy_curl"):
             return True if self.preview.json_text is not None else None
         return True
@@ -411,10 +395,10 @@ class CallScreen(ConsoleScreen):
         if not self.can_send or self._result is None or self._result.request is None:
             return
         request = self._result.request
-        if self._unknown is not None:
+        if self.sending.unknown is not None:
             from console.tui.dialogs.confirm import ConfirmScreen
 
-            window = self._unknown
+            window = self.sending.unknown
             body = Text(f"The earlier attempt to {window.to_number} has an unknown outcome: it "
                         "may have placed a call. Reconcile it first to avoid calling twice.")
 
@@ -439,87 +423,27 @@ class CallScreen(ConsoleScreen):
         self.app.account.confirm_send(self, send)
 
     def _start_send(self, request: OutboundCallRequest) -> None:
-        from console.tui.call import outcome_text
-        from console.tui.app import utc_now
-
-        self._unknown = None
         self._server_problems.clear()
-        self._attempt = Attempt(request, sent_at=utc_now(), started=time.monotonic())
-        # Never exclusive: nothing may cancel an in-flight POST except the operator.
-        self._send_worker = self.run_worker(self._place(request), name="place-call",
-                                            group="place-call", exit_on_error=False)
-        if request.wait_until_answered:
-            self._progress = self.set_interval(0.5, self._show_waiting)
-            self._watch_worker = self.run_worker(self._watch_ringing(self._attempt),
-                                                 name="watch-ringing", group="watch",
-                                                 exit_on_error=False)
-            self._show_waiting()
-        else:
-            self.outcome.set_state("-busy", outcome_text.sending(request))
+        self.sending.start(request)
         self._update_readiness()
 
     @property
-    def _waiting(self) -> bool:
-        return (self._send_worker is not None and self._attempt is not None
-                and self._attempt.request.wait_until_answered)
+    def _send_worker(self) -> Worker | None:
+        """The POST's worker while a request is in flight (tests wait on it)."""
+        return self.sending.worker
 
-    async def _place(self, request: OutboundCallRequest) -> None:
-        from console.api import errors
-
-        worker = self._send_worker
-        try:
-            placed = await self.app.session.client.place_call(request)
-        except errors.ValidationFailed as exc:
-            self._show_validation(exc)
-        except errors.OutcomeUnknown as exc:
-            self._show_unknown(exc.window, exc.cause)
-        except errors.ApiError as exc:
-            self._show_api_error(exc)
-            if exc.status_code == 408:
-                self.run_worker(self._track_not_answered(self._window(), request),
-                                name="find-not-answered", group="reconcile",
-                                exit_on_error=False)
-        except Exception as exc:  # noqa: BLE001 - a bug after sending: the call may exist
-            self._show_unknown(self._window(), f"unexpected error {exc!r}")
-        else:
-            self._show_placed(placed, request)
-        finally:
-            if self._send_worker is worker:
-                self._end_flight()
-
-    def _end_flight(self) -> None:
-        self._send_worker = None
-        if self._progress is not None:
-            self._progress.stop()
-            self._progress = None
-        if self._watch_worker is not None:
-            self._watch_worker.cancel()
-            self._watch_worker = None
+    def sending_changed(self) -> None:
+        """`Sending` says a request left flight: Send and the keys follow."""
         self._update_readiness()
 
-    def _window(self) -> AttemptWindow:
-        from console.api.errors import AttemptWindow
-        from console.tui.app import utc_now
+    def action_stop_waiting(self) -> None:
+        self.sending.stop_waiting()
 
-        attempt = self._attempt
-        assert attempt is not None
-        request = attempt.request
-        return AttemptWindow(agent_id=str(request.agent_id), to_number=request.to_number,
-                             from_number=request.from_number, sent_at=attempt.sent_at,
-                             gave_up_at=utc_now())
+    def action_reconcile(self) -> None:
+        self.sending.reconcile()
 
-    # -- outcomes ---------------------------------------------------------------------------
-
-    def _show_placed(self, placed: CallResponse, request: OutboundCallRequest) -> None:
-        from console.tui.call import outcome_text
-
-        self.outcome.set_state("-ok", outcome_text.placed(placed))
-        self.notify(f"Call placed: {visible(placed.call_id, 64)}", title="Placed", markup=False,
-                    timeout=8)
-        self.app.set_health("ok", "online")
-        self.app.track_call(placed, request)
-
-    def _show_validation(self, exc) -> None:
+    def show_validation(self, exc: ValidationFailed) -> None:
+        """A 422: each entry under its field (values kept), focus on the first of them."""
         from console.tui.call import outcome_text
         from console.tui.call.validation_map import map_entries
 
@@ -542,129 +466,6 @@ class CallScreen(ConsoleScreen):
                 frame.scroll_visible()
                 break
 
-    def _show_api_error(self, exc: ApiError) -> None:
-        from console.api import errors
-        from console.tui.call import outcome_text
-
-        self.outcome.set_state("-error", outcome_text.api_error(exc))
-        self.notify(exc.message, title="Not placed", severity="error", markup=False, timeout=10)
-        if isinstance(exc, errors.ConnectionFailed):
-            self.app.set_health("error", "unreachable")
-        elif isinstance(exc, errors.AuthRequired):
-            self.app.set_health("error", "sign-in needed")
-            self.app.account.auth_required()  # the login modal; the form keeps its values
-
-    def _show_unknown(self, window: AttemptWindow, cause: str, *, stopped: bool = False) -> None:
-        from console.tui.call import outcome_text
-
-        self._unknown = window
-        self.outcome.set_state("-unknown", outcome_text.unknown(cause, stopped=stopped))
-        self.notify("Outcome unknown: the call may have been placed. It was not resent; "
-                    "reconcile it.", title="Outcome unknown", severity="warning", timeout=10)
-        self.refresh_bindings()
-
-    async def _track_not_answered(self, window: AttemptWindow,
-                                  request: OutboundCallRequest) -> None:
-        """A `wait_until_answered` call that did not connect (408) was still a call: find it
-        in the agent's list, so it is in the table, the history and the audit log with its
-        disposition like any other attempt."""
-        from console.api.errors import ApiError
-
-        try:
-            matches = await self.app.session.client.find_attempt(window)
-        except ApiError:
-            matches = []
-        if matches:
-            self.app.track_call(matches[0], request, via="not-answered")
-        else:
-            self.app.account.audit("call_not_answered", agent_id=window.agent_id,
-                                   to_number=window.to_number, found=False)
-
-    # -- wait until answered ----------------------------------------------------------------
-
-    def _show_waiting(self) -> None:
-        from console.tui.call import outcome_text
-
-        attempt = self._attempt
-        if attempt is None or not self._waiting:
-            return
-        elapsed = time.monotonic() - attempt.started
-        self.outcome.set_state("-busy", outcome_text.waiting(
-            attempt.request, elapsed, attempt.status, attempt.call_id), waiting=True)
-
-    async def _watch_ringing(self, attempt: Attempt) -> None:
-        """While the POST waits, find the call in the agent's list to show its status."""
-        import asyncio
-
-        from console.api.errors import ApiError
-
-        while self._attempt is attempt and self._waiting:
-            await asyncio.sleep(1.0)
-            try:
-                matches = await self.app.session.client.find_attempt(self._window())
-            except ApiError:
-                continue
-            if len(matches) == 1:
-                attempt.status, attempt.call_id = matches[0].status, matches[0].call_id
-
-    def action_stop_waiting(self) -> None:
-        worker = self._send_worker
-        if worker is None or not self._waiting:
-            return
-        window = self._window()
-        self._send_worker = None
-        worker.cancel()
-        self._end_flight()
-        self._show_unknown(window, "stopped waiting", stopped=True)
-
-    # -- reconcile --------------------------------------------------------------------------
-
-    def action_reconcile(self) -> None:
-        if self._unknown is None or self._reconciling:
-            return
-        self._reconciling = True
-        self.refresh_bindings()
-        self.run_worker(self._reconcile(self._unknown), name="reconcile", group="reconcile",
-                        exit_on_error=False)
-
-    async def _reconcile(self, window: AttemptWindow) -> None:
-        from console.api.errors import ApiError
-        from console.tui.call import outcome_text
-
-        try:
-            matches = await self.app.session.client.find_attempt(window)
-        except ApiError as exc:
-            self.outcome.set_state("-unknown", outcome_text.reconcile_failed(exc))
-            return
-        finally:
-            self._reconciling = False
-            self.refresh_bindings()
-        if not matches:
-            self.outcome.set_state("-unknown", outcome_text.reconcile_none(window))
-        elif len(matches) == 1:
-            self._reconciled(matches[0])
-        else:
-            from console.tui.dialogs.reconcile import ReconcileScreen
-
-            self.outcome.set_state("-unknown", outcome_text.reconcile_many(len(matches)))
-
-            def chosen(call: Any) -> None:
-                if call is not None:
-                    self._reconciled(call)
-
-            self.app.push_screen(ReconcileScreen(matches), chosen)
-
-    def _reconciled(self, call: Any) -> None:
-        from console.tui.call import outcome_text
-
-        self._unknown = None
-        self.outcome.set_state("-ok", outcome_text.reconcile_found(call))
-        self.notify(f"Reconciled: call {visible(call.call_id, 64)}", title="Found", markup=False,
-                    timeout=8)
-        request = self._attempt.request if self._attempt else None
-        self.app.track_call(call, request, via="reconcile")
-        self.refresh_bindings()
-
     # -- tracked calls ----------------------------------------------------------------------
 
     def _show_tracked(self) -> None:
@@ -679,6 +480,4 @@ class CallScreen(ConsoleScreen):
         if event.state == WorkerState.ERROR and event.worker.group in ("reconcile", "watch"):
             self.notify(f"{event.worker.name} failed: {event.worker.error!r}",
                         severity="error", markup=False)
-            if event.worker.group == "reconcile":
-                self._reconciling = False
-                self.refresh_bindings()
+            self.sending.worker_failed(event.worker)

@@ -1,5 +1,5 @@
 """Transfer a live call: target (`tel:+E164`, `sip:user@host` or a number, checked as it is
-typed with the CLI's own `transfer_target`), cold or warm, dial tone.
+typed with `console.calls.transfer_target`), cold or warm, dial tone.
 
 Dismisses with a `TransferRequest`, or None when cancelled. Sends nothing itself.
 """
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 def check_target(raw: str, region: str) -> tuple[str | None, str | None]:
     """(uri, None) when `raw` is a usable target, (None, message) otherwise."""
-    from console.commands.call import transfer_target
+    from console.calls.transfer_target import transfer_target
 
     if not raw.strip():
         return None, "required: tel:+E164, sip:user@host, or a phone number"
