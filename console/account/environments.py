@@ -24,9 +24,10 @@ Which API a command talks to (first match wins):
 5. a plain `base_url` in the config file.
 
 Errors name the file, the line and the key (`ConfigError`). Editing functions (`add_environment`,
-`remove_environment`, `set_active_environment`) rewrite the file with tomlkit so comments and
-layout survive, validate the result before writing, write atomically under a file lock, and never
-touch a file that does not parse. Headless: no Textual here; tomlkit is imported only to edit.
+`remove_environment`, `set_active_environment`) go through `console.config.toml_edit`: comments
+and layout survive, the result is validated before it is written, writes are atomic under a file
+lock, and a file that does not parse is never touched. Headless: no Textual here; tomlkit is
+imported only to edit.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from typing import Any, Literal
 
 from console import paths
 from console.config.settings import ConfigError, Settings, locate_key, read_toml
+from console.config.toml_edit import edit_toml, set_top_level
 
 AuthKind = Literal["login", "token"]
 AUTH_KINDS: tuple[str, ...] = ("login", "token")
@@ -248,28 +250,10 @@ def adhoc_target(base_url: str, *, token: bool = True) -> Target:
 
 
 def _edit(change, path: Path | None = None) -> Environments:
-    """Re-read, change, validate and atomically write the config file under its lock."""
-    import tomllib
-
-    import tomlkit
-
-    from console.store.atomic import atomic_write, file_lock
-
+    """Change the config file with the one TOML editor (`console.config.toml_edit`: under its
+    lock, comments kept, atomic); the result must still hold valid environments."""
     file = path or paths.config_file()
-    with file_lock(file):
-        try:
-            text = file.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            text = ""
-        read_toml(file)  # a file that does not parse is reported, never overwritten
-        document = tomlkit.parse(text)
-        change(document)
-        new_text = tomlkit.dumps(document)
-        result = parse_environments(tomllib.loads(new_text), file)
-        # A new file is private (0600, as every file of the console); an existing one keeps
-        # its mode.
-        atomic_write(file, new_text.encode("utf-8"))
-    return result
+    return edit_toml(file, change, validate=lambda data: parse_environments(data, file))
 
 
 def _environments_table(document, *, create: bool):
@@ -317,7 +301,7 @@ def add_environment(environment: Environment, *, path: Path | None = None,
                 new[key] = value
             table[environment.name] = new
         if make_active:
-            _set_active(document, environment.name)
+            set_top_level(document, {"active_env": environment.name})
 
     return _edit(change, path)
 
@@ -333,7 +317,7 @@ def remove_environment(name: str, *, path: Path | None = None,
                               file=path or paths.config_file(), key=f"environments.{name}")
         del table[name]
         if document.get("active_env") == name:
-            del document["active_env"]
+            set_top_level(document, {"active_env": None})
 
     result = _edit(change, path)
     if forget_tokens:
@@ -347,19 +331,11 @@ def set_active_environment(name: str | None, *, path: Path | None = None) -> Env
     """Make `name` the default environment (None: no default)."""
 
     def change(document) -> None:
-        if name is None:
-            if "active_env" in document:
-                del document["active_env"]
-            return
-        table = _environments_table(document, create=False)
-        if table is None or name not in table:
-            raise ConfigError(f"no environment named {name!r}",
-                              file=path or paths.config_file(), key="active_env")
-        _set_active(document, name)
+        if name is not None:
+            table = _environments_table(document, create=False)
+            if table is None or name not in table:
+                raise ConfigError(f"no environment named {name!r}",
+                                  file=path or paths.config_file(), key="active_env")
+        set_top_level(document, {"active_env": name})
 
     return _edit(change, path)
-
-
-def _set_active(document, name: str) -> None:
-    # tomlkit puts a new top-level key before the first table, where TOML needs it.
-    document["active_env"] = name

@@ -31,6 +31,19 @@ def fail(message: str, code: int) -> NoReturn:
     raise SystemExit(code)
 
 
+def is_loopback(host: str) -> bool:
+    """True for `localhost` and a loopback IP address (127.0.0.0/8, ::1): the servers the
+    console starts (`sim`, `serve-ssh`) bind only these unless told `--allow-remote`."""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def say_wait(seconds: float, asked: float | None = None) -> None:
     """One stderr line while a command waits on the server's `Retry-After`."""
     from console.api.client import describe_wait

@@ -5,7 +5,6 @@ asyncssh is imported only when this command runs.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import shlex
 import sys
@@ -13,16 +12,7 @@ from pathlib import Path
 
 import click
 
-from console.commands.common import EXIT_INPUT, fail, settings
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+from console.commands.common import EXIT_INPUT, fail, is_loopback, settings
 
 
 def _forwarded_options(ctx: click.Context) -> list[str]:
@@ -82,7 +72,7 @@ def serve_ssh(ctx: click.Context, host: str, port: int, authorized_keys: Path | 
     exchange folder (exchange/NAME/ in the data dir, or exchange_dir in config.toml). See
     docs/ssh.md, also for the plain-OpenSSH setup.
     """
-    if not allow_remote and not _is_loopback(host):
+    if not allow_remote and not is_loopback(host):
         fail(f"--host: {host} is not a loopback address; pass --allow-remote to bind it",
              EXIT_INPUT)
     argv: list[str] | None = None

@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-import ipaddress
 
 import click
 
-from console.commands.common import EXIT_INPUT, fail
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+from console.commands.common import EXIT_INPUT, fail, is_loopback
 
 
 @click.command()
@@ -39,7 +29,7 @@ def sim(host, port, token, time_scale, seed, access_ttl, max_concurrent, allow_r
     Demo numbers: …0000 answers (~20 s talk), …0001 busy, …0002 no answer, …0003 rejected,
     …0004 long call; other numbers follow a seeded mix. Demo login: demo / demo.
     """
-    if not allow_remote and not _is_loopback(host):
+    if not allow_remote and not is_loopback(host):
         fail(f"--host: {host} is not a loopback address; pass --allow-remote to bind it",
              EXIT_INPUT)
     from console.sim.runner import BindError, serve_forever

@@ -1,10 +1,10 @@
 """The preferences kept in `config.toml` (default region, operator name, polling limits, theme):
 checking them and writing them back without losing the file's comments.
 
-Writes follow `console.account.environments`: re-read under the file lock, edit with tomlkit (comments and
-layout survive), validate the whole result, then replace the file atomically. A file that does
-not parse is reported, never overwritten. Headless (no Textual); tomlkit is imported only to
-write.
+Writes go through `console.config.toml_edit`, the one editor of config.toml: re-read under the
+file lock, edited with tomlkit (comments and layout survive), the whole result validated, then
+the file replaced atomically. A file that does not parse is reported, never overwritten.
+Headless (no Textual); tomlkit is imported only to write.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from console import paths
-from console.config.settings import ConfigError, Settings, read_toml
+from console.config.settings import ConfigError, Settings
 
 #: The keys the Settings screen edits, in screen order.
 PREFERENCE_KEYS = ("default_region", "operator", "poll_requests_per_second", "poll_concurrency",
@@ -98,34 +98,22 @@ def save_preferences(values: dict[str, Any], path: Path | None = None) -> None:
 
     Raises `ConfigError` (the file does not parse, or the result would not be valid).
     """
-    import tomllib
-
-    import tomlkit
-
-    from console.account.environments import parse_environments
-    from console.store.atomic import atomic_write, file_lock
+    from console.config.toml_edit import edit_toml, set_top_level
 
     file = path or paths.config_file()
-    with file_lock(file):
-        try:
-            text = file.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            text = ""
-        read_toml(file)  # a file that does not parse is reported, never overwritten
-        document = tomlkit.parse(text)
-        for key, value in values.items():
+
+    def change(document) -> None:
+        for key in values:
             if key not in PREFERENCE_KEYS:
                 raise ConfigError("not a preference", file=file, key=key)
-            if value is None:
-                if key in document:
-                    del document[key]
-            else:
-                document[key] = value
-        new_text = tomlkit.dumps(document)
-        data = tomllib.loads(new_text)
-        flat = {k: v for k, v in data.items() if not isinstance(v, dict)}
+        set_top_level(document, values)
+
+    def validate(data: dict[str, Any]) -> None:
         from pydantic import ValidationError
 
+        from console.account.environments import parse_environments
+
+        flat = {k: v for k, v in data.items() if not isinstance(v, dict)}
         try:
             _FileValues(**flat)
         except ValidationError as exc:
@@ -133,5 +121,5 @@ def save_preferences(values: dict[str, Any], path: Path | None = None) -> None:
             raise ConfigError(first["msg"], file=file,
                               key=".".join(str(p) for p in first["loc"])) from None
         parse_environments(data, file)
-        # A new file is private (0600, it may hold a token); an existing one keeps its mode.
-        atomic_write(file, new_text.encode("utf-8"))
+
+    edit_toml(file, change, validate=validate)

@@ -111,14 +111,20 @@ class _TomlFileSource(PydanticBaseSettingsSource):
 def read_toml(path: Path) -> dict[str, Any]:
     """A TOML file as a dict ({} when there is none), or ConfigError naming file and line:
     not UTF-8, not TOML, or past the limits of `console.config.toml_input` (nesting, huge numbers)."""
-    from console.config import toml_input
-
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         return {}
     except OSError as exc:
         raise ConfigError(f"cannot read: {exc.strerror}", file=path) from None
+    return parse_toml_bytes(raw, path)
+
+
+def parse_toml_bytes(raw: bytes, path: Path) -> dict[str, Any]:
+    """`read_toml` for bytes already read (the TOML editor reads the file once, under its
+    lock); errors name `path` and the line."""
+    from console.config import toml_input
+
     try:
         return toml_input.loads(toml_input.decode(raw))
     except toml_input.TomlInputError as exc:

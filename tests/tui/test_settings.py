@@ -31,7 +31,8 @@ from console.store.secrets import TokenStore
 from console.tui.dialogs.confirm import ConfirmScreen
 from console.tui.settings.env_switch import EnvironmentSwitcher
 from console.tui.dialogs.login import LoginScreen
-from console.tui.settings.screen import EnvironmentEditor, SettingsScreen
+from console.tui.settings.editor import EnvironmentEditor
+from console.tui.settings.screen import SettingsScreen
 
 COMMENTED = """# call-console settings — hand-written, keep this comment
 default_region = "US"   # where I am

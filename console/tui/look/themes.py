@@ -321,29 +321,10 @@ def read_configured_theme() -> str | None:
 
 
 def save_theme_choice(name: str, path: Path | None = None) -> None:
-    """Write `theme = NAME` into config.toml, keeping its comments (tomlkit) and every other
-    key; atomic replace under the file lock. Raises `ConfigError` when the file does not parse
-    (it is never overwritten then)."""
-    try:
-        from console.config.preferences import save_preferences
-    except ImportError:  # pragma: no cover - older trees without the Settings screen's module
-        save_preferences = None
-    if save_preferences is not None:
-        save_preferences({"theme": name}, path)
-        return
-    import tomlkit  # pragma: no cover
+    """Write `theme = NAME` into config.toml, keeping its comments and every other key: one
+    preference among the others (`console.config.preferences`, through the one TOML editor:
+    atomic replace under the file lock). Raises `ConfigError` when the file does not parse (it
+    is never overwritten then)."""
+    from console.config.preferences import save_preferences
 
-    from console import paths
-    from console.config.settings import read_toml
-    from console.store.atomic import atomic_write, file_lock
-
-    file = path or paths.config_file()
-    with file_lock(file):
-        try:
-            text = file.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            text = ""
-        read_toml(file)  # raises ConfigError (file and line) instead of overwriting
-        document = tomlkit.parse(text)
-        document["theme"] = name
-        atomic_write(file, tomlkit.dumps(document).encode("utf-8"))  # new: 0600, dir 0700
+    save_preferences({"theme": name}, path)
