@@ -34,16 +34,16 @@ from textual.worker import Worker, WorkerState
 from console.tui.account import AccountController
 from console.tui.failures import FailureReporter
 from console.tui.keys import ENV_SWITCH, PALETTE, QUIT, SIGN_IN
+from console.tui.known_agents import KnownAgent
 from console.tui.look.look_and_feel import LookAndFeelApp
 from console.tui.screens import SCREENS, ScreenSpec
-from console.tui.known_agents import KnownAgent
 
 log = logging.getLogger("console.tui")
 
 if TYPE_CHECKING:
+    from console.account.session import ConsoleSession
     from console.api.models import CallResponse, CallStatus, OutboundCallRequest
     from console.config.settings import Settings
-    from console.account.session import ConsoleSession
     from console.sim.runner import SimServer
     from console.sim.state import SimConfig
     from console.store.profiles import ProfilesStore
@@ -92,10 +92,8 @@ NOTICES_KEPT = 200
 
 
 class CallConsoleApp(LookAndFeelApp):
-    # Screens' own .tcss files are listed here, not as Screen.CSS_PATH: installing a screen with
-    # its own CSS re-parses the whole stylesheet, which would cost the first frame ~10 ms.
-    CSS_PATH = ["app.tcss", "call/screen.tcss", "settings/screen.tcss",
-                "calls/screen.tcss"]
+    # App-wide rules only; every screen and widget brings its own .tcss (console/tui/css.py).
+    CSS_PATH = "app.tcss"
     TITLE = "call-console"
     ENABLE_COMMAND_PALETTE = True
     # ConsoleCommands extends the look-and-feel provider: one provider, one fixed order.

@@ -3,30 +3,29 @@ the preview. Imported and mounted right after the first frame (see CallScreen._m
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Static
 
-from console.tui.keys import CALL_SEND
+from console.tui.call.outcome_panel import OutcomePanel
+from console.tui.call.preview import PreviewPane
+from console.tui.css import stylesheet
 from console.tui.fields.agent_picker import AgentField
 from console.tui.fields.caller_id_picker import CallerIdField
 from console.tui.fields.context_editor import ContextField
 from console.tui.fields.dtmf_input import DtmfField
 from console.tui.fields.header_list import HeadersField
 from console.tui.fields.option_fields import compose_option_pairs
-from console.tui.call.outcome_panel import OutcomePanel
 from console.tui.fields.phone_input import ToNumberField
-from console.tui.call.preview import PreviewPane
 from console.tui.fields.text_field import DisplayNameField
+from console.tui.keys import CALL_SEND
 
 
 class CallBody(Horizontal):
     """The form column (fields, result area, action bar) and the preview."""
 
     # The body's stylesheet is parsed when the body is first mounted, not for the first frame.
-    DEFAULT_CSS = Path(__file__).with_name("body.tcss").read_text(encoding="utf-8")
+    DEFAULT_CSS = stylesheet(__file__)
     SCOPED_CSS = False
 
     def compose(self) -> ComposeResult:

@@ -14,56 +14,14 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Static
 
+from console.tui.css import stylesheet
 from console.tui.keys import CALL_RECONCILE, CALL_STOP_WAITING
 
 STATES = ("-idle", "-busy", "-ok", "-error", "-unknown", "-info")
 
 
 class OutcomePanel(Vertical):
-    DEFAULT_CSS = """
-    OutcomePanel {
-        height: auto;
-        max-height: 12;
-        padding: 0 1;
-        border-top: hkey $primary-background;
-    }
-    OutcomePanel.-idle #outcome-text {
-        display: none;
-    }
-    OutcomePanel.-idle.-no-tracked {
-        display: none;
-    }
-    OutcomePanel #outcome-text {
-        height: auto;
-    }
-    OutcomePanel.-busy #outcome-text { color: $text-warning; }
-    OutcomePanel.-ok #outcome-text { color: $text-success; }
-    OutcomePanel.-error #outcome-text { color: $text-error; }
-    OutcomePanel.-unknown {
-        background: $error 30%;
-        border-top: thick $error;
-    }
-    OutcomePanel.-unknown #outcome-text {
-        color: $text;
-    }
-    OutcomePanel #outcome-actions {
-        height: auto;
-        display: none;
-    }
-    OutcomePanel #outcome-actions Button {
-        margin-right: 2;
-        display: none;
-    }
-    OutcomePanel.-unknown #outcome-actions, OutcomePanel.-waiting #outcome-actions {
-        display: block;
-    }
-    OutcomePanel.-unknown #reconcile { display: block; }
-    OutcomePanel.-waiting #stop-waiting { display: block; }
-    OutcomePanel #tracked {
-        height: auto;
-        color: $text-muted;
-    }
-    """
+    DEFAULT_CSS = stylesheet(__file__)
 
     def compose(self) -> ComposeResult:
         yield Static("", id="outcome-text", markup=False)

@@ -10,35 +10,12 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Label, Static
 
+from console.tui.css import stylesheet
 from console.tui.keys import CALL_COPY_CURL, CALL_COPY_JSON
 
 
 class PreviewPane(VerticalScroll):
-    DEFAULT_CSS = """
-    PreviewPane {
-        height: 1fr;
-        padding: 0 1;
-        border-left: vkey $primary-background;
-    }
-    PreviewPane .preview-title {
-        color: $text-accent;
-        text-style: bold;
-        margin-top: 1;
-    }
-    PreviewPane #preview-json, PreviewPane #preview-curl {
-        height: auto;
-    }
-    PreviewPane #preview-curl {
-        color: $text-muted;
-    }
-    PreviewPane .preview-buttons {
-        height: 1;
-        margin-top: 1;
-    }
-    PreviewPane .preview-buttons Button {
-        margin-right: 2;
-    }
-    """
+    DEFAULT_CSS = stylesheet(__file__)
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)

@@ -20,9 +20,10 @@ from textual.widgets import Button, Static
 from textual.worker import Worker, WorkerState
 
 from console.tui.call.sending import Sending
+from console.tui.css import stylesheet
+from console.tui.fields.frame import FieldFrame
 from console.tui.keys import CALL_KEYS, CALL_TEMPLATE_KEYS, CALL_UNDO_RESET, bindings
 from console.tui.screens.base import ConsoleScreen
-from console.tui.fields.frame import FieldFrame
 
 if TYPE_CHECKING:
     from textual.widget import AwaitMount
@@ -30,12 +31,12 @@ if TYPE_CHECKING:
     from console.api.errors import ValidationFailed
     from console.api.models import OutboundCallRequest
     from console.calls.draft import DraftResult
-    from console.tui.known_agents import KnownAgent
+    from console.tui.call.outcome_panel import OutcomePanel
+    from console.tui.call.preview import PreviewPane
     from console.tui.fields.agent_picker import AgentField
     from console.tui.fields.caller_id_picker import CallerIdField
     from console.tui.fields.header_list import HeadersField
-    from console.tui.call.outcome_panel import OutcomePanel
-    from console.tui.call.preview import PreviewPane
+    from console.tui.known_agents import KnownAgent
 
 #: below this width the preview is not shown beside the form (toggle it with the preview key)
 NARROW_WIDTH = 100
@@ -47,6 +48,7 @@ NOT_CONNECTED_HELP = (
 
 
 class CallScreen(ConsoleScreen):
+    DEFAULT_CSS = stylesheet(__file__, "screen.tcss")
     SCREEN_NAME = "call"
     BINDINGS = bindings(*CALL_KEYS, *CALL_TEMPLATE_KEYS)
 

@@ -30,8 +30,9 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Label, Select, Static
 from textual.widgets.select import InvalidSelectValueError
 
-from console.tui.keys import CALL_SAVE_TEMPLATE, CALL_TEMPLATE
+from console.tui.css import stylesheet
 from console.tui.fields.frame import FieldFrame
+from console.tui.keys import CALL_SAVE_TEMPLATE, CALL_TEMPLATE
 
 if TYPE_CHECKING:
     from console.store.profiles import ProfilesStore
@@ -69,56 +70,7 @@ class TemplatePicker(Vertical):
     """Template and header-set pickers and "save as template", above the Call form's fields."""
 
     SCOPED_CSS = False  # the marks are styled on the form's fields
-    DEFAULT_CSS = """
-    TemplatePicker {
-        height: auto;
-        padding: 0 1 0 0;
-    }
-    TemplatePicker #template-bar {
-        height: 1;
-    }
-    TemplatePicker .template-label {
-        width: 12;
-        color: $text-muted;
-    }
-    TemplatePicker #template-select {
-        width: 1fr;
-        min-width: 16;
-    }
-    TemplatePicker #header-set-select {
-        width: 18;
-        margin-left: 1;
-    }
-    TemplatePicker #save-template {
-        margin-left: 1;
-        min-width: 10;
-    }
-    TemplatePicker #template-legend {
-        height: auto;
-        margin-left: 12;
-        color: $text-muted;
-        display: none;
-    }
-    TemplatePicker #template-legend.-shown {
-        display: block;
-    }
-    FieldFrame .template-mark {
-        width: 1;
-        height: 1;
-        display: none;
-        color: $text-success;
-    }
-    FieldFrame.-from-template .template-mark {
-        display: block;
-    }
-    FieldFrame.-from-template > .field-row > .field-label {
-        width: 17;
-        color: $text-success;
-    }
-    .pair FieldFrame.-from-template > .field-row > .field-label {
-        width: 21;
-    }
-    """
+    DEFAULT_CSS = stylesheet(__file__)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -386,8 +338,8 @@ class TemplatePicker(Vertical):
                             f"{store.error}", title="Save as template", severity="error",
                             markup=False, timeout=8)
             return
-        from console.tui.profiles.name_dialog import ProfileNameScreen
         from console.tui.profiles import name_problem
+        from console.tui.profiles.name_dialog import ProfileNameScreen
 
         values = self.form.values()
         draft = store.template_from_values(values, based_on=self.applied)

@@ -21,8 +21,9 @@ from textual.widgets import Static
 
 from console.api.safe_text import clip_strings, visible
 from console.calls.dispositions import explain
-from console.tui.calls.status_style import flag_sentence, sorted_flags, status_text
 from console.tui.calls.call_table import format_duration, format_number
+from console.tui.calls.status_style import flag_sentence, sorted_flags, status_text
+from console.tui.css import stylesheet
 
 if TYPE_CHECKING:
     from console.tracker import TrackedCall
@@ -198,52 +199,7 @@ def request_text(call: TrackedCall) -> Text:
 
 
 class CallDetail(Horizontal):
-    DEFAULT_CSS = """
-    CallDetail {
-        height: 45%;
-        border-top: solid $primary;
-    }
-    CallDetail.-hidden {
-        display: none;
-    }
-    CallDetail > VerticalScroll {
-        width: 1fr;
-        height: 100%;
-        padding: 0 1;
-        scrollbar-size-vertical: 1;
-    }
-    CallDetail > #detail-fields {
-        width: 57;
-    }
-    CallDetail > #detail-timeline {
-        width: 1fr;
-        min-width: 30;
-    }
-    CallDetail > #detail-request {
-        width: 1fr;
-        overflow-x: auto;
-        scrollbar-size-horizontal: 1;
-    }
-    CallDetail > #detail-request > Static {
-        width: auto;
-    }
-    CallDetail.-narrow > #detail-fields {
-        width: 100%;
-    }
-    CallDetail.-narrow {
-        layout: vertical;
-        overflow-y: auto;
-        height: 60%;
-    }
-    CallDetail.-narrow > VerticalScroll {
-        width: 100%;
-        height: auto;
-    }
-    CallDetail #detail-empty {
-        color: $text-muted;
-        padding: 1 2;
-    }
-    """
+    DEFAULT_CSS = stylesheet(__file__)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

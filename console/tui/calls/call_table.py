@@ -29,7 +29,6 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from console.api.safe_text import visible
-from console.tui.keys import CALL_TABLE_KEYS, bindings
 from console.tui.calls.status_style import (
     flags_text,
     lost_sort_key,
@@ -38,6 +37,8 @@ from console.tui.calls.status_style import (
     status_sort_key,
     status_text,
 )
+from console.tui.css import stylesheet
+from console.tui.keys import CALL_TABLE_KEYS, bindings
 
 if TYPE_CHECKING:
     from console.tracker import TrackedCall
@@ -261,12 +262,7 @@ class DiffStats:
 
 class CallTable(DataTable):
     BINDINGS = bindings(*CALL_TABLE_KEYS)
-    DEFAULT_CSS = """
-    CallTable {
-        height: 1fr;
-        scrollbar-size-vertical: 1;
-    }
-    """
+    DEFAULT_CSS = stylesheet(__file__)
 
     def __init__(self, ctx: RowContext | None = None, **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, show_row_labels=False,

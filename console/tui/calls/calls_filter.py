@@ -19,6 +19,7 @@ from textual.timer import Timer
 from textual.widgets import Checkbox, Input, Select
 
 from console.tui.calls.status_style import KNOWN_STATUSES, TERMINAL_STATUSES
+from console.tui.css import stylesheet
 
 if TYPE_CHECKING:
     from console.tracker import TrackedCall
@@ -97,30 +98,7 @@ class CallFilter:
 
 
 class CallsFilterBar(Horizontal):
-    DEFAULT_CSS = """
-    CallsFilterBar {
-        height: 1;
-        padding: 0 1;
-    }
-    CallsFilterBar Input {
-        width: 1fr;
-        min-width: 16;
-    }
-    CallsFilterBar Select {
-        width: 20;
-        margin-left: 1;
-    }
-    CallsFilterBar #filter-agent {
-        width: 22;
-    }
-    CallsFilterBar.-narrow Select, CallsFilterBar.-narrow #filter-agent {
-        width: 15;
-    }
-    CallsFilterBar Checkbox {
-        margin-left: 1;
-        width: auto;
-    }
-    """
+    DEFAULT_CSS = stylesheet(__file__)
 
     class Changed(Message):
         def __init__(self, filter: CallFilter) -> None:

@@ -11,6 +11,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from console.tui.calls.status_style import LOST_STYLE, STATUS_STYLES, status_style
+from console.tui.css import stylesheet
 
 if TYPE_CHECKING:
     from console.tracker import TrackerStats
@@ -70,16 +71,7 @@ def summary_text(stats: TrackerStats | None, *, shown: int | None = None,
 
 
 class CallsSummary(Static):
-    DEFAULT_CSS = """
-    CallsSummary {
-        height: 1;
-        padding: 0 1;
-        background: $boost;
-    }
-    CallsSummary.-narrow {
-        height: 2;
-    }
-    """
+    DEFAULT_CSS = stylesheet(__file__)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__("", markup=False, **kwargs)

@@ -30,12 +30,18 @@ from textual.worker import Worker, WorkerState
 
 from console.tui.calls.actions import ACTION_GROUP, CallActions
 from console.tui.calls.agent_names import AgentNames
-from console.tui.keys import CALLS_KEYS, bindings
-from console.tui.screens.base import ConsoleScreen
 from console.tui.calls.call_detail import NARROW_WIDTH, CallDetail
-from console.tui.calls.call_table import COLUMN_KEYS, CallTable, RowContext, format_number
+from console.tui.calls.call_table import (
+    COLUMN_KEYS,
+    CallTable,
+    RowContext,
+    format_number,
+)
 from console.tui.calls.calls_filter import CallFilter, CallsFilterBar
 from console.tui.calls.calls_summary import CallsSummary
+from console.tui.css import stylesheet
+from console.tui.keys import CALLS_KEYS, bindings
+from console.tui.screens.base import ConsoleScreen
 
 if TYPE_CHECKING:
     from console.tracker import CallTracker, TrackedCall
@@ -52,6 +58,7 @@ CALL_ACTIONS = frozenset({"end_call", "transfer_call", "redial", "clone", "copy_
 
 
 class CallsScreen(ConsoleScreen):
+    DEFAULT_CSS = stylesheet(__file__, "screen.tcss")
     SCREEN_NAME = "calls"
     BINDINGS = bindings(*CALLS_KEYS)
 

@@ -15,10 +15,11 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Select, Static
 
 from console.api.safe_text import visible
+from console.tui.calls.calls_filter import MarkCheckbox
+from console.tui.calls.status_style import status_text
+from console.tui.css import stylesheet
 from console.tui.dialogs.modal import ConsoleModal
 from console.tui.keys import MODAL_CLOSE, bindings
-from console.tui.calls.status_style import status_text
-from console.tui.calls.calls_filter import MarkCheckbox
 
 if TYPE_CHECKING:
     from console.tracker import TrackedCall
@@ -37,57 +38,7 @@ def check_target(raw: str, region: str) -> tuple[str | None, str | None]:
 
 
 class TransferScreen(ConsoleModal[Any]):
-    DEFAULT_CSS = """
-    TransferScreen {
-        align: center middle;
-    }
-    TransferScreen > Vertical {
-        width: 76;
-        max-width: 98%;
-        height: auto;
-        max-height: 98%;
-        border: thick $accent;
-        background: $surface;
-        padding: 1 2;
-    }
-    TransferScreen .title {
-        text-style: bold;
-    }
-    TransferScreen #transfer-call {
-        margin-bottom: 1;
-    }
-    TransferScreen #transfer-warning {
-        color: $warning;
-        margin-bottom: 1;
-    }
-    TransferScreen #transfer-warning.-hidden {
-        display: none;
-    }
-    TransferScreen #transfer-check {
-        height: auto;
-        margin-bottom: 1;
-    }
-    TransferScreen #transfer-check.-error {
-        color: $error;
-    }
-    TransferScreen #transfer-check.-ok {
-        color: $success;
-    }
-    TransferScreen #transfer-type {
-        width: 100%;
-    }
-    TransferScreen #transfer-target {
-        margin-bottom: 0;
-    }
-    TransferScreen .buttons {
-        height: auto;
-        margin-top: 1;
-        align-horizontal: right;
-    }
-    TransferScreen .buttons Button {
-        margin-left: 2;
-    }
-    """
+    DEFAULT_CSS = stylesheet(__file__)
 
     BINDINGS = bindings(MODAL_CLOSE)
 

@@ -14,6 +14,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
+from console.tui.css import stylesheet
 from console.tui.dialogs.modal import ConsoleModal
 from console.tui.keys import MODAL_CLOSE, bindings
 
@@ -34,37 +35,7 @@ def resolve_agent(raw: str, lookup: Callable[[str], str | None]) -> tuple[str | 
 
 
 class WatchAgentScreen(ConsoleModal[str | None]):
-    DEFAULT_CSS = """
-    WatchAgentScreen {
-        align: center middle;
-    }
-    WatchAgentScreen > Vertical {
-        width: 72;
-        max-width: 98%;
-        height: auto;
-        border: thick $accent;
-        background: $surface;
-        padding: 1 2;
-    }
-    WatchAgentScreen .title {
-        text-style: bold;
-    }
-    WatchAgentScreen #watch-check {
-        height: auto;
-        color: $text-muted;
-    }
-    WatchAgentScreen #watch-check.-error {
-        color: $error;
-    }
-    WatchAgentScreen .buttons {
-        height: auto;
-        margin-top: 1;
-        align-horizontal: right;
-    }
-    WatchAgentScreen .buttons Button {
-        margin-left: 2;
-    }
-    """
+    DEFAULT_CSS = stylesheet(__file__)
 
     BINDINGS = bindings(MODAL_CLOSE)
 

@@ -7,7 +7,8 @@ only when first shown. To add one (e.g. the Calls screen of the live-calls issue
                                "The live calls table"))
 
 in this module, next to the Call screen's entry. Binding id: `app.screen.<name>`. A screen's
-.tcss file goes into `CallConsoleApp.CSS_PATH` (one stylesheet parse at start-up).
+CSS is a .tcss file beside it, attached with `DEFAULT_CSS = stylesheet(__file__, ...)`
+(console/tui/css.py).
 """
 
 from __future__ import annotations

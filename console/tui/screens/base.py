@@ -10,7 +10,6 @@ from console.tui.textual_compat import skip_stylesheet_reparse
 from console.tui.widgets.console_header import ConsoleHeader
 from console.tui.widgets.key_footer import KeyFooter
 
-
 #: below this width the footer is compact
 COMPACT_FOOTER_BELOW = 100
 
@@ -31,7 +30,8 @@ class ConsoleScreen(Screen):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        # Our screens' CSS is in the app's CSS_PATH: nothing new to parse when one mounts.
+        # A screen's own CSS (DEFAULT_CSS) is added and parsed when it registers; the full
+        # re-application Textual's modes would also run for a new screen is not needed.
         skip_stylesheet_reparse(self)
 
     def compose(self) -> ComposeResult:

@@ -15,67 +15,20 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
+from console.tui.css import stylesheet
 from console.tui.dialogs.field_errors import FieldErrors
 from console.tui.dialogs.modal import ConsoleModal
 from console.tui.keys import MODAL_CLOSE, bindings
 
 if TYPE_CHECKING:
-    from console.account.environments import Environment, Environments
+    from console.account.environments import Environment
 
 
 class EnvironmentEditor(FieldErrors, ConsoleModal["Environments | None"]):
     """Add (environment None) or edit one environment. Dismisses with the file's new
     environments, or None when cancelled."""
 
-    DEFAULT_CSS = """
-    EnvironmentEditor {
-        align: center middle;
-    }
-    EnvironmentEditor > Vertical {
-        width: 84;
-        max-width: 100%;
-        height: auto;
-        border: thick $primary;
-        background: $surface;
-        padding: 0 1;
-    }
-    EnvironmentEditor .editor-title {
-        text-style: bold;
-        margin-bottom: 1;
-    }
-    EnvironmentEditor .editor-row {
-        height: auto;
-    }
-    EnvironmentEditor .editor-row Label {
-        width: 14;
-        color: $text-muted;
-    }
-    EnvironmentEditor .editor-row Input, EnvironmentEditor .editor-row Select {
-        width: 1fr;
-    }
-    EnvironmentEditor .field-error {
-        color: $text-error;
-        padding-left: 14;
-        display: none;
-    }
-    EnvironmentEditor .field-error.-shown {
-        display: block;
-    }
-    EnvironmentEditor .editor-note {
-        color: $text-muted;
-        padding-left: 14;
-    }
-    EnvironmentEditor #editor-status.-error {
-        color: $text-error;
-    }
-    EnvironmentEditor .editor-buttons {
-        height: auto;
-        align-horizontal: right;
-    }
-    EnvironmentEditor .editor-buttons Button {
-        margin-left: 2;
-    }
-    """
+    DEFAULT_CSS = stylesheet(__file__)
 
     BINDINGS = bindings(MODAL_CLOSE)
     FIELDS = ("name", "base_url", "auth", "username", "token_env")
@@ -147,7 +100,12 @@ class EnvironmentEditor(FieldErrors, ConsoleModal["Environments | None"]):
         self.save()
 
     def save(self) -> None:
-        from console.account.environments import ENV_VAR_RE, Environment, check_name, check_url
+        from console.account.environments import (
+            ENV_VAR_RE,
+            Environment,
+            check_name,
+            check_url,
+        )
 
         if self._busy:
             return
@@ -182,8 +140,8 @@ class EnvironmentEditor(FieldErrors, ConsoleModal["Environments | None"]):
     async def _write(self, environment: Environment) -> None:
         import asyncio
 
-        from console.config.settings import ConfigError
         from console.account.environments import add_environment
+        from console.config.settings import ConfigError
 
         make_default = self.query_one("#make_default", Checkbox).value
         try:

@@ -14,6 +14,7 @@ from textual.containers import Vertical
 from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from console.tui.css import stylesheet
 from console.tui.dialogs.modal import ConsoleModal
 from console.tui.keys import MODAL_CLOSE, bindings
 
@@ -22,31 +23,7 @@ if TYPE_CHECKING:
 
 
 class EnvironmentSwitcher(ConsoleModal["str | None"]):
-    DEFAULT_CSS = """
-    EnvironmentSwitcher {
-        align: center middle;
-    }
-    EnvironmentSwitcher > Vertical {
-        width: 80;
-        max-width: 95%;
-        height: auto;
-        max-height: 80%;
-        border: thick $primary;
-        background: $surface;
-        padding: 1 2;
-    }
-    EnvironmentSwitcher .switch-title {
-        text-style: bold;
-    }
-    EnvironmentSwitcher .switch-help {
-        color: $text-muted;
-        margin-bottom: 1;
-    }
-    EnvironmentSwitcher OptionList {
-        height: auto;
-        max-height: 20;
-    }
-    """
+    DEFAULT_CSS = stylesheet(__file__)
 
     BINDINGS = bindings(MODAL_CLOSE)
 

@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable
 
+from console.tui.css import stylesheet
 from console.tui.keys import SETTINGS_KEYS, bindings
 from console.tui.screens.base import ConsoleScreen
 from console.tui.settings.environments import EnvironmentsPanel
@@ -28,6 +29,7 @@ __all__ = ["SettingsScreen"]
 
 
 class SettingsScreen(ConsoleScreen):
+    DEFAULT_CSS = stylesheet(__file__, "screen.tcss")
     SCREEN_NAME = "settings"
     BINDINGS = bindings(*SETTINGS_KEYS)
 
