@@ -10,9 +10,10 @@ from collections.abc import Iterable
 
 from rich.text import Text
 
-from console.tui.known_agents import KnownAgent
-from console.tui.fields.picker import ComboPicker, picker_css
+from console.tui.css import stylesheet
+from console.tui.fields.picker import ComboPicker
 from console.tui.fields.text_field import TextField
+from console.tui.known_agents import KnownAgent
 
 __all__ = ["AgentField", "KnownAgent"]
 
@@ -25,7 +26,7 @@ class AgentField(ComboPicker, TextField):
     help = ("The voice agent that places the call, by UUID. Pick one of the known agents "
             "(from the server's agent list when it has one; saved profiles later) or paste a UUID.")
 
-    DEFAULT_CSS = picker_css("AgentField", "agent-select")
+    DEFAULT_CSS = stylesheet(__file__)  # the list beside the input, 17 cells wide
     select_id = "agent-select"
     select_prompt = "known agents"
     empty_prompt = "no known agents"

@@ -6,8 +6,9 @@ from collections.abc import Iterable
 
 from rich.text import Text
 
+from console.tui.css import stylesheet
 from console.tui.fields.phone_input import PhoneField
-from console.tui.fields.picker import ComboPicker, picker_css
+from console.tui.fields.picker import ComboPicker
 
 
 class CallerIdField(ComboPicker, PhoneField):
@@ -19,7 +20,7 @@ class CallerIdField(ComboPicker, PhoneField):
             "with outbound calls enabled: the server rejects any other (422 under this field). "
             "Empty sends null and the agent's default number is used.")
 
-    DEFAULT_CSS = picker_css("CallerIdField", "from-select")
+    DEFAULT_CSS = stylesheet(__file__)  # the list beside the input, 17 cells wide
     select_id = "from-select"
     select_prompt = "caller IDs"
     empty_prompt = "none known"

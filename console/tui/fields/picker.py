@@ -26,18 +26,6 @@ else:
     _Base = object
 
 
-def picker_css(widget: str, select_id: str) -> str:
-    """The `DEFAULT_CSS` of a combo picker: its list beside the input, 17 cells wide.
-
-    (`DEFAULT_CSS` is read from Widget classes only, not from this mixin.)"""
-    return f"""
-    {widget} #{select_id} {{
-        width: 17;
-        margin-left: 1;
-    }}
-    """
-
-
 class ComboPicker(_Base):
     """Mixin for a `TextField` (or subclass) with a known-values `Select` beside its input."""
 
