@@ -128,7 +128,7 @@ class Tui:
     async def ready(self, pilot, *, probed: bool = True) -> None:
         """Session loaded, checks running, and (when connected) the agent probe answered."""
         app = pilot.app
-        await self.wait_for(pilot, lambda: app.session_ready and app.screen._checks_ready,
+        await self.wait_for(pilot, lambda: app.session_ready and app.screen.checks_ready,
                             "session")
         if probed and app.session.connected:
             await self.wait_for(pilot, lambda: app.health in ("ok", "error", "warn"), "probe")

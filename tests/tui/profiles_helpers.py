@@ -69,7 +69,7 @@ async def form_ready(pilot) -> Any:
     app = pilot.app
     await wait_for(pilot, lambda: app.profiles is not None
                    and getattr(app.screen, "SCREEN_NAME", "") == "call"
-                   and app.screen.form_ready and app.screen._checks_ready
+                   and app.screen.form_ready and app.screen.checks_ready
                    and app.screen.template_picker is not None
                    and app.screen.template_picker.query("#template-select"), "form")
     await pilot.pause()

@@ -270,8 +270,8 @@ async def test_clone_fills_the_call_form_with_the_request(tui):
         assert values["dtmf"] == "12#"
         assert values["custom_headers"] == [("X-Case", "42")]
         assert '"case": 42' in values["context"]
-        await tui.wait_for(pilot, lambda: app.screen._result is not None
-                           and app.screen._result.ok, "the checks")
+        await tui.wait_for(pilot, lambda: app.screen.draft is not None
+                           and app.screen.draft.ok, "the checks")
 
 
 # -- what the table shows ---------------------------------------------------------------------

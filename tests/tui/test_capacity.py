@@ -70,7 +70,7 @@ async def wait_state(pilot, state: str, *, poll: bool = True) -> None:
 async def form_ready(pilot) -> None:
     app = pilot.app
     await wait_for(pilot, lambda: app.session_ready and getattr(app.screen, "form_ready", False)
-                   and app.screen._checks_ready and app.health == "ok", "the call form")
+                   and app.screen.checks_ready and app.health == "ok", "the call form")
 
 
 async def test_meter_follows_the_cap_and_send_at_the_cap_asks_first(sim):

@@ -81,12 +81,12 @@ async def test_choosing_a_template_fills_and_marks_the_form(tui_offline):
             assert frame.query_one(".template-mark").display
         # The template's values are checked like typed ones: only To is missing.
         await pilot.pause()
-        assert [p.field for p in screen._result.problems] == ["to_number"]
+        assert [p.field for p in screen.draft.problems] == ["to_number"]
         await paste_text(pilot, "")                       # nothing: still only To
         screen.field("to_number").focus_input()
         await paste_text(pilot, "+14155550000")
-        await wait_for(pilot, lambda: screen._result.ok, "request ok")
-        assert screen._result.request.custom_headers == {"X-Campaign": "fall", "X-Team": "b"}
+        await wait_for(pilot, lambda: screen.draft.ok, "request ok")
+        assert screen.draft.request.custom_headers == {"X-Campaign": "fall", "X-Team": "b"}
 
 
 async def test_editing_a_marked_field_clears_only_its_mark(tui_offline):
@@ -226,7 +226,7 @@ async def test_a_corrupt_profiles_file_leaves_the_form_working_and_the_file_alon
         await pilot.pause()
         assert app.screen is screen
         screen.set_values({"agent_id": SALES, "to_number": "+14155550000"})
-        await wait_for(pilot, lambda: screen._result is not None and screen._result.ok,
+        await wait_for(pilot, lambda: screen.draft is not None and screen.draft.ok,
                        "the form still checks")
         assert screen.preview.json_text is not None
     assert path.read_bytes() == before
@@ -240,7 +240,7 @@ def test_snapshot_form_filled_from_a_template(snap_compare, tui_offline):
         await choose_template(pilot, "recall")
         screen.field("to_number").focus_input()
         await paste_text(pilot, "+14155550000")
-        await wait_for(pilot, lambda: screen._result is not None and screen._result.ok, "ok")
+        await wait_for(pilot, lambda: screen.draft is not None and screen.draft.ok, "ok")
         await pilot.pause()
         pilot.app.clear_notifications()
         tui_offline.no_blink(pilot.app)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from console.tui.app import CallConsoleApp
 from console.tui.keys.keymap import binding_contexts, find_conflicts, read_keymap
+from console.tui.textual_compat import current_keymap
 from console.tui.dialogs.help import HelpScreen
 
 from look_helpers import config_file, started, toasts
@@ -66,4 +67,4 @@ async def test_make_app_keymap_overrides_config(tui_offline):
     app = tui_offline.app(connected=False, keymap={"call.preview": "f10"})
     async with app.run_test(size=WIDE) as pilot:
         await started(pilot, tui_offline)
-        assert app._keymap["call.preview"] == "f10"
+        assert current_keymap(app)["call.preview"] == "f10"

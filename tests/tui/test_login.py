@@ -49,13 +49,13 @@ def short_sim(monkeypatch):
 async def _call_screen_ready(pilot) -> None:
     app = pilot.app
     await wait_for(pilot, lambda: app.session_ready and getattr(app.screen, "form_ready", False)
-                   and app.screen._checks_ready, "the call form")
+                   and app.screen.checks_ready, "the call form")
 
 
 async def _send_and_wait(pilot, screen) -> str:
     await wait_for(pilot, lambda: screen.can_send, "send enabled")
     await pilot.press("ctrl+s")
-    await wait_for(pilot, lambda: screen._send_worker is None and screen.outcome.state != "-busy",
+    await wait_for(pilot, lambda: not screen.sending.in_flight and screen.outcome.state != "-busy",
                    "the send to finish")
     return screen.outcome.state
 

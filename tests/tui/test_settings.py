@@ -58,7 +58,7 @@ async def _settings_ready(pilot) -> SettingsScreen:
     app = pilot.app
     await wait_for(pilot, lambda: app.session_ready and isinstance(app.screen, SettingsScreen)
                    and app.screen.environments is not None
-                   and app.screen._prefs_loaded is not None, "the settings screen")
+                   and app.screen.preferences_loaded is not None, "the settings screen")
     await pilot.pause()
     return app.screen
 

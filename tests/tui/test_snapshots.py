@@ -34,10 +34,8 @@ def prepare(tui, *, probed: bool = True, values: dict | None = None, keys: tuple
         await tui.ready(pilot, probed=probed)
         screen = pilot.app.screen
         if values:
-            screen.set_values(values)
+            screen.set_values(values, checked=True)
             await pilot.pause()
-            screen._touched.update(values)
-            screen._recompute()
         if keys:
             await pilot.press(*keys)
         if then is not None:

@@ -170,10 +170,8 @@ def test_snapshot_each_shipped_theme(snap_compare, tui, name):
         await tui.ready(pilot)
         screen = pilot.app.screen
         values = {"to_number": "+1415555", "dtmf": "12A#", "priority": "high"}
-        screen.set_values(values)
+        screen.set_values(values, checked=True)
         await pilot.pause()
-        screen._touched.update(values)
-        screen._recompute()
         await tui.idle(pilot)
         pilot.app.clear_notifications()
         tui.no_blink(pilot.app)

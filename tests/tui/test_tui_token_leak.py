@@ -96,7 +96,7 @@ async def test_main_flows_leak_no_token(sim, all_logs, tmp_path):
         # 2. The Call form: preview (curl, masked), copy it, send, a 422, a placed call.
         screen = app.screen
         await wait_for(pilot, lambda: getattr(screen, "form_ready", False)
-                       and screen._checks_ready, "the form")
+                       and screen.checks_ready, "the form")
         screen.set_values({"agent_id": AGENT.agent_id, "to_number": "+14155550000",
                            "from_number": "+14155559999"})
         await wait_for(pilot, lambda: screen.can_send, "ready")
@@ -108,7 +108,7 @@ async def test_main_flows_leak_no_token(sim, all_logs, tmp_path):
         await wait_for(pilot, lambda: screen.outcome.state == "-error", "the 422")
         shot("call-422")
         screen.set_values({"from_number": AGENT.caller_ids[0]})
-        await wait_for(pilot, lambda: screen.can_send and screen._result.request.from_number
+        await wait_for(pilot, lambda: screen.can_send and screen.draft.request.from_number
                        == AGENT.caller_ids[0], "ready again")
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: screen.outcome.state == "-ok", "placed")
@@ -119,7 +119,7 @@ async def test_main_flows_leak_no_token(sim, all_logs, tmp_path):
         await pilot.press("f5")
         await wait_for(pilot, lambda: isinstance(app.screen, SettingsScreen)
                        and app.screen.environments is not None
-                       and app.screen._prefs_loaded is not None, "settings")
+                       and app.screen.preferences_loaded is not None, "settings")
         settings: SettingsScreen = app.screen
         settings.select("ci")
         await pilot.press("ctrl+t")

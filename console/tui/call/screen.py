@@ -201,11 +201,27 @@ class CallScreen(ConsoleScreen):
         """Raw field values by request field name (what `check_draft` takes)."""
         return {name: frame.value for name, frame in self.fields.items()}
 
-    def set_values(self, values: dict[str, Any]) -> None:
+    def set_values(self, values: dict[str, Any], *, checked: bool = False) -> None:
+        """Fill fields in. `checked`: show their problems at once, as if they had been typed
+        (a clone or a template shows problems only for what the operator then edits)."""
         fields = self.fields
         for name, value in values.items():
             if name in fields:
                 fields[name].set_value(value)
+        if checked:
+            self._touched.update(name for name in values if name in fields)
+            self._recompute()
+
+    @property
+    def checks_ready(self) -> bool:
+        """The session is there and the form is checked as it changes."""
+        return self._checks_ready
+
+    @property
+    def draft(self) -> DraftResult | None:
+        """The form's values as last checked: the request, or the problems (None before the
+        first check)."""
+        return self._result
 
     @on(FieldFrame.Changed)
     def _field_changed(self, event: FieldFrame.Changed) -> None:

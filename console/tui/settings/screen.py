@@ -93,7 +93,7 @@ class SettingsScreen(ConsoleScreen):
         self.environments_panel.select(name)
 
     @property
-    def _prefs_loaded(self) -> dict[str, str] | None:
+    def preferences_loaded(self) -> dict[str, str] | None:
         """The preferences as loaded (None until the session is there)."""
         return self.preferences_panel.loaded
 
