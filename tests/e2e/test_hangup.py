@@ -37,7 +37,7 @@ def _place_a_call(console) -> str:
 
 
 def _console_pid(console) -> int:
-    pane = console._tmux("display", "-p", "-t", console.account.session, "#{pane_pid}").stdout.strip()
+    pane = console._tmux("display", "-p", "-t", console.session, "#{pane_pid}").stdout.strip()
     children = subprocess.run(["pgrep", "-P", pane], capture_output=True, text=True).stdout
     pids = [int(p) for p in children.split()]
     assert len(pids) == 1, f"expected one child of the pane's shell, got {pids}"
@@ -92,6 +92,6 @@ def test_a_lost_terminal_ends_the_console_cleanly(console_in_tmux, tmp_path):
     console = console_in_tmux("--demo")
     call_id = _place_a_call(console)
     pid = _console_pid(console)
-    console._tmux("kill-session", "-t", console.account.session)    # the terminal is gone
+    console._tmux("kill-session", "-t", console.session)    # the terminal is gone
     _wait_gone(pid)
     _store_is_intact(tmp_path / "data", call_id)
