@@ -230,10 +230,11 @@ class CampaignRunner:
                 if not await self._slot():
                     self._ready.appendleft(line)
                     continue
-                if not self._window_open(line):  # time passed while waiting for the slot
-                    self._park(line)
+                now = self._now()  # time passed while waiting for the slot: look again
+                if not self._window_open(line, now):
+                    self._park(line, now)
                     continue
-                self._dial_now(line)
+                self._dial_now(line, now)
             await self._wind_down()
         finally:
             await self._close()
@@ -337,7 +338,7 @@ class CampaignRunner:
             pass
         self._changed.clear()
 
-    def _dial_now(self, line: int) -> None:
+    def _dial_now(self, line: int, checked_at: datetime) -> None:
         loop = asyncio.get_running_loop()
         now = loop.time()
         self._pacer.started(now)
@@ -345,18 +346,19 @@ class CampaignRunner:
         self.last_start_monotonic = now
         self._live += 1
         self.peak_live = max(self.peak_live, self._live)
-        task = asyncio.create_task(self._dial(line), name=f"campaign-row-{line}")
+        task = asyncio.create_task(self._dial(line, checked_at), name=f"campaign-row-{line}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _dial(self, line: int) -> None:
+    async def _dial(self, line: int, checked_at: datetime) -> None:
         from console.api.models import OutboundCallRequest
 
         row = self._rows[line]
         request = OutboundCallRequest.model_validate(row.request)
         attempt = self.service.begin(request)
         self.journal.about_to_dial(self.name, line, attempt.sent_at)  # committed before the POST
-        self._emit({"event": "dialling", "line": line, "to_number": row.to_number})
+        self._emit({"event": "dialling", "line": line, "to_number": row.to_number,
+                    "hours_checked_at": j.ts(checked_at)})
         released = False
         try:
             outcome = await self.service.place(request, attempt, campaign=self.name, row=line)
@@ -405,10 +407,11 @@ class CampaignRunner:
                 wait = error.retry_after if error.retry_after is not None else DEFAULT_RETRY_AFTER
                 loop = asyncio.get_running_loop()
                 self._pause_until = max(self._pause_until, loop.time() + wait)
+                until = time.time() + wait  # the same moment on the wall clock
                 self.journal.not_placed(self.name, line, error.message)
                 self._rows[line] = self.journal.row(self.name, line)
                 self._ready.appendleft(line)
-                self._emit({"event": "wait", "seconds": wait, "line": line,
+                self._emit({"event": "wait", "seconds": wait, "line": line, "until": until,
                             "reason": error.message})
                 self._changed.set()
                 return True
