@@ -67,7 +67,8 @@ SCREENS_GROUP = Binding.Group("Views")
 
 def _screen_binding(spec: ScreenSpec):
     return Binding(spec.key, f"app.show_screen('{spec.name}')", spec.title, id=spec.binding_id,
-                   tooltip=f"{spec.title}: {spec.description}", group=SCREENS_GROUP)
+                   tooltip=f"{spec.title}: {spec.description}", group=SCREENS_GROUP,
+                   show=spec.in_footer)
 
 
 @dataclass
@@ -89,7 +90,7 @@ class CallConsoleApp(LookAndFeelApp):
     # Screens' own .tcss files are listed here, not as Screen.CSS_PATH: installing a screen with
     # its own CSS re-parses the whole stylesheet, which would cost the first frame ~10 ms.
     CSS_PATH = ["app.tcss", "call/screen.tcss", "settings/screen.tcss",
-                "calls/screen.tcss"]
+                "calls/screen.tcss", "campaign/screen.tcss"]
     TITLE = "call-console"
     ENABLE_COMMAND_PALETTE = True
     # ConsoleCommands extends the look-and-feel provider: one provider, one fixed order.

@@ -226,3 +226,23 @@ def test_pacer_never_starts_two_calls_closer_than_the_interval(lateness):
     for k in range(1, 50):
         assert pacer.next_slot(k * 0.1 - 0.05 + 0.04) == pytest.approx(k * 0.1)
         pacer.started(k * 0.1 + 0.04)
+
+
+# -- layering --------------------------------------------------------------------------------
+
+def test_the_engine_never_imports_textual_and_the_first_frame_never_imports_the_engine():
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "import console.campaign.runner, console.campaign.setup, console.campaign.progress\n"
+            "import console.store.journal, console.commands.campaign\n"
+            "assert not [m for m in sys.modules if m.startswith('textual')], 'textual'\n"
+            "from console.tui.app import make_app\n"
+            "for name in [m for m in sys.modules if m.startswith('console.campaign')]:\n"
+            "    del sys.modules[name]\n"
+            "make_app()\n"
+            "assert not [m for m in sys.modules if m.startswith('console.campaign')], 'engine'\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
