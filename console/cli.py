@@ -16,6 +16,7 @@ from console import __version__
 
 SUBCOMMANDS = {
     "call": ("console.commands.call", "call_group", "Place, inspect, end and transfer calls."),
+    "campaign": ("console.commands.campaign", "campaign_group", "Dial a CSV with pacing, calling hours and a DNC list; never twice."),
     "locate": ("console.commands.locate", "locate", "Print the config, data and log paths."),
     "profiles": ("console.commands.profiles", "profiles", "Saved agents, caller IDs, SIP header sets and templates."),
     "sim": ("console.commands.sim", "sim", "Serve the built-in simulator of the call API."),

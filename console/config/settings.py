@@ -55,6 +55,10 @@ class Settings(BaseSettings):
         default=None, description="folder of the operators' exchange folders [data dir/exchange]")
     confine_files: bool = Field(
         default=False, description="confine file dialogs to the exchange folder outside SSH too")
+    # Campaigns (console/campaign/): a do-not-call list every campaign applies, so an operator
+    # cannot forget `--dnc`.
+    dnc_file: str | None = Field(
+        default=None, description="do-not-call list applied to every campaign (one number a line)")
 
     @field_validator("base_url")
     @classmethod

@@ -11,6 +11,8 @@ Admin routes (simulator only, no auth, never faulted or counted):
     GET    /_sim/config   max_concurrent_calls, monthly_call_limit, time_scale, seed, sim_now
     POST   /_sim/config   change max_concurrent_calls / monthly_call_limit / time_scale
     POST   /_sim/reset    forget every call, fault rule and counter (tokens survive)
+    GET    /_sim/calls    every call's real start and end (`?since=ISO`), to measure a
+                          campaign's pacing and peak concurrency from the server's side
 """
 
 from __future__ import annotations
@@ -233,6 +235,10 @@ def create_app(config: SimConfig | None = None, *, state: SimState | None = None
         if patch.time_scale is not None:
             sim.set_time_scale(patch.time_scale)
         return _config_json()
+
+    @app.get("/_sim/calls", include_in_schema=False)
+    async def timeline(since: datetime | None = None) -> list[dict[str, Any]]:
+        return sim.timeline(since)
 
     @app.post("/_sim/reset", include_in_schema=False)
     async def reset() -> dict[str, Any]:

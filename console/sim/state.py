@@ -266,6 +266,10 @@ def _iso(dt: datetime) -> str:
     return dt.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def _iso_micro(dt: datetime) -> str:
+    return dt.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
 def _as_utc(dt: datetime) -> datetime:
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
@@ -422,6 +426,23 @@ class SimState:
             self._by_agent[call.agent_id].append(call)
             self._live[call_id] = call
             return call
+
+    def timeline(self, since: datetime | None = None) -> list[dict[str, Any]]:
+        """Every call's real start and real end (wall clock), oldest first, for measuring a
+        campaign's pacing and concurrency (`GET /_sim/calls`). `started_at` is the real moment
+        the POST was handled; `ends_at` the real moment the call is (or will be) terminal at the
+        current time scale (exact when the scale did not change during the call)."""
+        scale = self.clock.scale
+        with self._lock:
+            calls = sorted(self.calls.values(), key=lambda c: c.seq)
+        if since is not None:
+            since = _as_utc(since)
+            calls = [c for c in calls if c.started_at >= since]
+        return [{"call_id": c.call_id, "seq": c.seq, "agent_id": c.agent_id,
+                 "to_number": c.to_number, "started_at": _iso_micro(c.started_at),
+                 "ends_at": _iso_micro(c.started_at
+                                       + timedelta(seconds=(c.end_at - c.created) / scale))}
+                for c in calls]
 
     def placed_response(self, call: Call, status: str = "initiated") -> dict[str, Any]:
         return {

@@ -69,7 +69,8 @@ SCREENS_GROUP = Binding.Group("Views")
 
 def _screen_binding(spec: ScreenSpec):
     return Binding(spec.key, f"app.show_screen('{spec.name}')", spec.title, id=spec.binding_id,
-                   tooltip=f"{spec.title}: {spec.description}", group=SCREENS_GROUP)
+                   tooltip=f"{spec.title}: {spec.description}", group=SCREENS_GROUP,
+                   show=spec.in_footer)
 
 
 @dataclass

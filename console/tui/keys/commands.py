@@ -37,6 +37,13 @@ class ConsoleCommands(LookCommands):
                 if key.command and screen.check_action(key.action, ()):
                     yield (f"calls: {key.command} ({key.key})", key.help,
                            partial(screen.run_action, key.action))
+        if getattr(screen, "SCREEN_NAME", "") == "campaign":
+            from console.tui.campaign.keys import CAMPAIGN_KEYS
+
+            for key in CAMPAIGN_KEYS:
+                if key.command and screen.check_action(key.action, ()):
+                    yield (f"campaign: {key.command} ({key.key})", key.help,
+                           partial(screen.run_action, key.action))
         from console.tui.profiles.link import profile_commands
 
         yield from profile_commands(app, screen)  # profile:

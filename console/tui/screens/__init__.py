@@ -28,6 +28,8 @@ class ScreenSpec:
     key: str        # default key that switches to it
     target: str     # "module:Class", imported on first show
     description: str = ""
+    #: in the key bar's Views group (False: only its key, the palette and help show it)
+    in_footer: bool = True
 
     @property
     def binding_id(self) -> str:
@@ -55,3 +57,6 @@ register_screen(ScreenSpec("profiles", "Profiles", "f4", "console.tui.profiles:P
                            "Saved agents, caller IDs, SIP header sets and call templates"))
 register_screen(ScreenSpec("settings", "Settings", "f5", "console.tui.settings.screen:SettingsScreen",
                            "Environments (add, edit, remove, test, default) and preferences"))
+register_screen(ScreenSpec("campaign", "Campaign", "f10", "console.tui.campaign.screen:CampaignScreen",
+                           "Campaigns: plan a CSV, dial it by the rules, follow it, past runs",
+                           in_footer=False))
