@@ -306,7 +306,13 @@ def _set_key(holder, key: str, value: Any, *, after: str | None = None) -> None:
             if k is not None and not isinstance(item, (Table, AoT)):
                 anchor = k.key
     if anchor is not None:
-        container._insert_after(anchor, key, value_item(value))
+        # By position, with `_insert_at` (tomlkit has no public insert; `_insert_after` is
+        # gone in 0.15.3). Past the last item, a plain append is the same thing.
+        index = next(i for i, (k, _) in enumerate(body) if k is not None and k.key == anchor)
+        if index + 1 < len(body):
+            container._insert_at(index + 1, key, value_item(value))
+        else:
+            container.append(key, value_item(value))
     elif body:
         container._insert_at(0, key, value_item(value))
     else:
