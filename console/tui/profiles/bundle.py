@@ -1,4 +1,4 @@
-"""What the Profiles screen's bundle modals share (profile_export.py, profile_import.py): the
+"""What the Profiles screen's bundle modals share (export_bundle.py, import_bundle.py): the
 dialog frame and its CSS (bundle.tcss), file I/O in thread workers with one place that
 receives results and errors, paths named the way a user finds them again (~/...), and counts.
 

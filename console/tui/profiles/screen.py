@@ -2,7 +2,7 @@
 
 One tab per kind (`KindPart`: a searchable list beside an editor), mounted when first shown.
 New / duplicate / rename / delete, with a confirmation that lists whatever still refers to the
-entry; export to and import from bundle files (profile_export.py, profile_import.py). When the
+entry; export to and import from bundle files (export_bundle.py, import_bundle.py). When the
 file on disk does not parse or validate the screen says where (file:line: key: message),
 disables every change and never writes.
 """
