@@ -55,6 +55,9 @@ class Settings(BaseSettings):
         default=None, description="folder of the operators' exchange folders [data dir/exchange]")
     confine_files: bool = Field(
         default=False, description="confine file dialogs to the exchange folder outside SSH too")
+    history_retention_days: int | None = Field(
+        default=None, ge=1, le=36500,
+        description="`history prune` without --before keeps this many days of calls [keep all]")
 
     @field_validator("base_url")
     @classmethod

@@ -496,13 +496,17 @@ class CallStore:
                         new += 1
         return new, changed
 
-    def prune(self, before: datetime) -> int:
+    def prune(self, before: datetime, *, dry_run: bool = False) -> int:
         """Delete the calls that started before `before` and their status changes, in every
         environment; a call still followed live (not finished, not terminal) is kept.
-        Returns how many calls were deleted."""
+        Returns how many calls were (with `dry_run`: would be) deleted."""
         condition = ("started_at < ? AND NOT (done = 0 AND lost_at IS NULL "
                      "AND status NOT IN ('ended', 'failed'))")
         ts = to_ts(before)
+        if dry_run:
+            with self._lock:
+                return int(self._conn.execute(f"SELECT COUNT(*) FROM calls WHERE {condition}",
+                                              (ts,)).fetchone()[0])
         with self.transaction() as conn:
             conn.execute("DELETE FROM status_changes WHERE call_id IN "
                          f"(SELECT call_id FROM calls WHERE {condition})", (ts,))
