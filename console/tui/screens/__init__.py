@@ -54,3 +54,5 @@ register_screen(ScreenSpec("profiles", "Profiles", "f4", "console.tui.profiles:P
                            "Saved agents, caller IDs, SIP header sets and call templates"))
 register_screen(ScreenSpec("settings", "Settings", "f5", "console.tui.settings.screen:SettingsScreen",
                            "Environments (add, edit, remove, test, default) and preferences"))
+register_screen(ScreenSpec("history", "History", "f11", "console.tui.history.screen:HistoryScreen",
+                           "Every stored call: filters, export, fetch from the API; the audit log"))
