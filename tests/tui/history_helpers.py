@@ -66,5 +66,5 @@ async def history_ready(pilot, loads: int = 1) -> None:
     """The History screen is shown and has read `loads` pages."""
     app = pilot.app
     await wait_for(pilot, lambda: getattr(app.screen, "SCREEN_NAME", "") == "history"
-                   and app.screen.calls.loads >= loads, f"history page {loads}")
+                   and app.screen.calls.counted >= loads, f"history page {loads}")
     await pilot.pause()

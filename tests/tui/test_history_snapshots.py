@@ -20,8 +20,9 @@ def prepare(tui, *, audit_tab: bool = False, keys: tuple = ()):
         app = pilot.app
         await history_ready(pilot)
         screen = app.screen
-        await wait_for(pilot, lambda: screen.calls.detail.call_id is not None
-                       or not screen.calls.detail.display, "the detail pane")
+        await wait_for(pilot, lambda: (screen.calls.detail.call_id is not None
+                                       or not screen.calls.detail.display)
+                       and screen.calls.table.has_focus, "the detail pane and the focus")
         if audit_tab:
             app.animation_level = "none"  # the tab underline would be caught mid-slide
             await pilot.press("a")

@@ -67,7 +67,7 @@ def test_new_file_gets_current_schema_wal_and_pragmas(tmp_path: Path) -> None:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         assert {"calls", "status_changes"} <= tables
         indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
-        assert {"calls_started", "calls_created", "calls_agent_started"} <= indexes
+        assert {"calls_started", "calls_created", "calls_env_agent_started"} <= indexes
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
 
 
@@ -367,9 +367,9 @@ def test_page_on_100k_rows_walks_an_index(store: CallStore) -> None:
 
     newest = plan("SELECT * FROM calls ORDER BY started_at DESC, call_id DESC LIMIT 50 OFFSET 0", [])
     assert "USING INDEX calls_started" in newest and "TEMP B-TREE" not in newest
-    by_agent = plan("SELECT * FROM calls WHERE agent_id = ? ORDER BY started_at DESC, "
-                    "call_id DESC LIMIT 50", [AGENT])
-    assert "calls_agent_started" in by_agent and "TEMP B-TREE" not in by_agent
+    by_agent = plan("SELECT * FROM calls WHERE environment = ? AND agent_id = ? ORDER BY "
+                    "started_at DESC, call_id DESC LIMIT 50", ["unknown", AGENT])
+    assert "calls_env_agent_started" in by_agent and "TEMP B-TREE" not in by_agent
 
 
 def _writer(path: str, prefix: str, n: int, ready, go) -> None:

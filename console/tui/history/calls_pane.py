@@ -67,8 +67,10 @@ class HistoryCalls(Vertical):
         self.shown: Shown | None = None
         self.error: str | None = None
         self._detail_choice: bool | None = None
-        #: pages read (tests wait on it)
+        #: pages read, and pages counted for the summary line (tests wait on them)
         self.loads = 0
+        self.counted = 0
+        self.counting = False
 
     def compose(self) -> ComposeResult:
         yield Static(id="history-range")
@@ -107,6 +109,7 @@ class HistoryCalls(Vertical):
         self._show_range()
         self.detail.display = self.app.size.height >= SHORT_HEIGHT
         self.detail.set_class(self.app.size.width < NARROW_WIDTH, "-narrow")
+        self.call_after_refresh(self.table.focus)
         self.run_worker(self._open, name="history-open", group="history-open",
                         exit_on_error=False)
 
@@ -156,28 +159,35 @@ class HistoryCalls(Vertical):
 
     async def _read(self, flt: HistoryFilter, sort: Sort, kwargs: dict[str, Any],
                     cursor: int) -> None:
+        """The page first (on screen at once), then the counts for the summary line (a COUNT
+        over 100,000 calls costs more than the page itself)."""
         import asyncio
 
         store = self.store
-
-        def read() -> Shown:
-            page = store.query(flt, sort, limit=PAGE_SIZE, **kwargs)
-            total = store.count(flt)
-            if kwargs.get("last"):
-                first = max(0, total - len(page.rows))
-            elif page.first is not None and (kwargs.get("after") or kwargs.get("before")):
-                first = store.rank(flt, sort, page.first)
-            else:
-                first = 0
-            return Shown(page, first, total)
-
-        shown = await asyncio.to_thread(read)
-        self.shown = shown
-        rows = [(call.call_id, row_cells(call, self.agent_names)) for call in shown.page.rows]
+        page = await asyncio.to_thread(store.query, flt, sort, limit=PAGE_SIZE, **kwargs)
+        previous = self.shown
+        self.shown = Shown(page, previous.first_index if previous else 0,
+                           previous.total if previous else 0)
+        self.counting = True
+        rows = [(call.call_id, row_cells(call, self.agent_names)) for call in page.rows]
         self.table.show_page(rows, cursor if cursor >= 0 else len(rows) + cursor)
         self.loads += 1
         self._summary()
         self._show_detail()
+
+        def count() -> tuple[int, int]:
+            total = store.count(flt)
+            if kwargs.get("last"):
+                return max(0, total - len(page.rows)), total
+            if page.first is not None and (kwargs.get("after") or kwargs.get("before")):
+                return store.rank(flt, sort, page.first), total
+            return 0, total
+
+        first, total = await asyncio.to_thread(count)
+        self.shown = Shown(page, first, total)
+        self.counting = False
+        self.counted += 1
+        self._summary()
 
     # -- the lines above the table -----------------------------------------------------------
 
@@ -198,6 +208,8 @@ class HistoryCalls(Vertical):
             text.append(self.error, style="red")
         elif self.shown is None:
             text.append("reading the history…", style="dim")
+        elif self.counting:
+            text.append(f"{len(self.shown.page.rows):,} calls shown · counting…", style="dim")
         else:
             shown = self.shown
             count = len(shown.page.rows)

@@ -34,7 +34,7 @@ class HistoryScreen(ConsoleScreen):
         self._fetch: Worker | None = None
 
     def compose_body(self) -> ComposeResult:
-        with TabbedContent(id="history-tabs", initial="history-calls-tab"):
+        with TabbedContent(id="history-tabs"):
             with TabPane("Calls", id="history-calls-tab"):
                 yield HistoryCalls(id="history-calls")
             with TabPane("Audit", id="history-audit-tab"):
@@ -47,10 +47,6 @@ class HistoryScreen(ConsoleScreen):
     @property
     def audit_view(self) -> AuditView:
         return self.query_one(AuditView)
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.call_after_refresh(self.calls.table.focus)
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.pane.id == "history-audit-tab" and not self.audit_view.loads:
