@@ -31,7 +31,7 @@ async def test_the_bar_shows_the_active_bindings_in_order_and_the_palette_on_the
         line = bar_line(app)
         assert len(line) == WIDE[0] and MORE not in line
         assert line.startswith(" ^s Send  ^r Reset ")
-        assert " f2 f3 f4 f5 Views " in line                 # one group, each key clickable
+        assert " f2 f3 f4 f5 f11 Views " in line             # one group, each key clickable
         assert line.rstrip().endswith("▏ ^p Commands")
 
         # a field with keys of its own adds them while it has the focus
