@@ -96,7 +96,6 @@ class AccountController:
     def session_ready(self, session: ConsoleSession) -> None:
         """Called by the app once its session exists (before the demo simulator starts)."""
         self._base_url = session.base_url
-        self._call_service = self._make_call_service(session)
         session.on_connect(self._session_switched)
         self._timers.append(self.app.set_interval(TRACKER_CHECK_INTERVAL, self._watch_tracker,
                                                   name="account-tracker-check"))
@@ -426,18 +425,18 @@ class AccountController:
 
     @property
     def call_service(self) -> CallService:
-        """The session's call service (every call action of the TUI goes through it)."""
+        """The session's call service (every call action of the TUI goes through it). Built
+        on first use, so nothing of it is imported while the console starts. It follows the
+        session: the current client and environment name at each action."""
         if self._call_service is None:
-            self._call_service = self._make_call_service(self.app.session)
+            from console.calls.service import CallService
+
+            session = self.app.session
+            self._call_service = CallService(
+                lambda: self.app.session.client, face="tui",
+                environment=lambda: self.app.session.env_name, operator=session.operator,
+                on_audit_failed=lambda _kind: self._audit_failed())
         return self._call_service
-
-    def _make_call_service(self, session: ConsoleSession) -> CallService:
-        from console.calls.service import CallService
-
-        return CallService(lambda: self.app.session.client, face="tui",
-                           environment=lambda: self.app.session.env_name,
-                           operator=session.operator,
-                           on_audit_failed=lambda _kind: self._audit_failed())
 
     def call_placed(self, tracked: Any) -> None:
         """A call placed here (Send, a 408's call, an unknown outcome reconciled): the quota
