@@ -11,8 +11,9 @@ from collections import deque
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from textual import events
+from textual import events, work
 from textual.app import App
+from textual.command import CommandList, CommandPalette
 from textual.message import Message
 from textual.message_pump import MessagePump
 
@@ -36,6 +37,9 @@ PRIVATE_NAMES: tuple[str, ...] = (
     "textual.dom:DOMNode._merge_bindings",
     "textual.command:CommandPalette.__init__:_selected_command",
     "textual._tree_sitter:TREE_SITTER",
+    "textual.command:CommandPalette._gather_commands",
+    "textual.command:CommandPalette._gather_commands.__wrapped__",
+    "textual.command:CommandPalette._GATHER_COMMANDS_GROUP",
 )
 
 
@@ -212,3 +216,21 @@ class SequentialKeysApp(ErrorBoundaryApp):
             self._key_timeout = None
         if self._keys_held:
             self.call_later(self._deliver_held_keys)
+
+
+# -- the command palette's search, when the palette is already gone --------------------------
+
+
+class PaletteSearchGuard(CommandPalette):
+    """Textual starts the palette's search in a worker (`_gather_commands`) that first looks up
+    its CommandList; a palette closed before that worker ran (a fast typist: open, Escape, and
+    another screen on top) has no children any more, and the lookup's NoMatches ended the app
+    (found by the key storm, about 1 run in 4). The search now starts only while the list is
+    there; otherwise there is nothing to show it in."""
+
+    @work(exclusive=True, group=CommandPalette._GATHER_COMMANDS_GROUP)
+    async def _gather_commands(self, search_value: str) -> None:
+        if not self.query(CommandList):
+            return
+        # Synchronous up to Textual's own lookup of the list: nothing can remove it between.
+        await CommandPalette._gather_commands.__wrapped__(self, search_value)

@@ -17,8 +17,9 @@ from typing import Any, TypeVar
 from textual import events
 from textual.await_complete import AwaitComplete
 from textual.binding import Binding
-from textual.command import CommandPalette
 from textual.screen import ModalScreen
+
+from console.tui.textual_compat import PaletteSearchGuard
 
 ResultType = TypeVar("ResultType")
 
@@ -72,5 +73,5 @@ class ConsoleModal(DismissOnce, ModalScreen[ResultType]):
     BINDINGS = [Binding("ctrl+c", "app.help_quit", show=False, id="modal.help_quit")]
 
 
-class ConsolePalette(DismissOnce, CommandPalette):
+class ConsolePalette(DismissOnce, PaletteSearchGuard):
     """A command palette (Textual's, or one of the console's: find, themes)."""
