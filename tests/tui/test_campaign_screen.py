@@ -113,3 +113,27 @@ def test_snapshot_campaign_verdicts(snap_compare, tui, tmp_path, monkeypatch, ut
 def test_snapshot_campaign_verdicts_80x24(snap_compare, tui, tmp_path, monkeypatch, utc):
     app, run_before = _snapshot(tui, tmp_path, monkeypatch)
     assert snap_compare(app, terminal_size=SMALL, run_before=run_before)
+
+
+async def test_in_an_ssh_session_only_the_exchange_folder_is_read(tui, tmp_path, monkeypatch):
+    """The CSV is the operator's file: over SSH, a path outside their exchange folder is
+    refused with the reason (and audited), and the same CSV inside the folder is planned."""
+    from console.store.exchange import ExchangeFolder
+
+    write_csv(tmp_path, monkeypatch)
+    monkeypatch.setenv("SSH_CONNECTION", "10.0.0.9 50000 10.0.0.1 22")
+    app = tui.app(screen="campaign")
+    async with app.run_test(size=WIDE) as pilot:
+        await tui.wait_for(pilot, lambda: app.session_ready, "session")
+        screen = app.screen
+        screen.query_one("#campaign-csv").value = str(tmp_path / "leads.csv")
+        screen.query_one("#campaign-template").value = AGENT
+        await pilot.press("ctrl+r")
+        await tui.wait_for(pilot, lambda: "outside your exchange folder" in screen.message,
+                           "the refusal")
+        assert screen.prepared is None
+        folder = ExchangeFolder.for_settings(app.session.settings,
+                                             operator=getattr(app, "operator", None)).ensure()
+        (folder / "leads.csv").write_text(CSV, encoding="utf-8")
+        await plan(pilot, tui, csv="leads.csv")
+        assert screen.prepared is not None

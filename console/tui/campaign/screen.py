@@ -140,18 +140,39 @@ class CampaignScreen(ConsoleScreen):
         if not csv:
             self._say("Cannot plan: CSV: give the path of the CSV file")
             return
-        dnc = self.app.session.settings.dnc_file if self.app.session_ready else None
-        self._plan(csv, base, options, [dnc] if dnc else [])
+        if not self.app.session_ready:
+            self._say("Cannot plan: the session is not ready yet")
+            return
+        from console.store.exchange import ExchangeFolder
+
+        # The CSV is the operator's file: in an SSH session (or with confine_files) only their
+        # exchange folder is read, as in the profile bundle dialogs. The DNC list is the
+        # administrator's setting and is read where it is configured.
+        exchange = ExchangeFolder.for_settings(self.app.session.settings,
+                                               operator=getattr(self.app, "operator", None))
+        dnc = self.app.session.settings.dnc_file
+        self._plan(csv, base, options, [dnc] if dnc else [], exchange)
 
     @work(thread=True, exclusive=True, group="campaign-plan", exit_on_error=False)
-    def _plan(self, csv: str, base: dict[str, Any], options, dnc: list[str]) -> None:
+    def _plan(self, csv: str, base: dict[str, Any], options, dnc: list[str], exchange) -> None:
         from pathlib import Path
 
         from console.campaign import setup
+        from console.store.exchange import PathRefused
         from console.store.input_files import InputFileError
 
         try:
-            prepared = setup.prepare(Path(csv).expanduser(), base, options,
+            csv_path = exchange.resolve(csv)
+        except PathRefused as exc:
+            self.app.call_from_thread(self._say, f"Cannot plan: CSV: {exc}")
+            if exchange.confined:
+                from console.account.audit import audit_event
+
+                audit_event("file_refused", action="campaign plan", path=exc.typed[:512],
+                            reason=exc.reason[:512], folder=str(exchange.folder))
+            return
+        try:
+            prepared = setup.prepare(csv_path, base, options,
                                      dnc_files=[Path(d).expanduser() for d in dnc],
                                      now=self.app.clock())
         except (InputFileError, ValueError) as exc:
