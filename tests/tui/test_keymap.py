@@ -30,19 +30,19 @@ def test_default_keys_have_no_conflicts():
 
 
 async def test_remapped_keys_work_and_show_in_footer_and_help(tui_offline):
-    config_file('[keymap]\n"call.preview" = "f11"\n"app.help" = "f10"\n')
+    config_file('[keymap]\n"call.preview" = "f13"\n"app.help" = "f14"\n')
     app = tui_offline.app(connected=False)
     async with app.run_test(size=WIDE) as pilot:
         await started(pilot, tui_offline)
         assert app.keymap_problems == []
         text = tui_offline.screen_text(app)
-        assert "f11" in text and "Preview" in text and "f6 Preview" not in text
-        await pilot.press("f10")
+        assert "f13" in text and "Preview" in text and "f6 Preview" not in text
+        await pilot.press("f14")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         listing = app.screen.rendered_text()
-        assert "f11 * Preview call.preview" in listing
-        assert "f10 * Help app.help" in listing
+        assert "f13 * Preview call.preview" in listing
+        assert "f14 * Help app.help" in listing
         await pilot.press("f1")          # the old key does nothing now (the help stays)
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
@@ -64,7 +64,7 @@ async def test_conflicting_keymap_is_reported_with_file_and_line(tui_offline):
 
 async def test_make_app_keymap_overrides_config(tui_offline):
     config_file('[keymap]\n"call.preview" = "f4"\n')
-    app = tui_offline.app(connected=False, keymap={"call.preview": "f10"})
+    app = tui_offline.app(connected=False, keymap={"call.preview": "f13"})
     async with app.run_test(size=WIDE) as pilot:
         await started(pilot, tui_offline)
-        assert current_keymap(app)["call.preview"] == "f10"
+        assert current_keymap(app)["call.preview"] == "f13"
