@@ -153,16 +153,18 @@ async def test_the_header_says_offline_when_the_simulator_stops_and_online_when_
         assert "online" in health_label(app)
         sim = app.sim
         sim.stop()                                      # the API is gone
+        # The header repaints after the health changes: wait for what it shows.
         await wait_for(pilot, lambda: app.health == "error"
-                       and app.health_text.startswith("offline"), "offline", timeout=20)
+                       and app.health_text.startswith("offline")
+                       and "offline" in health_label(app), "offline", timeout=20)
         label = health_label(app)
-        assert "offline" in label and "online" not in label.replace("offline", "")
+        assert "online" not in label.replace("offline", "")
         back = start_in_thread(SimConfig(time_scale=20, max_concurrent_calls=50,
                                          token=sim.token), port=sim.port)
         app.sim = back                                  # stopped with the app
-        await wait_for(pilot, lambda: app.health == "ok" and app.health_text == "online",
-                       "online again", timeout=20)
-        assert "online" in health_label(app) and "offline" not in health_label(app)
+        await wait_for(pilot, lambda: app.health == "ok" and app.health_text == "online"
+                       and "offline" not in health_label(app), "online again", timeout=20)
+        assert "online" in health_label(app)
 
 
 async def test_the_header_shows_a_pause_the_server_asked_for(tui):
