@@ -9,12 +9,11 @@ Nothing here asserts how long anything took: a request that would hang is bounde
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import unicodedata
-from collections.abc import Iterator
 
 import httpx
 import pytest
+from memory import peak_growth
 from test_client import arm, posts_seen, request, stats, unique_number
 
 from console.api import errors
@@ -32,25 +31,6 @@ FIFTY_MB = 50_000_000
 RSS_BOUND_MB = 100
 #: Generous bound on a request that must end by itself (the client's deadline is 1 s here).
 GUARD = 30.0
-
-
-def _status_mb(key: str) -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(key + ":"):
-                return int(line.split()[1]) // 1024
-    raise KeyError(key)
-
-
-@contextlib.contextmanager
-def peak_growth() -> Iterator[dict[str, int]]:
-    """How far the process's peak RSS rose above its RSS at the start (MB), in `["mb"]`."""
-    with open("/proc/self/clear_refs", "w") as refs:
-        refs.write("5")  # reset VmHWM, the peak RSS, to the current RSS
-    start = _status_mb("VmRSS")
-    out: dict[str, int] = {}
-    yield out
-    out["mb"] = _status_mb("VmHWM") - start
 
 
 def controls(text: str) -> list[str]:

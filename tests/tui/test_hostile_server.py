@@ -9,10 +9,8 @@ is sent, so a control character there would have reached the terminal.
 
 from __future__ import annotations
 
-import contextlib
 import re
 import unicodedata
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
@@ -27,16 +25,17 @@ from calls_helpers import (
     wait_cell,
 )
 from calls_helpers import wait_for as wait_until
+from memory import peak_growth
 
 from console.api import errors
 from console.api.models import ErrorEntry
+from console.calls.dispositions import explain
 from console.sim.faults import ESCAPES
 from console.tracker import PollPolicy
 from console.tui.call import outcome_text
-from console.calls.dispositions import explain
-from console.tui.dialogs.reconcile import call_line
-from console.tui.calls.status_style import status_text
 from console.tui.calls.call_detail import fields_text, request_text, timeline_text
+from console.tui.calls.status_style import status_text
+from console.tui.dialogs.reconcile import call_line
 
 SIZE = (120, 40)
 FAST = PollPolicy().scaled(0.25)
@@ -55,25 +54,6 @@ def controls(text: str) -> list[str]:
 
 def screen_controls(app) -> list[str]:
     return controls(app.export_screenshot())
-
-
-def _status_mb(key: str) -> int:
-    with open("/proc/self/status") as status_file:
-        for line in status_file:
-            if line.startswith(key + ":"):
-                return int(line.split()[1]) // 1024
-    raise KeyError(key)
-
-
-@contextlib.contextmanager
-def peak_growth() -> Iterator[dict[str, int]]:
-    """How far the process's peak RSS rose above its RSS at the start (MB), in `["mb"]`."""
-    with open("/proc/self/clear_refs", "w") as refs:
-        refs.write("5")  # reset VmHWM, the peak RSS, to the current RSS
-    start = _status_mb("VmRSS")
-    out: dict[str, int] = {}
-    yield out
-    out["mb"] = _status_mb("VmHWM") - start
 
 
 def pane_text(screen, pane: str) -> str:
