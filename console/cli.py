@@ -25,6 +25,8 @@ SUBCOMMANDS = {
     "logout": ("console.commands.auth", "logout", "Forget the stored sign-in of an environment."),
     "whoami": ("console.commands.auth", "whoami", "Show the signed-in user, role and tenant."),
     "env": ("console.commands.auth", "env_group", "List, add, remove and choose API environments."),
+    "history": ("console.commands.history", "history_group", "The local call history: list, fetch from the API, export, prune."),
+    "audit": ("console.commands.audit", "audit_group", "Read and export the audit log (who did what, when)."),
 }
 
 

@@ -332,6 +332,8 @@ async def sign_in(target: Target, username: str, password: str, *,
         try:
             pair = await client.login(username, password)
         except errors.AuthRequired as exc:
+            await _audit("sign_in_refused", target, username=username, method="password",
+                         status_code=exc.status_code)
             raise LoginRefused(f"sign-in to {describe_target(target)} refused: "
                                f"{exc.detail or 'wrong username or password'}",
                                status_code=exc.status_code, detail=exc.detail) from None
@@ -341,6 +343,7 @@ async def sign_in(target: Target, username: str, password: str, *,
     async with ApiClient(target.base_url, auth=_static(tokens.access_token), transport=transport,
                          timeouts=timeouts) as client:
         me = await client.me()
+    await _audit("sign_in", target, username=me.username, method="password")
     return tokens, me
 
 
@@ -356,18 +359,37 @@ async def save_token(target: Target, token: str, *, store: TokenStore | None = N
         try:
             me = await client.me()
         except errors.AuthRequired as exc:
+            await _audit("sign_in_refused", target, method="token",
+                         status_code=exc.status_code)
             raise LoginRefused(f"{describe_target(target)} refused the token "
                                f"({exc.detail or exc.status_code})",
                                status_code=exc.status_code, detail=exc.detail) from None
     tokens = StoredTokens(access_token=token, username=me.username, base_url=target.base_url,
                           saved_at=time.time())
     await asyncio.to_thread(store.save, target.name, tokens)
+    await _audit("sign_in", target, username=me.username, method="token")
     return tokens, me
 
 
 def sign_out(target: Target, *, store: TokenStore | None = None) -> bool:
     """Forget the stored tokens (the API has no revoke route; they lapse on their own)."""
-    return (store or TokenStore()).clear(target.name)
+    forgotten = (store or TokenStore()).clear(target.name)
+    _audit_now("sign_out", target, forgotten=forgotten)
+    return forgotten
+
+
+def _audit_now(kind: str, target: Target, **fields: Any) -> None:
+    """The audit record of a sign-in or sign-out (never a password or token; a log that cannot
+    be written never fails the sign-in)."""
+    from console.account.audit import audit_event
+
+    if not audit_event(kind, env=target.name if target.is_named else None,
+                       base_url=target.base_url, **fields):
+        log.warning("audit record %s not written", kind)
+
+
+async def _audit(kind: str, target: Target, **fields: Any) -> None:
+    await asyncio.to_thread(_audit_now, kind, target, **fields)
 
 
 def me_json(me: Me, target: Target, source: str) -> dict[str, Any]:

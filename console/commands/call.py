@@ -323,7 +323,8 @@ def _iso(value: str | None, option: str) -> datetime | None:
 
 
 @call_group.command("list")
-@click.option("--agent", "agent_id", required=True, metavar="UUID", help="Agent whose calls to list.")
+@click.option("--agent", "agent_id", required=True, metavar="NAME|UUID",
+              help="Agent whose calls to list: a saved agent's name or its UUID.")
 @click.option("--status", "status_filter", type=click.Choice(KNOWN_STATUSES), help="Only this status.")
 @click.option("--direction", type=click.Choice(("inbound", "outbound")))
 @click.option("--since", metavar="ISO", help="Calls started at or after this date-time.")
@@ -331,26 +332,29 @@ def _iso(value: str | None, option: str) -> datetime | None:
 @click.option("--limit", type=click.IntRange(1, 500), default=100, show_default=True)
 @click.option("--offset", type=click.IntRange(0), default=0, show_default=True)
 @click.option("--all", "fetch_all", is_flag=True, help="Follow pages until the end.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print JSON: {calls, total, limit, offset} like the API.")
 def list_calls(agent_id, status_filter, direction, since, until, limit, offset, fetch_all,
                as_json) -> None:
     """List an agent's calls, newest first."""
-    from console.calls.draft import check_agent_id
+    from console.commands.history import agent_refs
 
-    if message := check_agent_id(agent_id):
-        fail(f"--agent: {message}", EXIT_INPUT)
+    agent_id = agent_refs((agent_id,))[0].agent_id
     filters = {"status_filter": status_filter, "direction": direction,
                "start_date": _iso(since, "--since"), "end_date": _iso(until, "--until")}
 
-    async def fetch(client) -> list[CallStatus]:
-        if fetch_all:
-            return [c async for c in client.iter_calls(agent_id, page_size=limit, **filters)]
+    async def fetch(client) -> tuple[list[CallStatus], int | None]:
+        if fetch_all:  # every page from the first (--offset does not apply)
+            return [c async for c in client.iter_calls(agent_id, page_size=limit,
+                                                       **filters)], None
         page = await client.list_calls(agent_id, limit=limit, offset=offset, **filters)
-        return page.calls
+        return page.calls, page.total
 
-    calls = run_api(fetch)
+    calls, total = run_api(fetch)
     if as_json:
-        emit_json([c.model_dump(mode="json") for c in calls])
+        emit_json({"calls": [c.model_dump(mode="json") for c in calls],
+                   "total": len(calls) if fetch_all else total,
+                   "limit": limit, "offset": 0 if fetch_all else offset})
         return
     for call in calls:
         click.echo(f"{shown(call.started_at):<27} {status_line(call)}")

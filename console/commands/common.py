@@ -27,7 +27,11 @@ T = TypeVar("T")
 
 
 def fail(message: str, code: int) -> NoReturn:
-    click.echo(f"error: {visible(message, multiline=True)}", err=True)
+    """One error line and exit `code`; with `--json`, `{"error": ..., "code": ...}` instead."""
+    if wants_json():
+        click.echo(json_dumps({"error": message, "code": code}), err=True)
+    else:
+        click.echo(f"error: {visible(message, multiline=True)}", err=True)
     raise SystemExit(code)
 
 
@@ -42,6 +46,16 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def wants_json() -> bool:
+    """The running command was given `--json` (its errors are JSON on stderr too)."""
+    ctx = click.get_current_context(silent=True)
+    while ctx is not None:
+        if ctx.params.get("as_json"):
+            return True
+        ctx = ctx.parent
+    return False
 
 
 def say_wait(seconds: float, asked: float | None = None) -> None:
@@ -131,6 +145,13 @@ def run_api(work: Callable[[Any], Awaitable[T]], *, env: str | None = None) -> T
     except errors.OutcomeUnknown as exc:
         fail(str(exc), EXIT_UNKNOWN)
     except errors.ValidationFailed as exc:
+        if wants_json():
+            click.echo(json_dumps({"error": "the server rejected the request (422)",
+                                   "code": EXIT_API, "fields": [
+                                       {"field": option_for(".".join(map(str, e.path))
+                                                            or "request"), "message": e.msg}
+                                       for e in exc.entries]}), err=True)
+            raise SystemExit(EXIT_API) from None
         click.echo("error: the server rejected the request (422):", err=True)
         for entry in exc.entries:
             where = ".".join(str(p) for p in entry.path) or "request"

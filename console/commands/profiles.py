@@ -241,6 +241,24 @@ def validate(as_json: bool) -> None:
 
 def _done(verb: str, kind_label: str, name: str, replaced: bool = False) -> None:
     click.echo(f"{'updated' if replaced else verb} {kind_label} {name!r}")
+    _audit("profile_changed", change="updated" if replaced else verb, entry_kind=kind_label,
+           name=name)
+
+
+def _audit(kind: str, **fields: Any) -> None:
+    """The audit record of a change to the shared profiles file (or of an import/export);
+    the operator is `--operator`, else CALL_CONSOLE_OPERATOR. A log that cannot be written
+    is said on stderr and never fails the command."""
+    from console.account.audit import audit_event
+
+    root = click.get_current_context().find_root()
+    operator = root.obj.get("operator") if isinstance(root.obj, dict) else None
+    path = _path()
+    written = audit_event(kind, face="cli", file=str(path) if path else None,
+                          **fields, **({"operator": operator} if operator else {}))
+    if not written:
+        click.echo("warning: the audit log could not be written (see `call-console locate`)",
+                   err=True)
 
 
 def _exists(store, kind: str, name: str) -> bool:
@@ -432,6 +450,8 @@ def remove(kind, name: str, force: bool) -> None:
     except ProfilesError as exc:
         _die(exc)
     click.echo(f"removed {kind.label} {name!r}")
+    _audit("profile_changed", change="removed", entry_kind=kind.label, name=name,
+           cleared=[str(ref) for ref in cleared])
     for ref in cleared:
         click.echo(f"  cleared the reference in {ref}")
 
@@ -445,6 +465,7 @@ def rename(kind, old: str, new: str) -> None:
     store = _loaded()
     updated = _run(lambda: store.rename(kind, old, new))
     click.echo(f"renamed {kind.label} {old!r} to {new!r}")
+    _audit("profile_changed", change="renamed", entry_kind=kind.label, name=old, new_name=new)
     for ref in updated:
         click.echo(f"  updated {ref}")
 
@@ -458,6 +479,7 @@ def duplicate(kind, name: str, new: str) -> None:
     store = _loaded()
     _run(lambda: store.duplicate(kind, name, new))
     click.echo(f"copied {kind.label} {name!r} to {new!r}")
+    _audit("profile_changed", change="copied", entry_kind=kind.label, name=name, new_name=new)
 
 
 # --- bundles --------------------------------------------------------------------------------
@@ -502,8 +524,10 @@ def export(file: Path | None, kinds) -> None:
 
     store = open_store()
     text = _run(lambda: store.export_bundle(list(kinds) or None))
+    kinds_shown = [k.label for k in kinds] or None
     if file is None or str(file) == "-":
         click.echo(text, nl=False)
+        _audit("profiles_exported", to="<stdout>", kinds=kinds_shown)
         return
     target = named_file(str(file))
     try:
@@ -511,6 +535,7 @@ def export(file: Path | None, kinds) -> None:
     except OSError as exc:
         click.echo(f"error: cannot write {target}: {exc.strerror or exc}", err=True)
         raise SystemExit(EXIT_INPUT) from None
+    _audit("profiles_exported", to=str(target), kinds=kinds_shown)
     click.echo(f"exported to {target}", err=True)
 
 
@@ -541,6 +566,9 @@ def import_(file: Path, mode: str, overwrite: bool, dry_run: bool, as_json: bool
     store = open_store()
     report = _run(lambda: store.import_bundle(text, mode=mode, overwrite=overwrite,
                                               dry_run=dry_run, source=source))
+    if report.written:
+        _audit("profiles_imported", source=str(source), mode=mode, overwrite=overwrite,
+               **{bucket: len(getattr(report, bucket)) for bucket in report.BUCKETS})
     if as_json:
         emit_json(report.to_dict() | {"dry_run": dry_run})
         return

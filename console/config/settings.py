@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     # cannot forget `--dnc`.
     dnc_file: str | None = Field(
         default=None, description="do-not-call list applied to every campaign (one number a line)")
+    history_retention_days: int | None = Field(
+        default=None, ge=1, le=36500,
+        description="`history prune` without --before keeps this many days of calls [keep all]")
 
     @field_validator("base_url")
     @classmethod

@@ -16,7 +16,11 @@ possibly by several operators on one jump host), so:
   they sort and compare as text and use the indexes.
 
 `record_statuses()` writes one poll cycle's changes in one transaction; `transaction()` groups
-any calls (nestable).
+any calls (nestable). The schema and its migrations live in `history_schema`, the History
+view's filters, sorts and keyset pages in `history_query` (`query()`, `count()`,
+`iter_matching()`), exports in `history_export`. `prune()` and `vacuum_if_worth_it()` keep the
+file small (`history prune`, the retention setting); `merge_fetched()` takes the calls a
+history fetch read from the API.
 
 Environments (schema 2): every call row names the API it was placed on (`environment`: the key
 `ConsoleSession.environment` gives, e.g. the base URL, or `demo:<run>` for one `--demo` run), so
@@ -41,7 +45,7 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -51,6 +55,26 @@ from typing import Any
 
 from console.api.models import TERMINAL_STATUSES, CallResponse, CallStatus, OutboundCallRequest
 from console.api.safe_text import clip_strings
+from console.store.history_query import (
+    NEWEST_FIRST,
+    PLACED_HERE_SOURCES,
+    Cursor,
+    HistoryFilter,
+    HistoryPage,
+    Sort,
+    page_query,
+    rank_query,
+)
+from console.store.history_schema import (  # noqa: F401 - re-exported: the store's public names
+    COLUMNS,
+    LEGACY_ENVIRONMENT,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    StoreError,
+    StoreVersionError,
+    from_ts,
+    to_ts,
+)
 
 log = logging.getLogger("console.store")
 
@@ -65,97 +89,11 @@ STORED_REQUEST_LIMIT = 256 * 1024
 #: Key of the note that says how many extra fields were dropped from a stored status.
 DROPPED_FIELDS_KEY = "x_console_dropped_fields"
 
-#: Migration N (1-based) brings the schema from version N-1 to N. Append only; never edit one
-#: that has shipped. Statements only (no `executescript`: it would commit our transaction).
-MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (
-        "calls, status changes and their indexes",
-        (
-            """
-            CREATE TABLE calls (
-                call_id          TEXT PRIMARY KEY,
-                agent_id         TEXT NOT NULL,
-                to_number        TEXT NOT NULL,
-                from_number      TEXT,
-                status           TEXT NOT NULL,
-                disposition      TEXT,
-                started_at       TEXT NOT NULL,  -- server's started_at; our placing time until known
-                ended_at         TEXT,
-                duration_seconds INTEGER,
-                last_json        TEXT,           -- the last CallStatus seen, as JSON
-                request_json     TEXT,           -- the token-free request body
-                placed_by        TEXT,
-                source           TEXT NOT NULL DEFAULT 'console',
-                created_at       TEXT NOT NULL,
-                updated_at       TEXT NOT NULL,
-                done             INTEGER NOT NULL DEFAULT 0
-            )
-            """,
-            """
-            CREATE TABLE status_changes (
-                id          INTEGER PRIMARY KEY,
-                call_id     TEXT NOT NULL REFERENCES calls(call_id) ON DELETE CASCADE,
-                status      TEXT NOT NULL,
-                observed_at TEXT NOT NULL
-            )
-            """,
-            "CREATE INDEX status_changes_call ON status_changes(call_id, observed_at)",
-            "CREATE INDEX calls_started ON calls(started_at, call_id)",
-            "CREATE INDEX calls_created ON calls(created_at)",
-            "CREATE INDEX calls_agent_started ON calls(agent_id, started_at, call_id)",
-            "CREATE INDEX calls_status_started ON calls(status, started_at, call_id)",
-            "CREATE INDEX calls_not_done ON calls(started_at) WHERE done = 0",
-        ),
-    ),
-    (
-        "the environment each call belongs to; lost and dismissed calls",
-        (
-            # Older rows: the API they came from was never recorded (see LEGACY_ENVIRONMENT).
-            "ALTER TABLE calls ADD COLUMN environment TEXT NOT NULL DEFAULT 'unknown'",
-            "ALTER TABLE calls ADD COLUMN lost_at TEXT",
-            "ALTER TABLE calls ADD COLUMN dismissed_at TEXT",
-            "CREATE INDEX calls_environment_started ON calls(environment, started_at, call_id)",
-        ),
-    ),
-)
-SCHEMA_VERSION = len(MIGRATIONS)
-
-#: The environment of rows recorded before calls were tied to one (schema 1), and of rows
-#: written without one: never matches a real environment key, so they are never re-attached.
-LEGACY_ENVIRONMENT = "unknown"
-
 #: Keys never written to the store, whatever a caller passes as the request.
 _SECRET_KEYS = frozenset({"token", "access_token", "refresh_token", "authorization", "password",
                           "api_key", "secret"})
 
-_COLUMNS = ("call_id, agent_id, to_number, from_number, status, disposition, started_at, "
-            "ended_at, duration_seconds, last_json, request_json, placed_by, source, created_at, "
-            "updated_at, done, environment, lost_at, dismissed_at")
-
-
-class StoreError(Exception):
-    """The call history file cannot be used (corrupt, unreadable, locked too long...)."""
-
-
-class StoreVersionError(StoreError):
-    """The file's schema is newer than this build knows: refuse rather than damage it."""
-
-
-def to_ts(value: datetime) -> str:
-    """Fixed-format ISO 8601 UTC text (naive datetimes are taken as UTC)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def from_ts(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+_COLUMNS = COLUMNS
 
 
 def request_body(request: OutboundCallRequest | dict[str, Any] | None) -> dict[str, Any] | None:
@@ -229,10 +167,16 @@ class StoredCall:
     environment: str = LEGACY_ENVIRONMENT
     lost_at: datetime | None = None
     dismissed_at: datetime | None = None
+    campaign: str | None = None
 
     @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL_STATUSES
+
+    @property
+    def placed_here(self) -> bool:
+        """Placed by a console on this store (not only seen on a watched agent or fetched)."""
+        return self.source in PLACED_HERE_SOURCES
 
     @property
     def lost(self) -> bool:
@@ -286,7 +230,7 @@ def _row(r: sqlite3.Row) -> StoredCall:
         created_at=from_ts(r["created_at"]), updated_at=from_ts(r["updated_at"]),
         done=bool(r["done"]), last_json=r["last_json"], request_json=r["request_json"],
         environment=r["environment"], lost_at=from_ts(r["lost_at"]),
-        dismissed_at=from_ts(r["dismissed_at"]))
+        dismissed_at=from_ts(r["dismissed_at"]), campaign=r["campaign"])
 
 
 class CallStore:
@@ -395,10 +339,12 @@ class CallStore:
     def record_placed(self, placed: CallResponse,
                       request: OutboundCallRequest | dict[str, Any] | None = None,
                       placed_by: str | None = None, *, source: str = "console",
-                      at: datetime | None = None, environment: str | None = None) -> None:
+                      at: datetime | None = None, environment: str | None = None,
+                      campaign: str | None = None) -> None:
         """A call this console placed: its row (status from the POST answer) and first change.
 
-        `environment` is the API it was placed on (`ConsoleSession.environment`)."""
+        `environment` is the API it was placed on (`ConsoleSession.environment`); `campaign`
+        the campaign that dialled it, if any."""
         now = to_ts(at or datetime.now(UTC))
         body = request_body(request)
         request_json = bounded_request_json(body)
@@ -409,10 +355,10 @@ class CallStore:
                 conn.execute(
                     "INSERT INTO calls (call_id, agent_id, to_number, from_number, status, "
                     "started_at, request_json, placed_by, source, created_at, updated_at, done, "
-                    "environment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
+                    "environment, campaign) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
                     (placed.call_id, placed.agent_id, placed.to_number, placed.from_number,
                      placed.status, now, request_json, placed_by, source, now, now,
-                     environment or LEGACY_ENVIRONMENT))
+                     environment or LEGACY_ENVIRONMENT, campaign))
                 conn.execute("INSERT INTO status_changes (call_id, status, observed_at) "
                              "VALUES (?, ?, ?)", (placed.call_id, placed.status, now))
             else:
@@ -420,13 +366,15 @@ class CallStore:
                 conn.execute(
                     "UPDATE calls SET request_json = COALESCE(?, request_json), "
                     "placed_by = COALESCE(?, placed_by), source = ?, updated_at = ?, "
-                    f"{_ADOPT_ENVIRONMENT} WHERE call_id = ?",
-                    (request_json, placed_by, source, now, environment, placed.call_id))
+                    f"campaign = COALESCE(?, campaign), {_ADOPT_ENVIRONMENT} WHERE call_id = ?",
+                    (request_json, placed_by, source, now, campaign, environment,
+                     placed.call_id))
 
     def record_status(self, call: CallStatus, *, observed_at: datetime | None = None,
                       source: str = "watched", placed_by: str | None = None,
                       request: OutboundCallRequest | dict[str, Any] | None = None,
-                      done: bool | None = None, environment: str | None = None) -> bool:
+                      done: bool | None = None, environment: str | None = None,
+                      campaign: str | None = None) -> bool:
         """Store a polled status. Returns True when the status string changed (or is new).
 
         A call not in the store yet is inserted (with `source` and `environment`); `placed_by`
@@ -437,11 +385,12 @@ class CallStore:
             changed = self._record(call, to_ts(observed_at or datetime.now(UTC)), source,
                                    placed_by, done, environment)
             body = request_body(request)
-            if body is not None or placed_by is not None:
+            if body is not None or placed_by is not None or campaign is not None:
                 conn.execute(
                     "UPDATE calls SET request_json = COALESCE(?, request_json), "
-                    "placed_by = COALESCE(?, placed_by) WHERE call_id = ?",
-                    (bounded_request_json(body), placed_by, call.call_id))
+                    "placed_by = COALESCE(?, placed_by), campaign = COALESCE(?, campaign) "
+                    "WHERE call_id = ?",
+                    (bounded_request_json(body), placed_by, campaign, call.call_id))
             return changed
 
     def record_statuses(self, calls: Iterable[CallStatus], *,
@@ -526,6 +475,73 @@ class CallStore:
             conn.executemany("UPDATE calls SET dismissed_at = COALESCE(dismissed_at, ?) "
                              "WHERE call_id = ?", [(when, cid) for cid in ids])
 
+    def merge_fetched(self, calls: Iterable[CallStatus], *, environment: str | None,
+                      observed_at: datetime | None = None) -> tuple[int, int]:
+        """Calls read from the API's list (a history fetch), in one transaction; returns
+        (new, changed status). A call not stored yet is recorded as placed elsewhere
+        (`source` "fetched") and finished (never re-attached or polled); a known one gets the
+        list's fields and keeps its source, operator, request and campaign. Idempotent: the
+        same calls merged again change nothing but `updated_at`."""
+        when = to_ts(observed_at or datetime.now(UTC))
+        new = changed = 0
+        with self.transaction() as conn:
+            for call in calls:
+                known = conn.execute("SELECT 1 FROM calls WHERE call_id = ?",
+                                     (call.call_id,)).fetchone() is not None
+                if self._record(call, when, "fetched", None, None if known else True,
+                                environment):
+                    if known:
+                        changed += 1
+                    else:
+                        new += 1
+        return new, changed
+
+    def prune(self, before: datetime, *, dry_run: bool = False) -> int:
+        """Delete the calls that started before `before` and their status changes, in every
+        environment; a call still followed live (not finished, not terminal) is kept.
+        Returns how many calls were (with `dry_run`: would be) deleted."""
+        condition = ("started_at < ? AND NOT (done = 0 AND lost_at IS NULL "
+                     "AND status NOT IN ('ended', 'failed'))")
+        ts = to_ts(before)
+        if dry_run:
+            with self._lock:
+                return int(self._conn.execute(f"SELECT COUNT(*) FROM calls WHERE {condition}",
+                                              (ts,)).fetchone()[0])
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM status_changes WHERE call_id IN "
+                         f"(SELECT call_id FROM calls WHERE {condition})", (ts,))
+            return conn.execute(f"DELETE FROM calls WHERE {condition}", (ts,)).rowcount
+
+    #: VACUUM once at least this share of the file's pages is free (after a prune).
+    VACUUM_FREE_RATIO = 0.25
+
+    def vacuum_if_worth_it(self, free_ratio: float | None = None) -> bool:
+        """Give free pages back to the file system when enough of the file is free; True when
+        it ran. Waits for other processes' transactions (busy timeout); StoreError when the
+        file stayed busy."""
+        ratio = self.VACUUM_FREE_RATIO if free_ratio is None else free_ratio
+        with self._lock:
+            pages = int(self._conn.execute("PRAGMA page_count").fetchone()[0])
+            free = int(self._conn.execute("PRAGMA freelist_count").fetchone()[0])
+            if not pages or free / pages < ratio or free == 0:
+                return False
+            try:
+                self._conn.execute("VACUUM")
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.OperationalError as exc:
+                raise StoreError(f"{self.path}: not compacted ({exc})") from None
+        return True
+
+    def size_bytes(self) -> int:
+        """The file's size with its write-ahead log."""
+        total = 0
+        for suffix in ("", "-wal"):
+            try:
+                total += os.stat(f"{self.path}{suffix}").st_size
+            except OSError:
+                pass
+        return total
+
     # -- reads ---------------------------------------------------------------------------------
 
     def get(self, call_id: str) -> StoredCall | None:
@@ -579,64 +595,48 @@ class CallStore:
                 out.append((when, r["status"]))
         return out
 
-    def _filters(self, *, status: str | Sequence[str] | None, agent_id: str | None,
-                 search: str | None, live_only: bool, since: datetime | None,
-                 until: datetime | None, placed_by: str | None,
-                 environment: str | None = None) -> tuple[str, list[Any]]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        if environment is not None:
-            clauses.append("environment = ?")
-            params.append(environment)
-        if status:
-            statuses = [status] if isinstance(status, str) else list(status)
-            clauses.append(f"status IN ({', '.join('?' * len(statuses))})")
-            params.extend(statuses)
-        if agent_id:
-            clauses.append("agent_id = ?")
-            params.append(agent_id)
-        if live_only:  # a lost call is final, whatever its last server status
-            clauses.append("status NOT IN ('ended', 'failed') AND lost_at IS NULL")
-        if since is not None:
-            clauses.append("started_at >= ?")
-            params.append(to_ts(since))
-        if until is not None:
-            clauses.append("started_at < ?")
-            params.append(to_ts(until))
-        if placed_by:
-            clauses.append("placed_by = ?")
-            params.append(placed_by)
-        if search:
-            pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            clauses.append("(" + " OR ".join(
-                f"{col} LIKE ? ESCAPE '\\'" for col in
-                ("to_number", "from_number", "call_id", "disposition", "placed_by")) + ")")
-            params.extend([pattern] * 5)
-        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
-        return where, params
+    # -- the History view ----------------------------------------------------------------------
 
-    def page(self, offset: int = 0, limit: int = 50, *, status: str | Sequence[str] | None = None,
-             agent_id: str | None = None, search: str | None = None, live_only: bool = False,
-             since: datetime | None = None, until: datetime | None = None,
-             placed_by: str | None = None, environment: str | None = None) -> list[StoredCall]:
-        """One page of the history, newest first (by started_at, then call id)."""
-        where, params = self._filters(status=status, agent_id=agent_id, search=search,
-                                      live_only=live_only, since=since, until=until,
-                                      placed_by=placed_by, environment=environment)
-        sql = (f"SELECT {_COLUMNS} FROM calls{where} "
-               "ORDER BY started_at DESC, call_id DESC LIMIT ? OFFSET ?")
+    def query(self, flt: HistoryFilter = HistoryFilter(), sort: Sort = NEWEST_FIRST, *,
+              limit: int = 50, after: Cursor | None = None, before: Cursor | None = None,
+              last: bool = False) -> HistoryPage:
+        """One keyset page (see `history_query`): the first, the one after/before a cursor, or
+        the last one (`last=True`)."""
+        q = page_query(_COLUMNS, flt, sort, limit=limit, after=after, before=before, last=last)
         with self._lock:
-            rows = self._conn.execute(sql, [*params, max(0, int(limit)),
-                                            max(0, int(offset))]).fetchall()
-        return [_row(r) for r in rows]
+            raw = self._conn.execute(q.sql, q.params).fetchall()
+        more = len(raw) > limit
+        raw = raw[:limit]
+        if q.reverse:
+            raw.reverse()
+        cursors = [(r["_key"], r["call_id"]) for r in raw]
+        moved_back = before is not None or last
+        return HistoryPage(
+            rows=[_row(r) for r in raw], first=cursors[0] if cursors else None,
+            last=cursors[-1] if cursors else None, cursors=cursors,
+            more_before=more if moved_back else after is not None,
+            more_after=more if not moved_back else before is not None)
 
-    def count(self, *, status: str | Sequence[str] | None = None, agent_id: str | None = None,
-              search: str | None = None, live_only: bool = False, since: datetime | None = None,
-              until: datetime | None = None, placed_by: str | None = None,
-              environment: str | None = None) -> int:
-        where, params = self._filters(status=status, agent_id=agent_id, search=search,
-                                      live_only=live_only, since=since, until=until,
-                                      placed_by=placed_by, environment=environment)
+    def count(self, flt: HistoryFilter | None = None, /, **filters: Any) -> int:
+        """How many calls `flt` (or a `HistoryFilter(**filters)`) selects."""
+        where, params = (flt or HistoryFilter(**filters)).where()
         with self._lock:
             return int(self._conn.execute(f"SELECT COUNT(*) FROM calls{where}",
                                           params).fetchone()[0])
+
+    def rank(self, flt: HistoryFilter, sort: Sort, cursor: Cursor) -> int:
+        """The 0-based position of the row at `cursor` in the display order."""
+        sql, params = rank_query(flt, sort, cursor)
+        with self._lock:
+            return int(self._conn.execute(sql, params).fetchone()[0])
+
+    def iter_matching(self, flt: HistoryFilter = HistoryFilter(), sort: Sort = NEWEST_FIRST,
+                      *, batch: int = 500) -> Iterator[StoredCall]:
+        """Every call `flt` selects, in display order, read a batch at a time (exports)."""
+        cursor: Cursor | None = None
+        while True:
+            page = self.query(flt, sort, limit=batch, after=cursor)
+            yield from page.rows
+            if not page.more_after or page.last is None:
+                return
+            cursor = page.last

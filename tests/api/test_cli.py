@@ -99,7 +99,9 @@ def test_list_end_transfer(sim_clean):
     placed = json.loads(cli(sim_clean, "call", "place", "--agent", AGENT, "--to",
                             "+14155550004", "--json").stdout)
     listed = cli(sim_clean, "call", "list", "--agent", AGENT, "--limit", "5", "--json")
-    assert placed["call_id"] in [c["call_id"] for c in json.loads(listed.stdout)]
+    page = json.loads(listed.stdout)  # {calls, total, limit, offset} like the API
+    assert placed["call_id"] in [c["call_id"] for c in page["calls"]]
+    assert (page["limit"], page["offset"]) == (5, 0) and page["total"] >= len(page["calls"])
     bad = cli(sim_clean, "call", "transfer", placed["call_id"], "--to", "sip:nohost")
     assert bad.returncode == 2 and "--to:" in bad.stderr
     ended = cli(sim_clean, "call", "end", placed["call_id"], "--json")

@@ -80,7 +80,7 @@ def test_json_output_stays_valid_and_keeps_the_strings_as_received(sim_clean, ca
         assert result.returncode == 0, result.stderr
         assert controls(result.stdout) == []
     assert json.loads(status.stdout)["status"].endswith(ESCAPES)
-    mine = [c for c in json.loads(listed.stdout) if c["call_id"] == call_id]
+    mine = [c for c in json.loads(listed.stdout)["calls"] if c["call_id"] == call_id]
     assert mine and mine[0]["to_number"] == "+14155550004" + ESCAPES
 
 

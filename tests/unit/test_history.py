@@ -19,6 +19,7 @@ from console.store.history import (
     MIGRATIONS,
     SCHEMA_VERSION,
     CallStore,
+    HistoryFilter,
     StoreError,
     StoreVersionError,
     to_ts,
@@ -66,7 +67,7 @@ def test_new_file_gets_current_schema_wal_and_pragmas(tmp_path: Path) -> None:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         assert {"calls", "status_changes"} <= tables
         indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
-        assert {"calls_started", "calls_created", "calls_agent_started"} <= indexes
+        assert {"calls_started", "calls_created", "calls_env_agent_started"} <= indexes
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
 
 
@@ -148,7 +149,7 @@ def test_schema_1_rows_get_the_unknown_environment_and_are_never_reattached(
     _schema_1_file(path)
     with CallStore(path) as s:
         assert s.schema_version == SCHEMA_VERSION >= 2
-        rows = {r.call_id: r for r in s.page(0, 10)}
+        rows = {r.call_id: r for r in s.query(limit=10).rows}
         assert {r.environment for r in rows.values()} == {LEGACY_ENVIRONMENT} == {"unknown"}
         assert rows["old-live"].status == "answered" and s.timeline("old-live")
         assert not rows["old-live"].lost and rows["old-live"].dismissed_at is None
@@ -312,21 +313,22 @@ def test_page_is_newest_first_with_filters_and_count(store: CallStore) -> None:
         store.record_status(status_of(f"c-{i:02d}", status, agent=agent,
                                       started=T0 + timedelta(minutes=i),
                                       to=f"+1415555{i:04d}"), observed_at=T0)
-    first = store.page(0, 10)
-    assert [c.call_id for c in first] == [f"c-{i:02d}" for i in range(29, 19, -1)]
-    second = store.page(10, 10)
-    assert [c.call_id for c in second] == [f"c-{i:02d}" for i in range(19, 9, -1)]
+    first = store.query(limit=10)
+    assert [c.call_id for c in first.rows] == [f"c-{i:02d}" for i in range(29, 19, -1)]
+    second = store.query(limit=10, after=first.last)
+    assert [c.call_id for c in second.rows] == [f"c-{i:02d}" for i in range(19, 9, -1)]
     assert store.count() == 30
-    mine = store.page(0, 100, agent_id=AGENT)
+    mine = store.query(HistoryFilter(agent_ids=AGENT), limit=100).rows
     assert [c.call_id for c in mine] == [f"c-{i:02d}" for i in range(28, -1, -2)]
-    assert store.count(agent_id=AGENT) == 15
-    assert store.count(status="ended") == 10
-    assert store.count(status=["ended", "answered"]) == 30
+    assert store.count(agent_ids=AGENT) == 15
+    assert store.count(statuses="ended") == 10
+    assert store.count(statuses=["ended", "answered"]) == 30
     assert store.count(live_only=True) == 20
-    assert [c.call_id for c in store.page(0, 5, search="0007")] == ["c-07"]
+    assert [c.call_id for c in store.query(HistoryFilter(search="0007"), limit=5).rows] == [
+        "c-07"]
     assert store.count(search="%") == 0  # LIKE wildcards are literal
     since = T0 + timedelta(minutes=25)
-    assert [c.call_id for c in store.page(0, 10, since=since)] == [
+    assert [c.call_id for c in store.query(HistoryFilter(since=since), limit=10).rows] == [
         f"c-{i:02d}" for i in range(29, 24, -1)]
 
 
@@ -350,13 +352,13 @@ def test_page_on_100k_rows_walks_an_index(store: CallStore) -> None:
             "created_at, updated_at, done) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             _bulk_rows(100_000))
     assert store.count() == 100_000
-    first = store.page(0, 50)
+    first = store.query(limit=50).rows
     assert first[0].call_id == "bulk-099999" and first[-1].call_id == "bulk-099950"
-    later = store.page(50_000, 3)
-    assert [c.call_id for c in later] == ["bulk-049999", "bulk-049998", "bulk-049997"]
-    agent_page = store.page(0, 3, agent_id=OTHER_AGENT)
+    later = store.query(limit=3, after=(to_ts(T0 + timedelta(seconds=50_000)), "bulk-050000"))
+    assert [c.call_id for c in later.rows] == ["bulk-049999", "bulk-049998", "bulk-049997"]
+    agent_page = store.query(HistoryFilter(agent_ids=OTHER_AGENT), limit=3).rows
     assert [c.call_id for c in agent_page] == ["bulk-099999", "bulk-099997", "bulk-099995"]
-    assert store.count(agent_id=AGENT) == 50_000
+    assert store.count(agent_ids=AGENT) == 50_000
     assert len(store.live_calls()) == 33_333
 
     def plan(sql: str, params: list) -> str:
@@ -365,9 +367,9 @@ def test_page_on_100k_rows_walks_an_index(store: CallStore) -> None:
 
     newest = plan("SELECT * FROM calls ORDER BY started_at DESC, call_id DESC LIMIT 50 OFFSET 0", [])
     assert "USING INDEX calls_started" in newest and "TEMP B-TREE" not in newest
-    by_agent = plan("SELECT * FROM calls WHERE agent_id = ? ORDER BY started_at DESC, "
-                    "call_id DESC LIMIT 50", [AGENT])
-    assert "calls_agent_started" in by_agent and "TEMP B-TREE" not in by_agent
+    by_agent = plan("SELECT * FROM calls WHERE environment = ? AND agent_id = ? ORDER BY "
+                    "started_at DESC, call_id DESC LIMIT 50", ["unknown", AGENT])
+    assert "calls_env_agent_started" in by_agent and "TEMP B-TREE" not in by_agent
 
 
 def _writer(path: str, prefix: str, n: int, ready, go) -> None:
@@ -401,8 +403,8 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
         assert p.exitcode == 0
     with CallStore(path) as s:
         assert s.count() == 2 * n
-        assert s.count(placed_by="ann") == n and s.count(placed_by="bob") == n
-        assert s.count(status="answered") == 2 * n
+        assert s.count(operators="ann") == n and s.count(operators="bob") == n
+        assert s.count(statuses="answered") == 2 * n
         for name in ("ann", "bob"):
             for i in (0, n // 2, n - 1):
                 assert [st for _, st in s.timeline(f"{name}-{i}")] == [

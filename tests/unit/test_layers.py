@@ -22,7 +22,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "console"
 #: import a face, Textual, click, or the simulator.
 HEADLESS = ("console.api", "console.telephony", "console.config", "console.store",
             "console.account", "console.calls", "console.campaign", "console.tracker",
-            "console.paths", "console.logs", "console.limits")
+            "console.paths", "console.logs", "console.limits", "console.history")
 FACES = ("console.tui", "console.cli", "console.commands", "console.ssh", "console.web")
 #: The simulator is started only by `--demo` and `call-console sim`: these modules, no others.
 SIM_USERS = ("console.commands.sim", "console.tui.app", "console.tui.live_calls",

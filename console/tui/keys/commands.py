@@ -44,6 +44,11 @@ class ConsoleCommands(LookCommands):
                 if key.command and screen.check_action(key.action, ()):
                     yield (f"campaign: {key.command} ({key.key})", key.help,
                            partial(screen.run_action, key.action))
+
+        from console.tui.history.keys import history_commands
+
+        yield from history_commands(app, screen)  # history:
+
         from console.tui.profiles.link import profile_commands
 
         yield from profile_commands(app, screen)  # profile:

@@ -65,6 +65,7 @@ class EntryWrites:
         self.app.profiles_written()  # lists, pickers and known agents everywhere
         self._load(stored)
         verb = "Added" if new else "Saved"
+        self._audit("added" if new else "updated", stored)
         notes = "".join(f" · {note}" for note in self.editor.save_notes())
         self._status(f"{verb} {self.kind.label} {stored!r} to {self.store.path.name}{notes}",
                      ok=True, about=stored)
@@ -118,6 +119,7 @@ class EntryWrites:
 
         def done(result: tuple[str, Any] | None) -> None:
             if result is not None:
+                self._audit("copied", name, new_name=result[0])
                 self._written(result[0], f"Duplicated {kind.label} {name!r} as {result[0]!r}")
 
         body = Text(f"The copy gets every key of {name!r}. Whatever refers to {name!r} keeps "
@@ -152,6 +154,7 @@ class EntryWrites:
             if result is None:
                 return
             new, updated = result
+            self._audit("renamed", name, new_name=new)
             message = f"Renamed {kind.label} {name!r} to {new!r}"
             if updated:
                 message += f"; updated {references_count(len(updated))}"
@@ -194,6 +197,7 @@ class EntryWrites:
         if self.selected == name:
             self._show_empty()
         message = f"Deleted {self.kind.label} {name!r}"
+        self._audit("removed", name, cleared=[str(ref) for ref in cleared])
         if cleared:
             message += f"; cleared {references_text(cleared)}"
         self.app.profiles_written()
@@ -211,6 +215,13 @@ class EntryWrites:
                          error=True)
         else:
             self._status(f"not deleted: {exc}", error=True)
+
+    def _audit(self, change: str, name: str, **fields: Any) -> None:
+        """The audit record of a change to the shared profiles file (which entry, how)."""
+        self.app.account.audit("profile_changed", face="tui", change=change,
+                               entry_kind=self.kind.label, name=name,
+                               file=str(self.store.path) if self.store is not None else None,
+                               **fields)
 
     def _written(self, name: str, message: str) -> None:
         self.app.profiles_written()

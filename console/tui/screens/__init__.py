@@ -60,3 +60,6 @@ register_screen(ScreenSpec("settings", "Settings", "f5", "console.tui.settings.s
 register_screen(ScreenSpec("campaign", "Campaign", "f10", "console.tui.campaign.screen:CampaignScreen",
                            "Campaigns: plan a CSV, dial it by the rules, follow it, past runs",
                            in_footer=False))
+register_screen(ScreenSpec("history", "History", "f11", "console.tui.history.screen:HistoryScreen",
+                           "Every stored call: filters, export, fetch from the API; the audit log",
+                           in_footer=False))

@@ -1,0 +1,307 @@
+"""The Calls tab of the History screen: range, filter line, summary, paged table, detail pane.
+
+Every read runs in a thread worker on the pane's own SQLite connection (WAL: it never waits for
+the tracker's writes, and its reads never block them). A filter or sort change reads the first
+page, the table's `Edge` messages read the next/previous/first/last page by keyset; each read
+also counts the selection and the page's position in it, for the summary line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import DataTable, Input, Static
+
+from console.history.ranges import PRESET_LABELS, PRESETS, preset_range
+from console.store.history_query import SORT_KEYS, HistoryFilter, Sort
+from console.tui.calls.call_detail import NARROW_WIDTH, CallDetail
+from console.tui.css import stylesheet
+from console.tui.history.table import PAGE_SIZE, HistoryTable, row_cells
+
+if TYPE_CHECKING:
+    from console.store.history import CallStore, HistoryPage, StoredCall
+
+#: below this height the detail pane starts hidden (toggle it with the detail key)
+SHORT_HEIGHT = 30
+SORT_ORDER = tuple(SORT_KEYS)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What the table shows: the page, its first row's position and the selection's size."""
+
+    page: HistoryPage
+    first_index: int
+    total: int
+
+
+def stored_as_tracked(row: StoredCall, timeline: list[tuple[datetime, str]]) -> Any:
+    """A stored call in the shape the Calls screen's detail pane shows (never polled)."""
+    from console.tracker import TrackedCall
+
+    return TrackedCall(call_id=row.call_id, agent_id=row.agent_id, to_number=row.to_number,
+                       from_number=row.from_number, status=row.status, last=row.last,
+                       request=row.request, placed_by=row.placed_by, source=row.source,
+                       status_changes=list(timeline) or [], done=True, lost_at=row.lost_at,
+                       environment=row.environment)
+
+
+class HistoryCalls(Vertical):
+    DEFAULT_CSS = stylesheet(__file__)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.store: CallStore | None = None
+        self.range = "today"
+        self.sort = Sort()
+        self.text_filter: dict[str, Any] = {}
+        self.problems: list[str] = []
+        self.agent_names: dict[str, str] = {}
+        self.shown: Shown | None = None
+        self.error: str | None = None
+        self._detail_choice: bool | None = None
+        #: pages read, and pages counted for the summary line (tests wait on them)
+        self.loads = 0
+        self.counted = 0
+        self.counting = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="history-range")
+        yield Input(placeholder="filter: status:failed agent:NAME operator:NAME campaign:NAME "
+                                "since:7d … or a number / call id", id="history-filter")
+        yield Static(id="history-summary")
+        yield HistoryTable(id="history-table")
+        yield CallDetail(id="history-detail")
+
+    @property
+    def table(self) -> HistoryTable:
+        return self.query_one(HistoryTable)
+
+    @property
+    def detail(self) -> CallDetail:
+        return self.query_one(CallDetail)
+
+    # -- the selection ---------------------------------------------------------------------
+
+    def environment(self) -> str | None:
+        session = getattr(self.app, "session", None)
+        return getattr(session, "environment", None) if session is not None else None
+
+    def now(self) -> datetime:
+        clock = getattr(self.app, "clock", None)
+        return (clock() if clock is not None else datetime.now()).astimezone()
+
+    def current_filter(self) -> HistoryFilter:
+        since, until = preset_range(self.range, self.now())
+        values = {"since": since, "until": until, **self.text_filter}
+        return HistoryFilter(environment=self.environment(), **values)
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self._show_range()
+        self.detail.display = self.app.size.height >= SHORT_HEIGHT
+        self.detail.set_class(self.app.size.width < NARROW_WIDTH, "-narrow")
+        self.call_after_refresh(self.table.focus)
+        self.run_worker(self._open, name="history-open", group="history-open",
+                        exit_on_error=False)
+
+    async def _open(self) -> None:
+        import asyncio
+
+        from console.history.agents import agent_names, saved_agents
+        from console.store.history import CallStore, StoreError
+
+        shared = getattr(self.app, "call_store", None)
+        path = getattr(shared, "path", None)
+        try:
+            self.store = await asyncio.to_thread(CallStore, path)
+        except StoreError as exc:
+            self.error = str(exc)
+            self._summary()
+            return
+        try:
+            self.agent_names = agent_names(await asyncio.to_thread(saved_agents))
+        except Exception:  # noqa: BLE001 - names are a nicety; the Profiles screen reports
+            self.agent_names = {}
+        self.reload()
+
+    def on_unmount(self) -> None:
+        if self.store is not None:
+            self.store.close()
+
+    def reload(self, where: str = "first", cursor: int = 0) -> None:
+        """Read a page: first, last, next or previous (relative to the shown page)."""
+        if self.store is None:
+            return
+        page = self.shown.page if self.shown is not None else None
+        kwargs: dict[str, Any] = {}
+        if where == "next" and page is not None and page.last is not None:
+            if not page.more_after:
+                return
+            kwargs["after"] = page.last
+        elif where == "previous" and page is not None and page.first is not None:
+            if not page.more_before:
+                return
+            kwargs["before"] = page.first
+        elif where == "last":
+            kwargs["last"] = True
+        self.run_worker(partial(self._read, self.current_filter(), self.sort, kwargs, cursor),
+                        name=f"history-page-{where}", group="history-page", exclusive=True,
+                        exit_on_error=False)
+
+    async def _read(self, flt: HistoryFilter, sort: Sort, kwargs: dict[str, Any],
+                    cursor: int) -> None:
+        """The page first (on screen at once), then the counts for the summary line (a COUNT
+        over 100,000 calls costs more than the page itself)."""
+        import asyncio
+
+        store = self.store
+        page = await asyncio.to_thread(store.query, flt, sort, limit=PAGE_SIZE, **kwargs)
+        previous = self.shown
+        self.shown = Shown(page, previous.first_index if previous else 0,
+                           previous.total if previous else 0)
+        self.counting = True
+        rows = [(call.call_id, row_cells(call, self.agent_names)) for call in page.rows]
+        self.table.show_page(rows, cursor if cursor >= 0 else len(rows) + cursor)
+        self.loads += 1
+        self._summary()
+        self._show_detail()
+
+        def count() -> tuple[int, int]:
+            total = store.count(flt)
+            if kwargs.get("last"):
+                return max(0, total - len(page.rows)), total
+            if page.first is not None and (kwargs.get("after") or kwargs.get("before")):
+                return store.rank(flt, sort, page.first), total
+            return 0, total
+
+        first, total = await asyncio.to_thread(count)
+        self.shown = Shown(page, first, total)
+        self.counting = False
+        self.counted += 1
+        self._summary()
+
+    # -- the lines above the table -----------------------------------------------------------
+
+    def _show_range(self) -> None:
+        text = Text()
+        text.append("Range ", style="bold")
+        for name in PRESETS:
+            label = f" {PRESET_LABELS[name]} "
+            text.append(label, style="reverse" if name == self.range else "dim")
+            text.append(" ")
+        arrow = "↓" if self.sort.descending else "↑"
+        text.append(f"  sorted by {self.sort.column} {arrow}", style="dim")
+        self.query_one("#history-range", Static).update(text)
+
+    def _summary(self) -> None:
+        text = Text()
+        if self.error:
+            text.append(self.error, style="red")
+        elif self.shown is None:
+            text.append("reading the history…", style="dim")
+        elif self.counting:
+            text.append(f"{len(self.shown.page.rows):,} calls shown · counting…", style="dim")
+        else:
+            shown = self.shown
+            count = len(shown.page.rows)
+            if count:
+                text.append(f"{shown.first_index + 1:,}–{shown.first_index + count:,}",
+                            style="bold")
+                text.append(f" of {shown.total:,} calls")
+            else:
+                text.append("no calls match", style="dim")
+            env = self.environment()
+            text.append(f" · {env or 'every environment'}", style="dim")
+        for problem in self.problems:
+            text.append(f"  ⚠ {problem}", style="yellow")
+        self.query_one("#history-summary", Static).update(text)
+
+    # -- events -------------------------------------------------------------------------------
+
+    @on(HistoryTable.Edge)
+    def _edge(self, event: HistoryTable.Edge) -> None:
+        event.stop()
+        cursor = -1 if event.where in ("previous", "last") else 0
+        self.reload(event.where, cursor)
+
+    @on(Input.Submitted, "#history-filter")
+    @on(Input.Changed, "#history-filter")
+    def _filter_changed(self, event: Input.Changed | Input.Submitted) -> None:
+        from console.history.query_text import parse_calls_filter
+
+        names = {name: agent_id for agent_id, name in self.agent_names.items()}
+        parsed = parse_calls_filter(event.value, names, now=self.now())
+        self.problems = parsed.problems
+        if parsed.values != self.text_filter or isinstance(event, Input.Submitted):
+            self.text_filter = parsed.values
+            self.reload()
+        else:
+            self._summary()
+        if isinstance(event, Input.Submitted):
+            self.table.focus()
+
+    @on(DataTable.RowHighlighted, "#history-table")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        if not self.detail.display or self.store is None:
+            return
+        table = self.table
+        if not table.row_count:
+            self.detail.show(None)
+            return
+        call_id = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        self.run_worker(partial(self._detail, call_id), group="history-detail", exclusive=True,
+                        exit_on_error=False)
+
+    async def _detail(self, call_id: str) -> None:
+        import asyncio
+
+        store = self.store
+
+        def read():
+            row = store.get(call_id)
+            return (row, store.timeline(call_id)) if row is not None else None
+
+        found = await asyncio.to_thread(read)
+        if found is None:
+            return
+        row, timeline = found
+        self.detail.show(stored_as_tracked(row, timeline),
+                         agent_name=self.agent_names.get(row.agent_id),
+                         region=getattr(self.app, "default_region", "US") or "US")
+
+    # -- actions (the screen's keys) -------------------------------------------------------
+
+    def next_range(self) -> None:
+        self.range = PRESETS[(PRESETS.index(self.range) + 1) % len(PRESETS)]
+        self._show_range()
+        self.reload()
+
+    def next_sort(self) -> None:
+        column = SORT_ORDER[(SORT_ORDER.index(self.sort.column) + 1) % len(SORT_ORDER)]
+        self.sort = Sort(column, self.sort.descending)
+        self._show_range()
+        self.reload()
+
+    def reverse_sort(self) -> None:
+        self.sort = Sort(self.sort.column, not self.sort.descending)
+        self._show_range()
+        self.reload()
+
+    def toggle_detail(self) -> None:
+        self.detail.display = not self.detail.display
+        self._show_detail()
+
+    def focus_filter(self) -> None:
+        self.query_one("#history-filter", Input).focus()

@@ -1,0 +1,199 @@
+"""The History screen (F11): the calls tab (every stored call of this environment, paged from
+SQLite, filtered, sorted, exported, fetched from the API) and the audit log tab.
+
+Keys act on the calls tab (the audit tab has its filter line and table only). Export and fetch
+run in workers; fetching can be cancelled with its key. Server text is `Text`, never markup.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.widgets import TabbedContent, TabPane
+from textual.worker import Worker
+
+from console.tui.css import stylesheet
+from console.tui.history.audit_pane import AuditView
+from console.tui.history.calls_pane import HistoryCalls
+from console.tui.history.keys import HISTORY_KEYS
+from console.tui.keys import bindings
+from console.tui.screens.base import ConsoleScreen
+
+FETCH_GROUP = "history-fetch"
+
+
+class HistoryScreen(ConsoleScreen):
+    SCREEN_NAME = "history"
+    DEFAULT_CSS = stylesheet(__file__)
+    BINDINGS = bindings(*HISTORY_KEYS)
+
+    def __init__(self) -> None:
+        super().__init__(id="history-screen")
+        self._fetch: Worker | None = None
+
+    def compose_body(self) -> ComposeResult:
+        with TabbedContent(id="history-tabs"):
+            with TabPane("Calls", id="history-calls-tab"):
+                yield HistoryCalls(id="history-calls")
+            with TabPane("Audit", id="history-audit-tab"):
+                yield AuditView(id="history-audit")
+
+    @property
+    def calls(self) -> HistoryCalls:
+        return self.query_one(HistoryCalls)
+
+    @property
+    def audit_view(self) -> AuditView:
+        return self.query_one(AuditView)
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "history-audit-tab" and not self.audit_view.loads:
+            self.audit_view.reload()
+
+    def _on_calls(self) -> bool:
+        return self.query_one(TabbedContent).active == "history-calls-tab"
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("next_range", "next_sort", "reverse_sort", "toggle_detail", "export",
+                      "focus_filter", "fetch") and not self._on_calls():
+            return None  # shown disabled on the audit tab
+        return True
+
+    # -- keys -------------------------------------------------------------------------------
+
+    def action_next_range(self) -> None:
+        self.calls.next_range()
+
+    def action_next_sort(self) -> None:
+        self.calls.next_sort()
+
+    def action_reverse_sort(self) -> None:
+        self.calls.reverse_sort()
+
+    def action_toggle_detail(self) -> None:
+        self.calls.toggle_detail()
+
+    def action_focus_filter(self) -> None:
+        self.calls.focus_filter()
+
+    def action_toggle_tab(self) -> None:
+        tabs = self.query_one(TabbedContent)
+        tabs.active = ("history-audit-tab" if tabs.active == "history-calls-tab"
+                       else "history-calls-tab")
+        self.refresh_bindings()
+        if tabs.active == "history-audit-tab":
+            self.call_after_refresh(self.audit_view.query_one("#audit-table").focus)
+        else:
+            self.call_after_refresh(self.calls.table.focus)
+
+    # -- export -----------------------------------------------------------------------------
+
+    def _exchange(self):
+        from console.store.exchange import ExchangeFolder
+
+        return ExchangeFolder.for_settings(self.app.session.settings,
+                                           operator=getattr(self.app, "operator", None))
+
+    def action_export(self) -> None:
+        from console.tui.history.export_dialog import ExportScreen, default_export_name
+
+        shown = self.calls.shown
+        if shown is None:
+            return
+        exchange = self._exchange()
+        name = default_export_name(self.calls.now())
+        initial = str(exchange.folder / name) if exchange.confined else name
+        flt, sort = self.calls.current_filter(), self.calls.sort
+        dialog = ExportScreen(shown.total, initial, exchange.notice)
+
+        def chosen(typed: str | None) -> None:
+            if typed is not None:
+                self.run_worker(partial(self._export, typed, flt, sort, exchange),
+                                group="history-export",
+                                exit_on_error=False)
+
+        self.app.push_screen(dialog, chosen)
+
+    async def _export(self, typed: str, flt, sort, exchange) -> None:
+        import asyncio
+
+        from console.history.export import render
+        from console.store.atomic import write_named_file
+        from console.store.exchange import PathRefused
+
+        store, names = self.calls.store, dict(self.calls.agent_names)
+        suffix = typed.rsplit(".", 1)[-1].lower() if "." in typed else ""
+        fmt = suffix if suffix in ("csv", "json", "jsonl") else "csv"
+
+        def write() -> tuple[str, int]:
+            target = exchange.resolve(typed)
+            rows = list(store.iter_matching(flt, sort))
+            write_named_file(target, "".join(render(rows, fmt, names)).encode("utf-8"))
+            return str(target), len(rows)
+
+        try:
+            path, count = await asyncio.to_thread(write)
+        except (PathRefused, OSError) as exc:
+            self.app.notify(f"Not exported: {exc}", severity="error", markup=False, timeout=8)
+            return
+        self.app.account.audit("history_exported", face="tui", format=fmt, rows=count, to=path,
+                               env=flt.environment)
+        self.app.notify(f"Exported {count:,} calls to {path}", title="History", markup=False)
+
+    # -- fetch from the API -------------------------------------------------------------------
+
+    def action_fetch(self) -> None:
+        if self._fetch is not None and self._fetch.is_running:
+            self._fetch.cancel()
+            self.app.notify("Fetch cancelled: the pages already read are kept.",
+                            title="History", markup=False)
+            return
+        session = getattr(self.app, "session", None)
+        if session is None or not getattr(session, "connected", False):
+            self.app.notify("Not connected to an API: nothing to fetch from.",
+                            severity="warning", markup=False)
+            return
+        self._fetch = self.run_worker(self._fetch_range, group=FETCH_GROUP,
+                                      exit_on_error=False)
+
+    async def _fetch_range(self) -> None:
+        import asyncio
+
+        from console.history.agents import AgentRef, saved_agents
+        from console.history.fetch import fetch_history
+
+        calls = self.calls
+        flt = calls.current_filter()
+        names = calls.agent_names
+        if flt.agent_ids:
+            agents = [AgentRef(a, names.get(a)) for a in flt.agent_ids]
+        else:
+            agents = await asyncio.to_thread(saved_agents)
+        if not agents:
+            self.app.notify("No agent to fetch: save agents on the Profiles screen, or filter "
+                            "agent:UUID.", severity="warning", markup=False)
+            return
+
+        def progress(p) -> None:
+            total = f"/{p.total:,}" if p.total is not None else ""
+            calls.problems = [f"fetching {p.agent.label} ({p.agent_index}/{p.agents}): "
+                              f"{p.read:,}{total} · {p.new:,} new"]
+            calls._summary()
+
+        session = self.app.session
+        result = await fetch_history(session.client, calls.store, agents, since=flt.since,
+                                     until=flt.until, environment=session.environment,
+                                     on_progress=progress)
+        calls.problems = []
+        self.app.account.audit("history_fetched", face="tui", env=session.environment,
+                               agents=[a.agent_id for a in agents], read=result.read,
+                               new=result.new, changed=result.changed)
+        message = (f"Fetched {result.read:,} calls: {result.new:,} new, "
+                   f"{result.changed:,} changed")
+        for agent, error in result.failures:
+            message += f"\n{agent.label}: {error}"
+        self.app.notify(message, title="History", markup=False,
+                        severity="warning" if result.failures else "information")
+        calls.reload()
