@@ -21,7 +21,6 @@ from console.store.history import CallStore, HistoryFilter
 
 SALES = DEMO_AGENTS[1].agent_id
 API = "https://api.example.com"
-NOW = datetime.now(UTC)
 
 
 def run(*args: str, input: str | None = None):
@@ -44,16 +43,17 @@ def api_env(monkeypatch):
 @pytest.fixture
 def stored_calls(api_env):
     """25 calls of the API in use (one a minute, newest now) and 3 of another environment."""
+    now = datetime.now(UTC)  # when the test runs, not when the module was collected
     with CallStore() as store:
         store.record_statuses([
             CallStatus(call_id=f"c-{i:02d}", agent_id=SALES, to_number=f"+1415555{i:04d}",
                        status="ended" if i % 2 else "failed",
-                       started_at=(NOW - timedelta(minutes=i)).isoformat(),
+                       started_at=(now - timedelta(minutes=i)).isoformat(),
                        disposition="=1+2" if i == 3 else None)
             for i in range(25)], environment=environment_key(API))
         store.record_statuses([
             CallStatus(call_id=f"x-{i}", agent_id=SALES, to_number="+14155550000",
-                       status="ended", started_at=NOW.isoformat()) for i in range(3)],
+                       status="ended", started_at=now.isoformat()) for i in range(3)],
             environment="demo:other")
     return 25
 
@@ -122,8 +122,8 @@ def test_history_prune_by_date_and_by_the_retention_setting(stored_calls,
     (isolated_dirs / "config" / "config.toml").write_text("history_retention_days = 1\n")
     with CallStore() as store:
         store.record_status(CallStatus(call_id="old", agent_id=SALES, to_number="+14155550000",
-                                       status="ended",
-                                       started_at=(NOW - timedelta(days=3)).isoformat()))
+                                       status="ended", started_at=(
+                                           datetime.now(UTC) - timedelta(days=3)).isoformat()))
     assert run("history", "prune").exit_code == 0
     with CallStore() as store:
         assert store.get("old") is None and store.count() == 23
@@ -176,3 +176,14 @@ def test_audit_list_and_export_filter_by_operator_and_action(isolated_dirs: Path
     assert [json.loads(line)["kind"] for line in jsonl.stdout.splitlines()] == [
         "call_ended", "call_placed"]
     assert records("audit_exported")[-1]["rows"] == 2
+
+
+def test_history_export_never_writes_through_a_symlink(stored_calls, isolated_dirs: Path) -> None:
+    victim = isolated_dirs / "authorized_keys"
+    victim.write_text("ssh-ed25519 AAAA operator\n")
+    link = isolated_dirs / "calls.csv"
+    link.symlink_to(victim)
+    result = run("history", "export", "-o", str(link), "--json")
+    assert result.exit_code == 2 and json.loads(result.stderr)["code"] == 2
+    assert victim.read_text() == "ssh-ed25519 AAAA operator\n" and link.is_symlink()
+    assert records("history_exported") == []

@@ -169,3 +169,20 @@ async def test_fetch_key_reads_the_range_from_the_api(tui, utc, isolated_dirs) -
     record = [r for r in audit.read_audit() if r["kind"] == "history_fetched"][-1]
     assert record["agents"] == [AGENT.agent_id] and record["new"] >= 1
     assert json.dumps(record).find(tui.sim.token) == -1
+
+
+async def test_the_detail_pane_shows_the_selected_stored_call(tui, utc) -> None:
+    seed(5)
+    app = tui.app(screen="history")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await history_ready(pilot)
+        calls = app.screen.calls
+        await wait_for(pilot, lambda: calls.detail.call_id == call_id(0), "the detail")
+        calls.table.move_cursor(row=3)
+        await wait_for(pilot, lambda: calls.detail.call_id == call_id(3), "the moved detail")
+        fields = str(calls.detail.query_one("#detail-fields-text").render())
+        timeline = str(calls.detail.query_one("#detail-timeline-text").render())
+        assert call_id(3) in fields and "+14155550003" in fields and "busy" in fields
+        assert "failed" in timeline
+        await pilot.press("d")
+        assert not calls.detail.display

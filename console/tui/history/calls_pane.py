@@ -109,7 +109,6 @@ class HistoryCalls(Vertical):
         self._show_range()
         self.detail.display = self.app.size.height >= SHORT_HEIGHT
         self.detail.set_class(self.app.size.width < NARROW_WIDTH, "-narrow")
-        self.call_after_refresh(self.table.focus)
         self.run_worker(self._open, name="history-open", group="history-open",
                         exit_on_error=False)
 

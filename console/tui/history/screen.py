@@ -28,6 +28,9 @@ class HistoryScreen(ConsoleScreen):
     SCREEN_NAME = "history"
     DEFAULT_CSS = stylesheet(__file__)
     BINDINGS = bindings(*HISTORY_KEYS)
+    #: the table, not the filter line, has the focus when the screen is shown (the keys act
+    #: on it); Textual applies this whenever the screen becomes active
+    AUTO_FOCUS = "HistoryTable"
 
     def __init__(self) -> None:
         super().__init__(id="history-screen")
@@ -49,8 +52,19 @@ class HistoryScreen(ConsoleScreen):
         return self.query_one(AuditView)
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        """A tab shown (key or click): its table takes the focus (the keys act on it)."""
         if event.pane.id == "history-audit-tab" and not self.audit_view.loads:
             self.audit_view.reload()
+        self.refresh_bindings()
+        self.call_after_refresh(self._focus_active_table)
+
+    def _focus_active_table(self) -> None:
+        """Focus the table of the tab shown *now*: TabbedContent shows the pane of whatever
+        gets the focus, so focusing a table of a tab left meanwhile would switch back."""
+        if self._on_calls():
+            self.calls.table.focus()
+        else:
+            self.audit_view.query_one("#audit-table").focus()
 
     def _on_calls(self) -> bool:
         return self.query_one(TabbedContent).active == "history-calls-tab"
@@ -81,12 +95,7 @@ class HistoryScreen(ConsoleScreen):
     def action_toggle_tab(self) -> None:
         tabs = self.query_one(TabbedContent)
         tabs.active = ("history-audit-tab" if tabs.active == "history-calls-tab"
-                       else "history-calls-tab")
-        self.refresh_bindings()
-        if tabs.active == "history-audit-tab":
-            self.call_after_refresh(self.audit_view.query_one("#audit-table").focus)
-        else:
-            self.call_after_refresh(self.calls.table.focus)
+                       else "history-calls-tab")  # TabActivated moves the focus
 
     # -- export -----------------------------------------------------------------------------
 
