@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 
@@ -36,6 +38,9 @@ def _seed(server) -> None:
                 http.post("/calls/outbound", json={"agent_id": agent,
                                                    "to_number": f"+1415{200 + i}0003"}
                           ).raise_for_status()
+                # calls 20 ms apart: the list shows milliseconds and the server keeps more, so
+                # a midpoint between two calls a millisecond apart could fall on either side
+                time.sleep(0.02)
         poll(lambda: all(
             c["status"] == "failed" for agent in (RECEPTION, SALES)
             for c in http.get(f"/calls/agent/{agent}/calls").json()["calls"]),
