@@ -44,7 +44,7 @@ from console.store import journal as j
 if TYPE_CHECKING:
     from console.api.client import ApiClient
     from console.calls.service import CallService
-    from console.tracker import PollPolicy, TrackedCall
+    from console.tracker import CallTracker, PollPolicy, TrackedCall
 
 log = logging.getLogger("console.campaign")
 
@@ -72,7 +72,11 @@ class CampaignRunner:
                  client: Callable[[], ApiClient], now: Callable[[], datetime] = utc_now,
                  on_event: Callable[[dict[str, Any]], None] | None = None,
                  policy: PollPolicy | None = None, store: Any = None,
-                 wake_step: float = WAKE_STEP, placed_by: str | None = None) -> None:
+                 wake_step: float = WAKE_STEP, placed_by: str | None = None,
+                 tracker: CallTracker | None = None) -> None:
+        """`tracker`: a tracker the face runs already (the TUI's): the campaign's calls are
+        followed there, so they show in its Calls table tagged with the campaign and are polled
+        once; it is neither started nor stopped here. Without one the runner runs its own."""
         record = journal.get(name)
         if record is None:
             raise j.JournalError(f"no campaign named {name!r}")
@@ -101,7 +105,8 @@ class CampaignRunner:
         self._abandon = False
         self._pause_until = 0.0
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._tracker = None
+        self._tracker: CallTracker | None = None
+        self._shared_tracker = tracker
         self.error: str | None = None
         #: Figures for the faces and the benchmark.
         self.started = 0
@@ -446,15 +451,24 @@ class CampaignRunner:
     async def _ensure_tracker(self) -> None:
         if self._tracker is not None:
             return
+        if self._shared_tracker is not None:
+            self._tracker = self._shared_tracker
+            self._tracker.add_listener(self._on_update)
+            return
         from console.tracker import CallTracker
 
+        environment = self.service.environment
         self._tracker = CallTracker(self._client, on_update=self._on_update, policy=self._policy,
-                                    store=self._store)
+                                    store=self._store,
+                                    # the history files the calls under the API they went to
+                                    environment=environment() if callable(environment)
+                                    else environment)
         await self._tracker.start()
 
     def _track(self, line: int, placed: Any) -> None:
         self._call_rows[placed.call.call_id] = line
-        self._tracker.track(placed.call, placed.request, placed_by=self._placed_by)
+        self._tracker.track(placed.call, placed.request, placed_by=self._placed_by,
+                            campaign=self.name)
 
     def _follow(self, line: int, call_id: str, status: Any, *, counted: bool) -> None:
         """Follow a call known from a status read (reconciled, or live before a restart).
@@ -468,7 +482,7 @@ class CampaignRunner:
             self._live += 1  # a live call of this campaign holds a slot until it ends
             self.peak_live = max(self.peak_live, self._live)
         self._call_rows[call_id] = line
-        self._tracker.track_status(status, source="watched")
+        self._tracker.track_status(status, source="watched", campaign=self.name)
 
     def _on_update(self, call: TrackedCall) -> None:
         line = self._call_rows.get(call.call_id)
@@ -480,7 +494,8 @@ class CampaignRunner:
         else:
             self._finish_row(line, call.status, call.disposition, call_id=call.call_id)
         self._release()
-        self._tracker.forget(call.call_id)
+        if self._shared_tracker is None:
+            self._tracker.forget(call.call_id)  # a shared tracker keeps it in its Calls table
 
     def _finish_row(self, line: int, status: str, disposition: str | None, *,
                     call_id: str | None = None) -> None:
@@ -512,7 +527,9 @@ class CampaignRunner:
             task.cancel()
         if self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
-        if self._tracker is not None:
+        if self._tracker is self._shared_tracker and self._tracker is not None:
+            self._tracker.remove_listener(self._on_update)
+        elif self._tracker is not None:
             await self._tracker.stop()
 
     # ---------------------------------------------------------------- events

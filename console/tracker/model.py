@@ -77,6 +77,8 @@ class TrackedCall:
     environment: str | None = None
     #: Wall time it became lost (the API answered 404 `lost_after` times in a row).
     lost_at: datetime | None = None
+    #: The campaign that dialled it (its name), if one did.
+    campaign: str | None = None
 
     @property
     def lost(self) -> bool:
@@ -181,7 +183,7 @@ def estimate_placed_at(started: datetime | None, now: float, wall: datetime) -> 
 
 def placed_call(placed: CallResponse, *, body: dict[str, Any] | None, placed_by: str | None,
                 now: float, wall: datetime, policy: PollPolicy,
-                environment: str | None) -> TrackedCall:
+                environment: str | None, campaign: str | None = None) -> TrackedCall:
     """A call this console has just placed (from the POST's answer): first read one interval
     of its status from now."""
     interval = schedule.base_interval(placed.status, policy)
@@ -192,7 +194,7 @@ def placed_call(placed: CallResponse, *, body: dict[str, Any] | None, placed_by:
         status_changes=[(wall, placed.status)], next_poll_at=now + interval,
         interval=interval, placed_at=now, placed_wall=wall,
         answered_at=now if placed.status == schedule.ANSWERED else None,
-        environment=environment)
+        environment=environment, campaign=campaign)
 
 
 def unread_call(call_id: str, *, now: float, policy: PollPolicy,
@@ -208,7 +210,7 @@ def unread_call(call_id: str, *, now: float, policy: PollPolicy,
 def call_from_status(status: CallStatus, *, source: str, request: dict[str, Any] | None,
                      placed_by: str | None, flags: set[str] | None, now: float,
                      wall: datetime, policy: PollPolicy,
-                     environment: str | None) -> TrackedCall:
+                     environment: str | None, campaign: str | None = None) -> TrackedCall:
     """A call first known from a status read (a list item, a reconciled unknown outcome),
     scheduled as if that read had just been made."""
     ringing, max_duration = request_timeouts(request)
@@ -221,7 +223,7 @@ def call_from_status(status: CallStatus, *, source: str, request: dict[str, Any]
         placed_at=estimate_placed_at(status.started, now, wall),
         placed_wall=wall if status.started is None else None,
         answered_at=now if status.status == schedule.ANSWERED else None,
-        environment=environment)
+        environment=environment, campaign=campaign)
     plan = schedule.after_success(call, now, previous_status=None, due=True, policy=policy)
     call.interval, call.next_poll_at = plan.interval, plan.at
     call.follow_ups_done, call.done = plan.follow_ups_done, plan.done

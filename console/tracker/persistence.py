@@ -97,23 +97,25 @@ class StoreSync:
     # ------------------------------------------------------------------ single writes
 
     def record_placed(self, placed: CallResponse, body: dict[str, Any] | None,
-                      placed_by: str | None, *, at: datetime, environment: str | None) -> None:
+                      placed_by: str | None, *, at: datetime, environment: str | None,
+                      campaign: str | None = None) -> None:
         if self.store is None:
             return
         try:
-            self.store.record_placed(placed, body, placed_by, at=at, environment=environment)
+            self.store.record_placed(placed, body, placed_by, at=at, environment=environment,
+                                     campaign=campaign)
         except Exception as exc:  # noqa: BLE001 - the store never stops tracking
             self._on_failure(exc)
 
     def record_status(self, status: CallStatus, *, observed_at: datetime, source: str,
                       placed_by: str | None, body: dict[str, Any] | None,
-                      environment: str | None) -> None:
+                      environment: str | None, campaign: str | None = None) -> None:
         if self.store is None:
             return
         try:
             self.store.record_status(status, observed_at=observed_at, source=source,
                                      placed_by=placed_by, request=body,
-                                     environment=environment)
+                                     environment=environment, campaign=campaign)
         except Exception as exc:  # noqa: BLE001
             self._on_failure(exc)
 
@@ -176,5 +178,5 @@ def restored_call(row: StoredCall, timeline: Iterable[tuple[datetime, str]], now
         interval=schedule.base_interval(row.status, policy),
         placed_at=estimate_placed_at(row.started_at, now, wall),
         answered_at=answered_at, placed_wall=row.started_at or row.created_at,
-        environment=row.environment,
+        environment=row.environment, campaign=row.campaign,
         lost_at=row.lost_at, flags={FLAG_NOT_FOUND} if row.lost else set())

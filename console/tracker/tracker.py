@@ -149,6 +149,7 @@ class CallTracker:
         self.policy = policy or PollPolicy()
         self.on_update = on_update
         self.on_batch = on_batch
+        self._listeners: list[Callable[[TrackedCall], None]] = []
         self.on_wait = on_wait
         self._rng = rng or random.Random()
         self.requests_per_second = requests_per_second
@@ -198,29 +199,34 @@ class CallTracker:
     # ------------------------------------------------------------------ public: what to track
 
     def track(self, placed: CallResponse, request: OutboundCallRequest | dict[str, Any] | None = None,
-              placed_by: str | None = None) -> TrackedCall:
-        """Track a call this console just placed (from the POST's answer)."""
+              placed_by: str | None = None, *, campaign: str | None = None) -> TrackedCall:
+        """Track a call this console just placed (from the POST's answer); `campaign`: the
+        name of the campaign that dialled it (kept on the call and in the store)."""
         now, wall = self.clock.now(), self.clock.wall()
         body = request_body(request)
         call = self._calls.get(placed.call_id)
         if call is None:
             self._forgotten.discard(placed.call_id)
             call = placed_call(placed, body=body, placed_by=placed_by, now=now, wall=wall,
-                               policy=self.policy, environment=self.environment)
+                               policy=self.policy, environment=self.environment,
+                               campaign=campaign)
             self._add(call)
         else:  # discovered through a watched agent before the POST returned
             call.request = body if body is not None else call.request
             call.placed_by = placed_by or call.placed_by
             call.source = "console"
+            call.campaign = campaign or call.campaign
         call.ringing_timeout_seconds, call.max_call_duration_seconds = request_timeouts(call.request)
-        self._sync.record_placed(placed, body, placed_by, at=wall, environment=call.environment)
+        self._sync.record_placed(placed, body, placed_by, at=wall, environment=call.environment,
+                                 campaign=campaign)
         self._mark_changed(call, status=False)
         self._wake.set()
         return call
 
     def track_status(self, status: CallStatus, *, source: str = "watched",
                      request: OutboundCallRequest | dict[str, Any] | None = None,
-                     placed_by: str | None = None, flags: Iterable[str] = ()) -> TrackedCall:
+                     placed_by: str | None = None, flags: Iterable[str] = (),
+                     campaign: str | None = None) -> TrackedCall:
         """Track a call known from a status read (list item, reconciled unknown outcome...).
 
         Pass `flags={"outcome-unknown"}` for a call found by reconciling a POST whose outcome
@@ -235,17 +241,19 @@ class CallTracker:
                 call.request = body
                 call.ringing_timeout_seconds, call.max_call_duration_seconds = request_timeouts(body)
             call.placed_by = placed_by or call.placed_by
+            call.campaign = campaign or call.campaign
             call.flags.update(flags)
             if not call.done and call.call_id not in self._in_flight:
                 self._apply_ok(call, status, self.clock.now(), self.clock.wall(), due=False)
             self._mark_changed(call, status=False)
         else:
             call = self._new_from_status(status, source=source, request=body,
-                                         placed_by=placed_by, flags=set(flags))
-        if body is not None or placed_by is not None:
+                                         placed_by=placed_by, flags=set(flags),
+                                         campaign=campaign)
+        if body is not None or placed_by is not None or campaign is not None:
             self._sync.record_status(status, observed_at=self.clock.wall(), source=source,
                                      placed_by=placed_by, body=body,
-                                     environment=call.environment)
+                                     environment=call.environment, campaign=campaign)
         self._wake.set()
         return call
 
@@ -282,6 +290,15 @@ class CallTracker:
 
     def watched_agents(self) -> list[str]:
         return list(self._lists.watched)
+
+    def add_listener(self, listener: Callable[[TrackedCall], None]) -> None:
+        """Hear every changed call like `on_update` does, beside it (a campaign running on the
+        TUI's tracker: its calls then show in the Calls table and are polled once)."""
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: Callable[[TrackedCall], None]) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
 
     def forget(self, call_id: str) -> None:
         """Stop tracking a call and drop it from memory (it stays in the store)."""
@@ -623,11 +640,13 @@ class CallTracker:
 
     def _new_from_status(self, status: CallStatus, *, source: str,
                          request: dict[str, Any] | None = None, placed_by: str | None = None,
-                         flags: set[str] | None = None) -> TrackedCall:
+                         flags: set[str] | None = None,
+                         campaign: str | None = None) -> TrackedCall:
         self._forgotten.discard(status.call_id)
         call = call_from_status(status, source=source, request=request, placed_by=placed_by,
                                 flags=flags, now=self.clock.now(), wall=self.clock.wall(),
-                                policy=self.policy, environment=self.environment)
+                                policy=self.policy, environment=self.environment,
+                                campaign=campaign)
         self._add(call)
         self._mark_changed(call, status=True)
         return call
@@ -673,10 +692,10 @@ class CallTracker:
         changed = [c for c in self._changed.values() if self._calls.get(c.call_id) is c]
         self._changed = {}
         self._sync.write(changed, self._calls, self.clock.wall)
-        if self.on_update is not None:
+        for listener in ([self.on_update] if self.on_update is not None else []) + self._listeners:
             for call in changed:
                 try:
-                    self.on_update(call)
+                    listener(call)
                 except Exception:  # noqa: BLE001
                     log.exception("on_update callback failed")
         if self.on_batch is not None and changed:

@@ -312,6 +312,10 @@ def test_status_list_export_and_bad_input(sim_clean, tmp_path, monkeypatch):
                *ALL_HOURS).exit_code == 0
     status = json.loads(run("status", "small", "--json").stdout)
     assert status["state"] == "done" and status["rows"] == 2
+    # the call history knows which campaign dialled each call (`history list --campaign`)
+    history = CliRunner().invoke(main, ["history", "list", "--campaign", "small", "--json"],
+                                 catch_exceptions=False)
+    assert sorted(c["to"] for c in json.loads(history.stdout)["calls"]) == sorted(dialled)
     listed = json.loads(run("list", "--json").stdout)
     assert [c["name"] for c in listed] == ["small"]
     out = tmp_path / "out.csv"

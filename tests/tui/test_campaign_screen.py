@@ -66,6 +66,18 @@ async def test_plan_shows_every_verdict_then_the_run_dials_each_number_once(
         assert states[3] == "duplicate" and all(s in ("ended", "failed") for s in states[:3])
         await tui.wait_for(pilot, lambda: screen.query_one("#campaign-past").row_count == 1,
                            "the past campaigns")
+        # the campaign's calls were followed by the Calls table's tracker, tagged with its name
+        name = str(screen.query_one("#campaign-past").get_cell_at((0, 0)))
+        tagged = [c for c in app.tracker.calls() if c.to_number in numbers]
+        assert len(tagged) == 3 and {c.campaign for c in tagged} == {name}
+        assert {app.call_store.get(c.call_id).campaign for c in tagged} == {name}
+        # a row's call opens in the Calls screen with the cursor on it
+        first = screen._call_ids[2]
+        table.focus()
+        table.move_cursor(row=table.get_row_index("2"))
+        await pilot.press("enter")
+        await tui.wait_for(pilot, lambda: app.current_mode == "calls"
+                           and app.screen.table.selected_id == first, "the call in Calls")
     calls = httpx.get(f"{tui.sim.base_url}/_sim/calls", timeout=5).json()
     assert Counter(c["to_number"] for c in calls if c["to_number"] in numbers) == {
         n: 1 for n in numbers}

@@ -340,6 +340,30 @@ class CallsScreen(ConsoleScreen):
             return None
         return tracker.get(call_id)
 
+    def show_call(self, call_id: str) -> bool:
+        """Put the cursor on one call and show its detail (the find palette, a campaign's
+        row); filters that hide it are cleared first. False: the live view does not hold it."""
+        tracker = self.tracker
+        if tracker is None or tracker.get(call_id) is None:
+            self.notify(f"Call {call_id} is not in the live view; the History screen has "
+                        "every call.", markup=False, timeout=6)
+            return False
+        if self._dirty:
+            self._resync()
+        if call_id not in self.table:
+            self.filter_bar.clear()
+            self.filter = CallFilter()
+            self._matches = self.filter.matcher(self._agent_label)
+            self._resync()
+        table = self.table
+        table.move_cursor(row=table.get_row_index(call_id), animate=False)
+        table.focus()
+        if not self.detail_shown:
+            self._detail_choice = True
+            self._apply_layout()
+        self._show_detail()
+        return True
+
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
         if self.detail_shown:

@@ -234,9 +234,14 @@ class CampaignScreen(ConsoleScreen):
         lock.acquire(timeout=0)
         service = CallService(lambda: session.client, face="campaign",
                               environment=session.environment, operator=session.operator)
+        tracker = getattr(self.app, "tracker", None)
         runner = CampaignRunner(journal, name, service=service, client=lambda: session.client,
                                 now=self.app.clock, on_event=self._event,
-                                placed_by=session.operator)
+                                placed_by=session.operator,
+                                # the Calls table's tracker, when it polls: campaign calls show
+                                # there tagged with the campaign, polled once
+                                tracker=tracker if tracker is not None and tracker.running
+                                else None)
         self.runner, self.name_running, self._journal = runner, name, journal
         timer = self.set_interval(0.5, self._refresh_progress)
         try:
@@ -342,4 +347,4 @@ class CampaignScreen(ConsoleScreen):
             return
         call_id = self._call_ids.get(int(event.row_key.value))
         if call_id:
-            self.app.action_show_screen("calls")
+            self.app.open_found("call", call_id)
