@@ -345,6 +345,12 @@ class CallConsoleApp(LookAndFeelApp):
         if in_flight:
             reasons.append("A call request is in flight: quitting now leaves its outcome "
                            "unknown (the call may be placed).")
+        for worker in self.workers:
+            if worker.group == "campaign-run" and worker.is_running:
+                name = getattr(worker.node, "name_running", None) or "A campaign"
+                reasons.append(f"Campaign {name} is running: quitting stops its dialling. "
+                               f"`call-console campaign resume {name}` goes on later from its "
+                               "journal (no row is dialled twice).")
         tracker = self.tracker
         live = [call for call in tracker.calls() if call.live and call.source != "watched"
                 ] if tracker is not None else []

@@ -149,3 +149,24 @@ async def test_in_an_ssh_session_only_the_exchange_folder_is_read(tui, tmp_path,
         (folder / "leads.csv").write_text(CSV, encoding="utf-8")
         await plan(pilot, tui, csv="leads.csv")
         assert screen.prepared is not None
+
+
+async def test_quitting_during_a_run_asks_first_and_names_the_resume(tui, tmp_path, monkeypatch):
+    from console.tui.dialogs.confirm import ConfirmScreen
+
+    numbers = [tui.unique_number() for _ in range(3)]
+    write_csv(tmp_path, monkeypatch, "to_number\n" + "\n".join(numbers) + "\n")
+    app = tui.app(screen="campaign")
+    async with app.run_test(size=WIDE) as pilot:
+        await plan(pilot, tui, hours="00:00-24:00", rate="2/min")  # one call, then 30 s apart
+        screen = app.screen
+        await pilot.press("ctrl+s")
+        await tui.wait_for(pilot, lambda: screen.runner is not None, "the run")
+        await pilot.press("ctrl+q")
+        await tui.wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        text = tui.screen_text(app)
+        assert f"Campaign {screen.name_running} is running" in text
+        assert f"campaign resume {screen.name_running}" in text
+        await pilot.press("ctrl+q")  # the quit key again confirms
+        await tui.wait_for(pilot, lambda: app.return_code is not None, "the exit")
+    assert app.return_code == 0
