@@ -45,6 +45,10 @@ CALL_OUTCOME_UNKNOWN = "call_outcome_unknown"
 CALL_RECONCILED = "call_reconciled"
 CALL_ENDED = "call_ended"
 CALL_TRANSFERRED = "call_transferred"
+#: An end or transfer the API refused (409: no longer live / not answered) or failed: who
+#: tried what on which call is worth a line even when nothing changed.
+CALL_END_FAILED = "call_end_failed"
+CALL_TRANSFER_FAILED = "call_transfer_failed"
 
 #: Longest error message copied into an audit record.
 AUDIT_MESSAGE_LIMIT = 200
@@ -129,6 +133,8 @@ class CallService:
         outcome = await actions.end(self._client(), call_id)
         if outcome.done:
             await self._audit(CALL_ENDED, call_id=call_id, status=outcome.status)
+        else:
+            await self._audit(CALL_END_FAILED, call_id=call_id, **_failure(outcome))
         return outcome
 
     async def transfer(self, call_id: str, request: TransferRequest) -> ActionOutcome:
@@ -136,6 +142,9 @@ class CallService:
         if outcome.done:
             await self._audit(CALL_TRANSFERRED, call_id=call_id, transfer_to=outcome.target,
                               transfer_type=outcome.transfer_type, status=outcome.status)
+        else:
+            await self._audit(CALL_TRANSFER_FAILED, call_id=call_id, transfer_to=outcome.target,
+                              transfer_type=outcome.transfer_type, **_failure(outcome))
         return outcome
 
     # -- audit ------------------------------------------------------------------------------
@@ -182,6 +191,12 @@ class CallService:
             log.warning("audit record %s not written", kind)
             if self.on_audit_failed is not None:
                 self.on_audit_failed(kind)
+
+
+def _failure(outcome: ActionOutcome) -> dict[str, Any]:
+    error = outcome.error
+    return {"status_code": getattr(error, "status_code", None),
+            "message": _short(getattr(error, "message", None) or str(error))}
 
 
 def _short(text: str | None) -> str | None:

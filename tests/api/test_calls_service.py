@@ -257,8 +257,10 @@ async def test_end_done_then_refused(service, sim_clean, audit_log):
     again = await service.end(placed.call.call_id)
     assert not again.done and again.refused and isinstance(again.error, Conflict)
     assert requests_seen(sim_clean, "POST /calls/{call_id}/end") == 2
-    assert [(r["kind"], r["call_id"], r.get("status")) for r in records(audit_log)][1:] == [
-        ("call_ended", placed.call.call_id, "ended")]          # the refused one is no record
+    assert [(r["kind"], r["call_id"], r.get("status"), r.get("status_code"))
+            for r in records(audit_log)][1:] == [
+        ("call_ended", placed.call.call_id, "ended", None),
+        ("call_end_failed", placed.call.call_id, None, 409)]   # who tried, even when refused
 
 
 async def test_transfer_done_then_refused(service, sim_clean, audit_log):
@@ -274,7 +276,8 @@ async def test_transfer_done_then_refused(service, sim_clean, audit_log):
     kinds = [(r["kind"], r.get("transfer_to"), r.get("transfer_type"))
              for r in records(audit_log)]
     assert kinds == [("call_placed", None, None), ("call_transferred", "tel:+14155550123", "warm"),
-                     ("call_ended", None, None)]
+                     ("call_ended", None, None),
+                     ("call_transfer_failed", "tel:+14155550123", "warm")]
 
 
 # -- the CLI places, ends and transfers through the service -------------------------------------
@@ -300,5 +303,6 @@ def test_cli_attempts_are_audited_with_the_cli_face(sim_clean, audit_log):
     assert requests_seen(sim_clean) == 3
     assert [(r["kind"], r["face"], r["operator"]) for r in records(audit_log)] == [
         ("call_outcome_unknown", "cli", "cron"), ("call_rejected", "cli", "cron"),
-        ("call_placed", "cli", "cron"), ("call_ended", "cli", "cron")]
+        ("call_placed", "cli", "cron"), ("call_ended", "cli", "cron"),
+        ("call_transfer_failed", "cli", "cron")]
     assert records(audit_log, "call_ended")[0]["call_id"] == call_id
