@@ -316,6 +316,12 @@ def test_status_list_export_and_bad_input(sim_clean, tmp_path, monkeypatch):
     history = CliRunner().invoke(main, ["history", "list", "--campaign", "small", "--json"],
                                  catch_exceptions=False)
     assert sorted(c["to"] for c in json.loads(history.stdout)["calls"]) == sorted(dialled)
+    # and the audit log has each placed call under the campaign, with its CSV line
+    from console.account.audit import read_audit
+
+    placed = [r for r in read_audit() if r["kind"] == "call_placed" and r.get("campaign")]
+    assert sorted((r["campaign"], r["row"], r["face"]) for r in placed) == [
+        ("small", 2, "campaign"), ("small", 3, "campaign")]
     listed = json.loads(run("list", "--json").stdout)
     assert [c["name"] for c in listed] == ["small"]
     out = tmp_path / "out.csv"
