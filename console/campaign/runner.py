@@ -108,6 +108,11 @@ class CampaignRunner:
         self._tracker: CallTracker | None = None
         self._shared_tracker = tracker
         self.error: str | None = None
+        #: Live calls this campaign may hold at once: --max-concurrent, lowered to the tenant's
+        #: concurrency cap when the quota says it is smaller (`_read_capacity`).
+        self.max_live = self.options.max_concurrent
+        #: The tenant's quota as read before dialling (None: not read or not readable).
+        self.quota: Any = None
         #: Figures for the faces and the benchmark.
         self.started = 0
         self.peak_live = 0
@@ -220,6 +225,7 @@ class CampaignRunner:
         await self._ensure_tracker()
         self.journal.set_state(self.name, j.RUNNING)
         self._load_pending()
+        await self._read_capacity()
         loop = asyncio.get_running_loop()
         self.started_at_monotonic = loop.time()
         try:
@@ -244,6 +250,42 @@ class CampaignRunner:
         finally:
             await self._close()
         return self._finish()
+
+    async def _read_capacity(self) -> None:
+        """Before the first POST, the tenant's quota (`GET /auth/me`, then its quota): its
+        concurrency cap lowers `max_live` (429s stay handled on top: other operators' calls
+        count too); a tenant out of monthly quota or not active stops the campaign before
+        anything is dialled; fewer calls left this month than rows to dial is said once. A
+        quota that cannot be read changes nothing: the 429 and 403 answers still do."""
+        try:
+            client = self._client()
+            me = await client.me()
+            if not me.owner_id:
+                return
+            quota = await client.get_quota(me.owner_id)
+        except Exception as exc:  # noqa: BLE001 - unreadable quota: the API's answers rule
+            log.info("campaign %s: tenant quota not read (%s); dialling by the API's answers",
+                     self.name, exc)
+            return
+        self.quota = quota
+        cap = quota.max_concurrent_calls
+        if cap is not None and 0 < cap < self.max_live:
+            self.max_live = cap
+            self._emit({"event": "notice", "message": (
+                f"the tenant allows {cap} live call(s) at once: this campaign keeps at most "
+                f"{cap} live (not {self.options.max_concurrent})")})
+        if quota.quota_exceeded or (quota.status or "active") != "active":
+            why = ("the tenant's monthly call quota is used up" if quota.quota_exceeded
+                   else f"the tenant is {quota.status}")
+            self.error = f"{why}: nothing was dialled"
+            self._emit({"event": "error", "message": self.error})
+            self.stop()
+            return
+        due = len(self._ready) + len(self._waiting)
+        if quota.calls_remaining is not None and quota.calls_remaining < due:
+            self._emit({"event": "notice", "message": (
+                f"the tenant has {quota.calls_remaining} call(s) left this month for {due} "
+                "row(s): the API refuses the rest (403) and the campaign stops there")})
 
     def _finish(self) -> Summary:
         summary = self.summary()
@@ -314,7 +356,7 @@ class CampaignRunner:
         """Wait for a free concurrency slot, the pacing slot and the end of a server pause;
         False when something else must be looked at first (stop, pause)."""
         loop = asyncio.get_running_loop()
-        while self._live >= self.options.max_concurrent:
+        while self._live >= self.max_live:
             await self._wait_change(self._wake_step)
             if self._stopping or self.paused:
                 return False
@@ -324,7 +366,7 @@ class CampaignRunner:
             if until <= now:
                 break
             await self._wait_change(min(until - now, self._wake_step), pacing=True)
-            if self._stopping or self.paused or self._live >= self.options.max_concurrent:
+            if self._stopping or self.paused or self._live >= self.max_live:
                 return False
         return True
 

@@ -346,6 +346,14 @@ class _Reporter:
         elif event.get("event") == "wait" and not self.bar:
             click.echo(f"waiting {event['seconds']:g} s: {visible(str(event['reason']), 200)}",
                        err=True)
+        elif event.get("event") == "notice":
+            self._line(f"note: {visible(str(event['message']), 300)}")
+
+    def _line(self, text: str) -> None:
+        """A line on stderr that the progress bar does not overwrite."""
+        if self.bar and self._drawn:
+            sys.stderr.write("\r\x1b[2K")
+        click.echo(text, err=True)
 
     async def tick(self) -> None:
         if not self.bar:

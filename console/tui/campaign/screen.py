@@ -271,6 +271,10 @@ class CampaignScreen(ConsoleScreen):
             self._say("Stopping: no more calls start; the live ones are followed to their end.")
 
     def _event(self, event: dict[str, Any]) -> None:
+        if event.get("event") in ("notice", "error"):
+            self.notify(str(event["message"]), title=f"Campaign {event.get('campaign', '')}",
+                        severity="warning", markup=False, timeout=10)
+            return
         if event.get("event") != "row":
             return
         line = event["line"]
