@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import logging
+import sqlite3
 import time
 from collections import deque
 from collections.abc import Callable
@@ -50,6 +51,8 @@ log = logging.getLogger("console.campaign")
 
 #: Longest sleep between two looks at the clock while waiting (hours, retries, pause).
 WAKE_STEP = 1.0
+#: How often a running campaign looks for a pause/resume/stop asked from another process.
+CONTROL_INTERVAL = 0.5
 #: Wait after a 429 / 503 without `Retry-After`.
 DEFAULT_RETRY_AFTER = 5.0
 #: Reading live calls again after a restart: this many GETs at once.
@@ -228,6 +231,8 @@ class CampaignRunner:
         await self._read_capacity()
         loop = asyncio.get_running_loop()
         self.started_at_monotonic = loop.time()
+        self.journal.take_control(self.name)  # a request left from an earlier run is stale
+        controls = asyncio.create_task(self._take_controls(), name=f"campaign-controls-{self.name}")
         try:
             while not self._stopping:
                 await self._running.wait()
@@ -248,8 +253,30 @@ class CampaignRunner:
                 self._dial_now(line, now)
             await self._wind_down()
         finally:
+            controls.cancel()
             await self._close()
         return self._finish()
+
+    async def _take_controls(self) -> None:
+        """Pause, resume or stop asked for from another process (`campaign pause NAME` in a
+        second terminal, while this one runs it): looked for every `CONTROL_INTERVAL`."""
+        while True:
+            await asyncio.sleep(CONTROL_INTERVAL)
+            try:
+                taken = self.journal.take_control(self.name)
+            except (j.JournalError, sqlite3.Error) as exc:
+                log.warning("campaign %s: controls not read: %s", self.name, exc)
+                continue
+            if taken is None:
+                continue
+            control, by = taken
+            self._emit({"event": "control", "control": control, "by": by})
+            if control == "pause":
+                self.pause()
+            elif control == "resume":
+                self.resume()
+            elif control == "stop":
+                self.stop()
 
     async def _read_capacity(self) -> None:
         """Before the first POST, the tenant's quota (`GET /auth/me`, then its quota): its

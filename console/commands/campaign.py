@@ -1,4 +1,4 @@
-"""`call-console campaign run|resume|status|list|export`: dial a CSV by the rules (issue 14).
+"""`call-console campaign run|resume|pause|stop|status|list|export`: dial a CSV by the rules.
 
 Exit codes: 0 the campaign ran to its end; 1 an API error stopped it; 2 bad input (options, the
 CSV, the DNC list, an unknown template or campaign); 3 rows are left with an unknown outcome
@@ -6,6 +6,8 @@ CSV, the DNC list, an unknown template or campaign); 3 rows are left with an unk
 
 Ctrl+C (or SIGTERM) stops: no more calls start and the live ones are followed to their end; a
 second Ctrl+C leaves at once (the live calls stay in the journal and `resume` follows them).
+From another terminal, `pause NAME`, `resume NAME` and `stop NAME` control a running campaign
+(through its journal; the running process takes the request within half a second).
 """
 
 from __future__ import annotations
@@ -211,14 +213,84 @@ def run(file, template, agent, name, rate, max_concurrent, hours, days, dnc_file
 @click.option("--progress", "progress", type=click.Choice(["auto", "json", "none"]),
               default="auto", show_default=True)
 def resume(name, redial_unknown, as_json, progress) -> None:
-    """Go on with a stopped or crashed campaign: unknown outcomes are reconciled first."""
+    """Go on with a stopped or crashed campaign: unknown outcomes are reconciled first. A
+    campaign paused in another process (`campaign pause NAME`) goes on there."""
+    from console.store.journal import PAUSED
+
     journal = _journal()
-    if journal.get(name) is None:
+    record = journal.get(name)
+    if record is None:
         fail(f"no campaign named {name!r} (`call-console campaign list` lists them)", EXIT_INPUT)
+    if _running_elsewhere(name):
+        if record.state != PAUSED:
+            fail(f"campaign {name!r} is running in another process (`campaign pause {name}` "
+                 f"or `campaign stop {name}` control it from here)", EXIT_INPUT)
+        _ask(journal, name, "resume")
+        return
     current = settings()
     require_api(current)
     _run_campaign(journal, name, current, as_json=as_json, progress=progress, resume=True,
                   redial_unknown=redial_unknown)
+
+
+@campaign_group.command("pause")
+@click.argument("name")
+def pause(name) -> None:
+    """Pause a campaign running in another process (a terminal, the console's Campaign
+    screen): no more calls start, live ones go on. `campaign resume NAME` goes on."""
+    _control_running(name, "pause")
+
+
+@campaign_group.command("stop")
+@click.argument("name")
+def stop(name) -> None:
+    """Stop a campaign running in another process: no more calls start, the live ones are
+    followed to their end, then it exits. `campaign resume NAME` goes on later."""
+    _control_running(name, "stop")
+
+
+#: How long `pause`/`stop`/`resume` wait for the running process to take the control.
+CONTROL_WAIT = 5.0
+
+
+def _running_elsewhere(name: str) -> bool:
+    from filelock import Timeout
+
+    from console.store.journal import campaign_lock
+
+    lock = campaign_lock(name)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        return True
+    lock.release()
+    return False
+
+
+def _control_running(name: str, control: str) -> None:
+    journal = _journal()
+    record = journal.get(name)
+    if record is None:
+        fail(f"no campaign named {name!r} (`call-console campaign list` lists them)", EXIT_INPUT)
+    if not _running_elsewhere(name):
+        fail(f"campaign {name!r} is not running (it is {record.state}); "
+             f"`call-console campaign resume {name}` runs it", EXIT_INPUT)
+    _ask(journal, name, control)
+
+
+def _ask(journal, name: str, control: str) -> None:
+    """Leave the control for the running process and wait until it took it."""
+    journal.request_control(name, control, by=_operator(settings()))
+    deadline = time.monotonic() + CONTROL_WAIT
+    while journal.pending_control(name) is not None:
+        if time.monotonic() > deadline:
+            fail(f"asked campaign {name!r} to {control}; the process running it has not taken "
+                 "the request yet (it will when it looks again)", EXIT_API)
+        time.sleep(0.1)
+    done = {"pause": "paused (live calls go on; `campaign resume` goes on)",
+            "resume": "running again", "stop": "stopping (no more calls start; the live ones "
+                                              "are followed to their end)"}[control]
+    click.echo(f"campaign {name}: {done}")
 
 
 def _operator(current) -> str | None:

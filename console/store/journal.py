@@ -105,6 +105,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         """,
         "CREATE INDEX attempts_row ON attempts(campaign, line, id)",
     ),
+    (
+        # A control asked for from another process (`campaign pause|resume|stop NAME` while
+        # the campaign runs elsewhere): the running process takes it within a second.
+        "ALTER TABLE campaigns ADD COLUMN control TEXT",
+        "ALTER TABLE campaigns ADD COLUMN control_by TEXT",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -279,6 +285,43 @@ class Journal:
         with self.transaction() as conn:
             conn.execute("UPDATE campaigns SET state = ?, note = ?, updated_at = ?, "
                          "finished_at = ? WHERE name = ?", (state, note, now, finished, name))
+
+    #: The controls another process may ask a running campaign for.
+    CONTROLS = ("pause", "resume", "stop")
+
+    def request_control(self, name: str, control: str, *, by: str | None = None) -> None:
+        """Ask the process running campaign `name` to pause, resume or stop (the last request
+        wins; it is taken within a second by `take_control`)."""
+        if control not in self.CONTROLS:
+            raise ValueError(f"control must be one of {', '.join(self.CONTROLS)}")
+        with self.transaction() as conn:
+            conn.execute("UPDATE campaigns SET control = ?, control_by = ? WHERE name = ?",
+                         (control, by, name))
+
+    def pending_control(self, name: str) -> str | None:
+        """The control asked for and not taken yet (None: none, or it was taken)."""
+        with self._lock:
+            row = self._conn.execute("SELECT control FROM campaigns WHERE name = ?",
+                                     (name,)).fetchone()
+        return None if row is None else row["control"]
+
+    def take_control(self, name: str) -> tuple[str, str | None] | None:
+        """The control asked for since the last call (and who asked), cleared; None: none.
+        Called every second while a campaign runs: a plain read first, a write only when a
+        control is there."""
+        with self._lock:
+            waiting = self._conn.execute("SELECT control FROM campaigns WHERE name = ?",
+                                         (name,)).fetchone()
+        if waiting is None or waiting["control"] is None:
+            return None
+        with self.transaction() as conn:
+            row = conn.execute("SELECT control, control_by FROM campaigns WHERE name = ?",
+                               (name,)).fetchone()
+            if row is None or row["control"] is None:
+                return None
+            conn.execute("UPDATE campaigns SET control = NULL, control_by = NULL "
+                         "WHERE name = ?", (name,))
+        return row["control"], row["control_by"]
 
     # -- rows -----------------------------------------------------------------------------------
 

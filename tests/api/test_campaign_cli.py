@@ -367,3 +367,47 @@ def test_status_list_export_and_bad_input(sim_clean, tmp_path, monkeypatch):
     assert run("run", str(csv), "--agent", AGENT, "--rate", "fast").exit_code == 2
     assert run("run", str(csv), "--agent", "nobody").exit_code == 2
     assert run("status", "nope").exit_code == 2
+
+
+def test_pause_resume_and_stop_from_another_terminal(sim_clean, tmp_path):
+    from click.testing import CliRunner
+
+    from console.cli import main
+    from tests.waiting import poll
+
+    def control(*args):  # in this process: the other terminal
+        return CliRunner().invoke(main, ["campaign", *args], catch_exceptions=False,
+                                  env={"CALL_CONSOLE_BASE_URL": sim_clean.base_url,
+                                       "CALL_CONSOLE_TOKEN": sim_clean.token})
+
+    dialled = numbers(30, REJECTED)
+    csv = write_csv(tmp_path / "remote.csv", dialled)
+    env = env_for(sim_clean)
+    running = subprocess.Popen([COMMAND, "campaign", "run", str(csv), "--agent", AGENT,
+                                "--name", "remote", "--rate", "120/min", *ALL_HOURS, "--json"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        poll(lambda: len(sim_calls(sim_clean, dialled)) >= 2, "two calls dialled", timeout=20)
+        paused = control("pause", "remote")
+        assert paused.exit_code == 0 and "remote: paused" in paused.stdout, paused.stderr
+        assert json.loads(control("status", "remote", "--json").stdout)["state"] == "paused"
+        held = len(sim_calls(sim_clean, dialled))
+        time.sleep(1.5)  # three starts' worth at 120/min: none may come while paused
+        assert len(sim_calls(sim_clean, dialled)) == held
+        busy = control("resume", "remote")
+        assert busy.exit_code == 0 and "running again" in busy.stdout, busy.stderr
+        poll(lambda: len(sim_calls(sim_clean, dialled)) > held, "dialling again", timeout=10)
+        again = control("resume", "remote")
+        assert again.exit_code == 2 and "running in another process" in again.stderr
+        stopped = control("stop", "remote")
+        assert stopped.exit_code == 0 and "stopping" in stopped.stdout
+        out, err = running.communicate(timeout=30)
+    finally:
+        if running.poll() is None:
+            running.kill()
+    assert running.returncode == 0, err
+    summary = json.loads(out)
+    assert summary["state"] == "stopped" and 0 < summary["dialled"] < 30 and summary["pending"]
+    assert len(sim_calls(sim_clean, dialled)) == summary["dialled"]  # none after the stop
+    idle = control("pause", "remote")
+    assert idle.exit_code == 2 and "is not running (it is stopped)" in idle.stderr
