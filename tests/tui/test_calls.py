@@ -341,6 +341,27 @@ async def test_filters_rebuild_on_change_and_diffs_respect_them(tui):
         assert "shown" in screen.summary.text
 
 
+async def test_a_found_call_is_selected_even_when_a_filter_hid_it(tui):
+    """The find palette's `call:` results and a campaign row's call open here: the cursor on
+    that call, its detail shown, the filter that hid it cleared."""
+    app = tui.app(screen="calls")
+    app.live.polling = False
+    async with app.run_test(size=SIZE) as pilot:
+        table = await mixed_calls_shown(pilot)
+        screen = app.screen
+        wanted = MIXED[6].call_id  # failed
+        screen.filter_bar.set_filter(screen.filter.__class__(text="415 555 0001"))
+        await wait_for(pilot, lambda: wanted not in table.shown_ids, "the call filtered out")
+        app.open_found("call", wanted)
+        await wait_for(pilot, lambda: table.selected_id == wanted, "the cursor on the call")
+        assert wanted in table.shown_ids and not screen.filter.text
+        await wait_for(pilot, lambda: screen.detail.call_id == wanted, "its detail")
+        app.open_found("call", "no-such-call")
+        await wait_for(pilot, lambda: any("not in the live view" in n for n in notes(app)),
+                       "the note")
+        assert table.selected_id == wanted
+
+
 async def test_sort_keeps_the_cursor_on_the_same_call(tui):
     app = tui.app(screen="calls")
     app.live.polling = False
