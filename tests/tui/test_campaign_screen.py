@@ -54,7 +54,10 @@ async def test_plan_shows_every_verdict_then_the_run_dials_each_number_once(
     write_csv(tmp_path, monkeypatch, "to_number\n" + "\n".join(numbers + [numbers[0]]) + "\n")
     app = tui.app(screen="campaign")
     async with app.run_test(size=WIDE) as pilot:
-        await plan(pilot, tui, hours="00:00-24:00", rate="1200/min")
+        # an agent the API lists, by the name the Call form shows (no saved profile needed)
+        await tui.wait_for(pilot, lambda: app.known_agents, "the API's agents")
+        await plan(pilot, tui, template=DEMO_AGENTS[0].name.lower(), hours="00:00-24:00",
+                   rate="1200/min")
         screen = app.screen
         assert "3 to dial now" in screen.message and "1 duplicate" in screen.message
         await pilot.press("ctrl+s")

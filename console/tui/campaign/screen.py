@@ -124,6 +124,14 @@ class CampaignScreen(ConsoleScreen):
                 return {"agent_id": profiles.agents[text].agent_id}
         if check_agent_id(text) is None:
             return {"agent_id": text}
+        # an agent the API listed (GET /agents) or a saved one, by name, as the Call form
+        # shows them (the demo's "Reception" has no saved profile)
+        named = [a for a in getattr(self.app, "known_agents", [])
+                 if a.name.casefold() == text.casefold()]
+        if len({a.agent_id for a in named}) == 1:
+            return {"agent_id": named[0].agent_id}
+        if named:
+            raise ValueError(f"Template: {len(named)} agents are named {text!r}; give the UUID")
         raise ValueError(f"Template: no saved template or agent named {text!r}")
 
     # -- planning ---------------------------------------------------------------------------
