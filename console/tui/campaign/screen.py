@@ -22,8 +22,10 @@ from console.tui.css import stylesheet
 from console.tui.keys import bindings
 from console.tui.screens.base import ConsoleScreen
 
+#: The detail column comes last and is as wide as its longest text (None: auto width), so
+#: "opens at local time 09:00 Thu (America/Los_Angeles)" shows whole where the screen is wide.
 ROW_COLUMNS = (("line", "Line", 6), ("number", "Number", 16), ("state", "State", 13),
-               ("detail", "Local time / detail", 40), ("call", "Call", 10))
+               ("call", "Call", 9), ("detail", "Local time / detail", None))
 PAST_COLUMNS = (("name", "Campaign", 18), ("state", "State", 9), ("rows", "Rows", 6),
                 ("dialled", "Dialled", 8), ("ended", "Ended", 6), ("failed", "Failed", 7),
                 ("unknown", "Unknown", 8), ("created", "Created", 17))
@@ -208,7 +210,7 @@ class CampaignScreen(ConsoleScreen):
                call_id: str | None) -> tuple[Text, ...]:
         return (Text(str(line)), Text(number), Text(state.replace("_", " "),
                                                     style=STATE_STYLES.get(state, "")),
-                Text(detail or ""), Text((call_id or "")[:8]))
+                Text((call_id or "")[:8]), Text(detail or ""))
 
     # -- running ----------------------------------------------------------------------------
 
