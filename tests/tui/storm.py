@@ -21,10 +21,10 @@ from textual.app import App
 from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
 
 #: What operators press, by the issue's list (F1-F6, digits, letters, Tab/Shift+Tab, Esc,
-#: Enter, arrows, Home/End, Ctrl+J/P/B/R/G/N/Y/F, F6-F8, F12). Quit keys are left out: the app
+#: Enter, arrows, Home/End, Ctrl+J/P/B/R/G/N/Y/F, F6-F8, F10-F12). Quit keys are left out: the app
 #: is meant to exit on them.
 STORM_KEYS: tuple[str, ...] = (
-    "f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8", "f12",
+    "f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8", "f10", "f11", "f12",
     *"0123456789", *"abcdefghijklmnopqrstuvwxyz",
     "tab", "shift+tab", "escape", "enter", "up", "down", "left", "right", "home", "end",
     "space", "backspace", "delete", "slash",

@@ -41,6 +41,8 @@ STARTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "import": ("profiles", ("i",)),
     "export": ("profiles", ("e",)),
     "environment-editor": ("settings", ("ctrl+n",)),
+    "campaign": ("campaign", ()),
+    "history": ("history", ()),
 }
 
 SEEDS = int(os.environ.get("STORM_SEEDS", "1"))
