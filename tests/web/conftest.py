@@ -12,14 +12,9 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("aiohttp", reason="serve-web needs the web extra: pip install "
-                    "'call-console[web]'")
-pytest.importorskip("textual_serve", reason="serve-web needs the web extra: pip install "
-                    "'call-console[web]'")
+from web_helpers import CLEAN_ENV, PASSWORDS, ServeWeb, standin_command
 
-from web_helpers import CLEAN_ENV, PASSWORDS, ServeWeb, standin_command  # noqa: E402
-
-from console.web import accounts  # noqa: E402
+from console.web import accounts
 
 
 class WebLab:

@@ -79,6 +79,8 @@ def test_sign_in_place_a_demo_call_and_see_it_in_the_calls_table(web_lab):
                     "the OS's browser (Playwright's own download is not used)")
     playwright_api = pytest.importorskip("playwright.sync_api",
                                          reason="playwright is not installed (test extra)")
+    pytest.importorskip("textual_serve", reason="serve-web needs the web extra: pip install "
+                        "'call-console[web]'")
     server = web_lab.server(prefix=("--demo",), standin=False)
     try:
         with playwright_api.sync_playwright() as playwright:

@@ -7,13 +7,17 @@ import asyncio
 import secrets
 import subprocess
 
-import aiohttp
 import pytest
-from web_helpers import (CONSOLE_COMMAND, PASSWORDS, audit_records, parse_standin, pid_alive,
-                         wait_for_record)
-from waiting import poll
 
-from console.store.exchange import ExchangeFolder
+WEB_EXTRA = "serve-web needs the web extra: pip install 'call-console[web]'"
+pytest.importorskip("textual_serve", reason=WEB_EXTRA)
+aiohttp = pytest.importorskip("aiohttp", reason=WEB_EXTRA)
+
+from web_helpers import (CONSOLE_COMMAND, PASSWORDS, audit_records,  # noqa: E402
+                         parse_standin, pid_alive, wait_for_record)
+from waiting import poll  # noqa: E402
+
+from console.store.exchange import ExchangeFolder  # noqa: E402
 
 
 async def open_tab(server, cookie: str | None, *, origin: str | None = None,
