@@ -327,3 +327,23 @@ async def test_idle_timeout_closes_the_tab_and_ends_the_console(web_lab):
         poll(lambda: not pid_alive(report["pid"]), "the child to exit", 10, 0.05)
     finally:
         server.stop()
+
+
+async def test_server_shutdown_ends_every_console(web_lab):
+    server = web_lab.server()
+    try:
+        http, ws = await open_tab(server, server.cookie("alice"))
+        try:
+            report = parse_standin(await read_until(ws, b" END"))
+            await asyncio.get_running_loop().run_in_executor(None, server.stop)
+            said = await read_until(ws, b"session closed")
+            assert b"server shutting down: session closed" in said
+        finally:
+            await http.close()
+    finally:
+        server.stop()
+    session = report["env"]["CALL_CONSOLE_SSH_SESSION"]
+    end = wait_for_record(web_lab.data, lambda r: r["kind"] == "session_end"
+                          and r.get("session") == session, "session_end")
+    assert end["reason"] == "server-shutdown" and end["exit_status"] == 0
+    assert not pid_alive(report["pid"])
