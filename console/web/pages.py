@@ -61,9 +61,8 @@ header { display: flex; gap: 1rem; align-items: center; padding: .25rem .75rem;
 header .who { flex: 1; }
 header button { margin: 0; padding: .2rem .8rem; }
 .textual-terminal { flex: 1; min-height: 0; }
-.closed { display: none; padding: 2rem; }
+.closed { display: none; padding: .5rem .75rem; background: #3a1d12; }
 body.-closed .closed { display: block; }
-body.-closed .textual-terminal { display: none; }
 a { color: #9fd0ff; }
 """
 
