@@ -30,10 +30,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import textual_serve
 from aiohttp import WSMsgType, web
 from textual_serve.download_manager import DownloadManager
 
-import textual_serve
 from console.account import audit
 from console.account.remote_console import DROPPED_SERVER_ENV, clamp_size, signal_name
 from console.web import accounts, pages

@@ -11,7 +11,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from web_helpers import CLEAN_ENV, PASSWORDS, ServeWeb, standin_command
 
 from console.web import accounts

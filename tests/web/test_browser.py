@@ -16,8 +16,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from web_helpers import PASSWORDS, audit_records, wait_for_record
 from waiting import poll
+from web_helpers import PASSWORDS, audit_records, wait_for_record
 
 pytestmark = pytest.mark.e2e
 
@@ -68,8 +68,11 @@ class BrowserScreen:
         self.mark = self.page.evaluate("window.__consoleBytes.length")
 
     def wait_for(self, check, what: str, timeout: float = 20.0, since_mark: bool = False) -> str:
-        return poll(lambda: (lambda t: t if check(t) else None)(self.text(since_mark)), what,
-                    timeout, 0.1)
+        def seen() -> str | None:
+            text = self.text(since_mark)
+            return text if check(text) else None
+
+        return poll(seen, what, timeout, 0.1)
 
 
 def test_sign_in_place_a_demo_call_and_see_it_in_the_calls_table(web_lab):

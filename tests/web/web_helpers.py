@@ -69,14 +69,6 @@ def parse_standin(data: bytes) -> dict:
     return json.loads(text.split("STANDIN ", 1)[1].rsplit(" END", 1)[0])
 
 
-def add_account(env: dict[str, str], name: str, password: str, *args: str,
-                confirm: str | None = None) -> subprocess.CompletedProcess[str]:
-    """`call-console web-users add NAME` with the password typed twice on stdin."""
-    typed = f"{password}\n{password if confirm is None else confirm}\n"
-    return subprocess.run([CONSOLE_COMMAND, "web-users", "add", name, *args], input=typed,
-                          capture_output=True, text=True, env=env, timeout=30)
-
-
 class ServeWeb:
     """`call-console [prefix] serve-web --port 0 …` in a subprocess; the port from its start
     line."""
