@@ -18,6 +18,7 @@ AppService._open_app_process is textual-serve's one private name used here (1.1.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import signal
@@ -61,6 +62,16 @@ class ConsoleChild(AppService):
         super().__init__(" ".join(argv), write_bytes=write_bytes, write_str=write_str,
                          close=close, download_manager=download_manager)
         self.argv, self.env, self.cwd = list(argv), env, cwd
+        self.exited_itself = False  # the console said it was exiting (Ctrl+Q, a fatal error)
+
+    async def on_meta(self, data: bytes) -> None:
+        """The console's meta packets; an `exit` one means it is quitting on its own."""
+        try:
+            if json.loads(data).get("type") == "exit":
+                self.exited_itself = True
+        except (ValueError, AttributeError):
+            pass
+        await super().on_meta(data)
 
     @property
     def pid(self) -> int | None:

@@ -255,8 +255,7 @@ class WebServer:
         await ws.prepare(request)
         session.tabs_opened += 1
         tab = Tab(session, f"web-{session.number}-{session.tabs_opened}", ws, client)
-        running = sum(1 for t in self.tabs if t.child is not None)
-        if self.closing or running >= self.config.max_sessions:
+        if self.closing or len(self.tabs) >= self.config.max_sessions:
             reason = "server-shutdown" if self.closing else "max-sessions"
             message = ("the server is shutting down; try again later." if self.closing else
                        f"too many sessions (the limit is {self.config.max_sessions}); try "
@@ -278,16 +277,21 @@ class WebServer:
                              close=ws.close, download_manager=self.downloads,
                              cwd=self.config.cwd)
         tab.child = child
-        self.tabs.add(tab)
+        self.tabs.add(tab)  # counts towards the cap from now on, until the child has exited
+        try:
+            await child.start(width, height)
+        except OSError as exc:
+            self.tabs.discard(tab)
+            self.audit("session_refused", operator=session.operator, client=client,
+                       connection=session.number, session=tab.id, reason="spawn-failed")
+            await self._say_and_close(ws, f"call-console: cannot start the console: {exc}")
+            return ws
+        except BaseException:  # cancelled while starting: leave no console behind
+            self.tabs.discard(tab)
+            child.signal_group(signal.SIGKILL)
+            raise
         session.consoles += 1
         try:
-            try:
-                await child.start(width, height)
-            except OSError as exc:
-                self.audit("session_refused", operator=session.operator, client=client,
-                           connection=session.number, session=tab.id, reason="spawn-failed")
-                await self._say_and_close(ws, f"call-console: cannot start the console: {exc}")
-                return ws
             tab.last_input = asyncio.get_running_loop().time()
             self.audit("session_start", operator=session.operator, client=client,
                        connection=session.number, session=tab.id, child_pid=child.pid,
@@ -300,7 +304,8 @@ class WebServer:
             self.tabs.discard(tab)
             session.consoles -= 1
             session.last_seen = self.sessions.clock()
-            reason = tab.ending or ("exit" if tab.exited else "disconnect")
+            reason = tab.ending or ("exit" if tab.exited or child.exited_itself
+                                    else "disconnect")
             fields: dict[str, Any] = {"child_pid": child.pid, "reason": reason}
             if code is not None and code < 0:
                 fields["signal"] = signal_name(code)

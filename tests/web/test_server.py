@@ -261,6 +261,23 @@ async def test_a_tab_runs_its_own_console_as_the_operator(web_lab, web_server):
     poll(lambda: not pid_alive(report["pid"]), "the child to exit", 10, 0.05)
 
 
+async def test_keys_reach_the_console_and_its_own_exit_closes_the_tab(web_lab, web_server):
+    http, ws = await open_tab(web_server, web_server.cookie("bob"))
+    try:
+        report = parse_standin(await read_until(ws, b" END"))
+        await ws.send_json(["stdin", "+1415"])
+        assert b"ECHO +1415" in await read_until(ws, b"ECHO +1415")
+        await ws.send_json(["stdin", "EXIT"])
+        message = await asyncio.wait_for(ws.receive(), 15)
+        assert message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+    finally:
+        await http.close()
+    session = report["env"]["CALL_CONSOLE_SSH_SESSION"]
+    end = wait_for_record(web_lab.data, lambda r: r["kind"] == "session_end"
+                          and r.get("session") == session, "session_end")
+    assert end["reason"] == "exit" and end["exit_status"] == 3
+
+
 async def test_a_cross_site_websocket_is_refused(web_server):
     cookie = web_server.cookie("alice")
     assert await refused_status(web_server, cookie, origin="https://evil.example") == 403

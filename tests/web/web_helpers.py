@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import httpx
@@ -35,7 +34,8 @@ PASSWORDS = {"alice": "correct horse battery", "bob": "bob's long password"}
 
 #: A stand-in for the console: speaks textual-serve's protocol (the `__GANGLION__` line, then
 #: `D`/`M` packets of type + 4-byte length + payload), reports its argv, environment and
-#: process group as one data packet, then reads packets until a `quit` meta packet.
+#: process group as one data packet, then echoes what is typed until a `quit` meta packet
+#: (or exits with 3 after an `exit` meta packet when EXIT is typed).
 STANDIN = textwrap.dedent("""\
     import json, os, sys
     out = sys.stdout.buffer
@@ -53,6 +53,9 @@ STANDIN = textwrap.dedent("""\
         body = data.read(int.from_bytes(head[1:], "big"))
         if head[:1] == b"M" and json.loads(body).get("type") == "quit":
             break
+        if head[:1] == b"D" and body == b"EXIT":  # like Ctrl+Q: say so, then exit 3
+            packet(b"M", json.dumps({"type": "exit"}).encode())
+            sys.exit(3)
         if head[:1] == b"D":
             packet(b"D", b"ECHO " + body)
     """)
@@ -81,6 +84,7 @@ class ServeWeb:
         self.port = 0
         self.lines: list[str] = []
         self.log = cwd / f"serve-web-{os.getpid()}-{id(self)}.log"
+        self.out = self.log.with_suffix(".out")
         self.scheme = "https" if "--tls-cert" in args else "http"
 
     @property
@@ -88,25 +92,23 @@ class ServeWeb:
         return f"{self.scheme}://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 20.0) -> ServeWeb:
+        # Output goes to files, never to a pipe nobody reads (a full pipe would block the server).
+        self._out_handle = self.out.open("w")
         self._log_handle = self.log.open("w")
-        self.proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=self._log_handle,
-                                     text=True, env=self.env, cwd=self.cwd,
-                                     start_new_session=True)
-        assert self.proc.stdout is not None
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                break
-            self.lines.append(line.rstrip("\n"))
-            match = re.search(r"listening on \[?[^\]\s]*\]?:(\d+)$", line.strip())
-            if match:
-                self.port = int(match.group(1))
-            if line.startswith("open:"):
-                break
-        if not self.port:
-            self.stop()
-            raise AssertionError(f"serve-web did not start: {self.lines}\n{self.stderr()}")
+        self.proc = subprocess.Popen(self.argv, stdout=self._out_handle,
+                                     stderr=self._log_handle, text=True, env=self.env,
+                                     cwd=self.cwd, start_new_session=True)
+
+        def started() -> bool:
+            self.lines = self.out.read_text().splitlines()
+            if self.proc.poll() is not None:
+                raise AssertionError(f"serve-web exited: {self.lines}\n{self.stderr()}")
+            return any(line.startswith("open:") for line in self.lines)
+
+        poll(started, "serve-web's start line", timeout, 0.05)
+        match = re.search(r"listening on \[?[^\]\s]*\]?:(\d+)$", self.lines[0])
+        assert match, self.lines
+        self.port = int(match.group(1))
         return self
 
     def stderr(self) -> str:
@@ -125,8 +127,7 @@ class ServeWeb:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout=5)
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
+        self._out_handle.close()
         self._log_handle.close()
         self.proc = None
 
