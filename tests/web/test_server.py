@@ -365,3 +365,15 @@ async def test_server_shutdown_ends_every_console(web_lab):
                           and r.get("session") == session, "session_end")
     assert end["reason"] == "server-shutdown" and end["exit_status"] == 0
     assert not pid_alive(report["pid"])
+
+
+async def test_a_removed_account_opens_no_new_console(web_lab, web_server):
+    from console.web import accounts
+
+    accounts.set_password(web_lab.users, "carol", "carol's password")
+    cookie = web_server.cookie("carol", password="carol's password")
+    accounts.remove(web_lab.users, "carol")  # `web-users remove carol`, no restart
+    assert await refused_status(web_server, cookie) == 401
+    assert web_server.sign_in("carol", "carol's password").status_code == 401
+    assert any(r["kind"] == "session_refused" and r["reason"] == "account-removed"
+               and r["operator"] == "carol" for r in audit_records(web_lab.data))

@@ -142,9 +142,10 @@ class ServeWeb:
             return http.post("/login", headers=headers or {},
                              data={"name": name, "password": password or PASSWORDS[name]})
 
-    def cookie(self, name: str, headers: dict[str, str] | None = None) -> str:
+    def cookie(self, name: str, headers: dict[str, str] | None = None,
+               password: str | None = None) -> str:
         """A signed-in session cookie value for `name`."""
-        response = self.sign_in(name, headers=headers)
+        response = self.sign_in(name, password, headers=headers)
         assert response.status_code == 303, response.text
         return response.cookies["call_console_session"]
 
