@@ -21,6 +21,8 @@ SUBCOMMANDS = {
     "profiles": ("console.commands.profiles", "profiles", "Saved agents, caller IDs, SIP header sets and templates."),
     "sim": ("console.commands.sim", "sim", "Serve the built-in simulator of the call API."),
     "serve-ssh": ("console.commands.serve_ssh", "serve_ssh", "Serve the console to operators over SSH (public keys only)."),
+    "serve-web": ("console.commands.web", "serve_web", "Serve the console to browsers, behind a sign-in."),
+    "web-users": ("console.commands.web", "web_users", "Add, remove and list serve-web's operator accounts."),
     "login": ("console.commands.auth", "login", "Sign in to an environment (tokens kept safe)."),
     "logout": ("console.commands.auth", "logout", "Forget the stored sign-in of an environment."),
     "whoami": ("console.commands.auth", "whoami", "Show the signed-in user, role and tenant."),

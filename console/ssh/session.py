@@ -24,6 +24,10 @@ from typing import TYPE_CHECKING, Any
 
 import asyncssh
 
+# Shared with serve-web; imported here under the names this module always had.
+from console.account.remote_console import (DROPPED_SERVER_ENV, MAX_COLUMNS,  # noqa: F401
+                                            MAX_ROWS, clamp_size, signal_name)
+
 if TYPE_CHECKING:  # pragma: no cover
     from console.ssh.server import Hub
 
@@ -37,29 +41,8 @@ TERMINAL_RESET = (b"\x1b[0m\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?101
 
 #: Client environment variables passed to the child (like sshd's AcceptEnv).
 ACCEPTED_CLIENT_ENV = ("LANG", "COLORTERM", "NO_COLOR")
-#: Server environment variables that describe the server's own terminal, not the client's.
-DROPPED_SERVER_ENV = frozenset({
-    "TERM", "COLORTERM", "NO_COLOR", "FORCE_COLOR", "COLUMNS", "LINES", "TERM_PROGRAM",
-    "TERM_PROGRAM_VERSION", "TERM_SESSION_ID", "TMUX", "TMUX_PANE", "STY", "WINDOW",
-    "VTE_VERSION", "WT_SESSION", "KONSOLE_VERSION", "ITERM_SESSION_ID", "KITTY_WINDOW_ID",
-    "WEZTERM_PANE", "SSH_AUTH_SOCK", "SSH_AGENT_PID", "SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY",
-    "DISPLAY", "WAYLAND_DISPLAY", "XAUTHORITY", "TEXTUAL", "CALL_CONSOLE_OPERATOR",
-    "CALL_CONSOLE_SSH_SESSION",
-})
-
 _INPUT_HIGH_WATER = 256 * 1024
 _PENDING_INPUT_LIMIT = 64 * 1024
-
-#: The largest terminal a child console gets, whatever the client asks for (pty-req and
-#: window-change): wider than any real screen at a readable font, and small enough that the
-#: console's screen buffers stay a few MB.
-MAX_COLUMNS = 500
-MAX_ROWS = 200
-
-
-def clamp_size(columns: int, rows: int) -> tuple[int, int]:
-    """`columns` x `rows` within 1..MAX_COLUMNS x 1..MAX_ROWS."""
-    return max(1, min(int(columns), MAX_COLUMNS)), max(1, min(int(rows), MAX_ROWS))
 
 
 def set_winsize(fd: int, columns: int, rows: int, xpixels: int = 0, ypixels: int = 0) -> None:
@@ -72,13 +55,6 @@ def set_winsize(fd: int, columns: int, rows: int, xpixels: int = 0, ypixels: int
 def _take_controlling_tty() -> None:  # pragma: no cover - runs in the forked child
     # Runs after setsid() and after stdin/stdout/stderr were dup'ed from the slave.
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-
-
-def signal_name(returncode: int) -> str:
-    try:
-        return signal.Signals(-returncode).name.removeprefix("SIG")
-    except ValueError:
-        return str(-returncode)
 
 
 class PtyChild:
