@@ -41,6 +41,7 @@ from console.api.models import (
     Quota,
     TokenPair,
     TransferRequest,
+    read_call_response,
 )
 from console.api.safe_text import visible
 
@@ -347,7 +348,17 @@ class ApiClient:
             try:
                 if overflow:
                     raise _too_large("POST", "/calls/outbound", response, MAX_BODY_BYTES)
-                return _model(CallResponse, _json(response), response)
+                payload = _json(response)
+                try:
+                    placed = read_call_response(payload, body)
+                except ValueError as exc:
+                    raise errors.BadResponse(
+                        f"{response.status_code}: unexpected response ({exc})",
+                        status_code=response.status_code) from None
+                if placed.odd_fields:
+                    log.info("POST /calls/outbound placed %s; odd fields in the answer: %s",
+                                placed.call_id, "; ".join(placed.odd_fields))
+                return placed
             except errors.BadResponse as exc:
                 # Accepted, but we cannot tell which call it is: reconcile, never resend.
                 raise self._unknown(body, sent_at, f"unreadable response: {exc}") from None
