@@ -3,7 +3,8 @@
 Subcommands are imported only when invoked, so `call-console` reaches the TUI's first frame
 without loading httpx, FastAPI or the campaign code.
 
-Exit codes: 0 ok, 1 API error, 2 bad input or configuration, 3 outcome unknown.
+Exit codes: 0 ok, 1 API error, 2 bad input or configuration, 3 outcome unknown, 4 the call
+watched by `call status --watch` failed.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import importlib
 import click
 
 from console import __version__
+from console.commands import lazy_completer
 
 SUBCOMMANDS = {
     "call": ("console.commands.call", "call_group", "Place, inspect, end and transfer calls."),
@@ -27,7 +29,9 @@ SUBCOMMANDS = {
     "env": ("console.commands.auth", "env_group", "List, add, remove and choose API environments."),
     "history": ("console.commands.history", "history_group", "The local call history: list, fetch from the API, export, prune."),
     "audit": ("console.commands.audit", "audit_group", "Read and export the audit log (who did what, when)."),
+    "completion": ("console.commands.completion", "completion", "Print the shell completion script (bash, zsh, fish)."),
 }
+
 
 
 class LazyGroup(click.Group):
@@ -67,9 +71,10 @@ class LazyGroup(click.Group):
 @click.option("--no-mouse", is_flag=True, help="Do not capture the mouse.")
 @click.option("--operator", metavar="NAME", help="Operator name recorded with each call.")
 @click.option("--env", "env_name", metavar="NAME",
+              shell_complete=lazy_completer("complete_environments"),
               help="Use [environments.NAME] of the config file (default: $CALL_CONSOLE_ENV, "
                    "then active_env).")
-@click.option("--theme", metavar="NAME",
+@click.option("--theme", metavar="NAME", shell_complete=lazy_completer("complete_themes"),
               help="Use this theme (shipped: call-console-dark, call-console-light, "
                    "high-contrast, ansi-256; or one of your theme dir; or a Textual theme). "
                    "Default: theme in config.toml.")
