@@ -10,6 +10,7 @@ watched by `call status --watch` failed.
 from __future__ import annotations
 
 import importlib
+import os
 
 import click
 
@@ -78,10 +79,13 @@ class LazyGroup(click.Group):
               help="Use this theme (shipped: call-console-dark, call-console-light, "
                    "high-contrast, ansi-256; or one of your theme dir; or a Textual theme). "
                    "Default: theme in config.toml.")
+@click.option("--debug", is_flag=True,
+              help="Log every API request and answer (token masked) to the log file "
+                   "(`call-console locate` names it); same as CALL_CONSOLE_DEBUG=1.")
 @click.version_option(__version__, prog_name="call-console")
 @click.pass_context
 def main(ctx: click.Context, demo: bool, screen: str | None, no_mouse: bool,
-         operator: str | None, env_name: str | None, theme: str | None) -> None:
+         operator: str | None, env_name: str | None, theme: str | None, debug: bool) -> None:
     """call-console: place outbound calls through the MrAssistant API and watch them live.
 
     Run without a command to open the console; `call-console --demo` runs it on the built-in
@@ -94,7 +98,13 @@ def main(ctx: click.Context, demo: bool, screen: str | None, no_mouse: bool,
         # Subcommands read it through console.commands.common.selected_env(); the TUI's
         # ConsoleSession takes it as `env=`.
         ctx.obj["env"] = env_name
+    if debug:  # through the environment, so child consoles (serve-ssh sessions) inherit it
+        os.environ["CALL_CONSOLE_DEBUG"] = "1"
     if ctx.invoked_subcommand is not None:
+        if ctx.invoked_subcommand != "completion":
+            from console.logs import start_file_log
+
+            start_file_log()
         return
     from console.tui.launch import run_tui
 

@@ -19,6 +19,7 @@ import json
 import logging
 import random
 import re
+import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -406,6 +407,9 @@ class ApiClient:
         Returns the response with its body in memory, and True when the body was longer than
         `max_bytes`: then only the part read is kept and the connection is closed unread.
         """
+        from console.api import wire_log
+
+        started = time.monotonic()
         async with self._http.stream(method, path, **kwargs) as streamed:
             body = bytearray()
             overflow = False
@@ -419,6 +423,8 @@ class ApiClient:
                        if k.lower() not in _BODY_HEADERS]
             response = httpx.Response(streamed.status_code, headers=headers, content=bytes(body),
                                       request=streamed.request, extensions=streamed.extensions)
+        if wire_log.enabled():
+            wire_log.exchange(streamed.request, response, started)
         return response, overflow
 
     async def _send(self, method: str, path: str, *, retries: int | None = None,
