@@ -30,6 +30,7 @@ SUBCOMMANDS = {
     "env": ("console.commands.auth", "env_group", "List, add, remove and choose API environments."),
     "history": ("console.commands.history", "history_group", "The local call history: list, fetch from the API, export, prune."),
     "audit": ("console.commands.audit", "audit_group", "Read and export the audit log (who did what, when)."),
+    "config": ("console.commands.config", "config_group", "JSON Schemas of config.toml and profiles.toml for editors."),
     "completion": ("console.commands.completion", "completion", "Print the shell completion script (bash, zsh, fish)."),
 }
 

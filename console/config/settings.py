@@ -39,15 +39,32 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CALL_CONSOLE_", extra="forbid",
                                       validate_default=True)
 
-    base_url: str | None = Field(default=None, description="API base URL, e.g. https://api.example.com")
-    token: SecretStr | None = Field(default=None, description="pre-issued bearer token")
-    default_region: str = Field(default="US", description="region for numbers typed without +")
+    base_url: str | None = Field(
+        default=None, description="API base URL, e.g. https://api.example.com",
+        json_schema_extra={"pattern": r"^https?://[^\s/]+"})
+    token: SecretStr | None = Field(
+        default=None, description="pre-issued bearer token (better: CALL_CONSOLE_TOKEN or "
+                                  "`call-console login`; never printed or logged)")
+    default_region: str = Field(
+        default="US", description="region for numbers typed without +",
+        json_schema_extra={"pattern": "^[A-Za-z]{2}$"})
     operator: str | None = Field(default=None, description="operator name recorded with each call")
-    connect_timeout: float = Field(default=5.0, gt=0, le=120)
-    read_timeout: float = Field(default=15.0, gt=0, le=600)
-    poll_requests_per_second: float = Field(default=20.0, gt=0, le=1000)
-    poll_concurrency: int = Field(default=8, ge=1, le=256)
-    theme: str | None = None
+    connect_timeout: float = Field(
+        default=5.0, gt=0, le=120, description="seconds to wait for a connection to the API")
+    read_timeout: float = Field(
+        default=15.0, gt=0, le=600,
+        description="seconds to wait between bytes of an answer (a request's overall deadline "
+                    "is connect + 2 × read)")
+    poll_requests_per_second: float = Field(
+        default=20.0, gt=0, le=1000,
+        description="most status requests per second the live-calls tracker sends, all calls "
+                    "together")
+    poll_concurrency: int = Field(
+        default=8, ge=1, le=256, description="most status requests the tracker has in flight at once")
+    theme: str | None = Field(
+        default=None, description="theme name (shipped: call-console-dark, call-console-light, "
+                                  "high-contrast, ansi-256; or a file of the user theme dir) "
+                                  "[unset: the console's default theme]")
     active_env: str | None = Field(
         default=None, description="the [environments.NAME] used when --env is not given")
     # Where SSH operators' files go (console/store/exchange.py): <exchange_dir>/<operator>/.
