@@ -36,6 +36,20 @@ SUBCOMMANDS = {
 
 
 
+#: Optional packages → the extra that installs them (pyproject's optional-dependencies).
+OPTIONAL_PACKAGES = {"asyncssh": "ssh", "textual_serve": "web"}
+
+
+def missing_extra(exc: ModuleNotFoundError) -> str | None:
+    """The one line to print when `exc` is an optional package that is not installed."""
+    top = (exc.name or "").split(".", 1)[0]
+    extra = OPTIONAL_PACKAGES.get(top)
+    if extra is None:
+        return None
+    return (f"error: this command needs the optional package {top!r}: "
+            f"pip install 'call-console[{extra}]'")
+
+
 class LazyGroup(click.Group):
     """A click group whose subcommands are imported on first use."""
 
@@ -50,9 +64,16 @@ class LazyGroup(click.Group):
 
     def invoke(self, ctx: click.Context):
         """Run the subcommand; a file it cannot read or write (a read-only config dir, a
-        file where a directory should be) ends in one line naming the path and exit 2."""
+        file where a directory should be) ends in one line naming the path and exit 2, and so
+        does a missing optional package (the line names the extra to install)."""
         try:
             return super().invoke(ctx)
+        except ModuleNotFoundError as exc:
+            line = missing_extra(exc)
+            if line is None:
+                raise
+            click.echo(line, err=True)
+            raise SystemExit(2) from None
         except OSError as exc:
             if exc.filename is None:  # not about a file (a closed pipe, the network)
                 raise
