@@ -52,6 +52,20 @@ def _x_header_name(name: str) -> str:
 XHeaderName = Annotated[str, AfterValidator(_x_header_name)]
 
 
+class ApiModel(BaseModel):
+    """Base of the API's models: validators are built on first use (`defer_build`), so a
+    command that reads one kind of answer does not pay for building all of them at import.
+
+    The request bodies the simulator takes are built at once (`BODY_CONFIG`): FastAPI warns
+    about a deferred model used as a request body."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+#: The config of a model FastAPI takes as a request body (the simulator's routes).
+BODY_CONFIG = ConfigDict(defer_build=False)
+
+
 def parse_timestamp(value: str | None) -> datetime | None:
     """Parse an ISO 8601 timestamp from the server; None for missing or unparseable values."""
     if not value:
@@ -65,7 +79,7 @@ def parse_timestamp(value: str | None) -> datetime | None:
         return None
 
 
-class OutboundCallRequest(BaseModel):
+class OutboundCallRequest(ApiModel):
     """Outbound call request model with full LiveKit SIP support.
 
     Body of `POST /calls/outbound`: all 15 fields with the API's exact defaults and rules and the
@@ -151,10 +165,10 @@ class LenientOutboundCallRequest(OutboundCallRequest):
     header names starting with X-.
     """
 
-    model_config = ConfigDict(extra="ignore", title="OutboundCallRequest")
+    model_config = ConfigDict(extra="ignore", title="OutboundCallRequest", **BODY_CONFIG)
 
 
-class OutboundCallResponse(BaseModel):
+class OutboundCallResponse(ApiModel):
     """Call response model."""
 
     # The seed's 200 answer of `POST /calls/outbound`, exactly: the ids are UUIDs, every field
@@ -172,7 +186,7 @@ class OutboundCallResponse(BaseModel):
     recording: dict[str, Any] = Field(default_factory=dict, title="Recording")
 
 
-class CallResponse(BaseModel):
+class CallResponse(ApiModel):
     """The console's reading of a `POST /calls/outbound` answer (`read_call_response`).
 
     `call_id` identifies the call and is checked strictly (a UUID, as the seed types it); every
@@ -286,7 +300,7 @@ def read_call_response(payload: Any, sent: Mapping[str, Any] | None = None) -> C
     return result
 
 
-class CallStatus(BaseModel):
+class CallStatus(ApiModel):
     """One call's status (`GET /calls/{id}` and the items of the agent call list)."""
 
     model_config = ConfigDict(extra="allow")
@@ -319,7 +333,7 @@ class CallStatus(BaseModel):
         return parse_timestamp(self.ended_at)
 
 
-class CallPage(BaseModel):
+class CallPage(ApiModel):
     """One page of `GET /calls/agent/{agent_id}/calls`, normalised from any accepted shape."""
 
     calls: list[CallStatus]
@@ -328,15 +342,15 @@ class CallPage(BaseModel):
     offset: int | None = None
 
 
-class TransferRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class TransferRequest(ApiModel):
+    model_config = ConfigDict(extra="forbid", **BODY_CONFIG)
 
     transfer_to: str = Field(pattern=r"^(tel:\+[1-9][0-9]{1,14}|sip:[^@\s]+@[^@\s]+)$")
     transfer_type: str = Field(default="cold", pattern=r"^(cold|warm)$")
     play_dialtone: bool = False
 
 
-class ActionResult(BaseModel):
+class ActionResult(ApiModel):
     """Untyped responses of end/transfer; `status` and `call_id` when the server sends them."""
 
     model_config = ConfigDict(extra="allow")
@@ -345,7 +359,7 @@ class ActionResult(BaseModel):
     call_id: str | None = None
 
 
-class Quota(BaseModel):
+class Quota(ApiModel):
     model_config = ConfigDict(extra="allow")
 
     tenant_id: str
@@ -362,16 +376,20 @@ class Quota(BaseModel):
     status: str | None = None
 
 
-class LoginRequest(BaseModel):
+class LoginRequest(ApiModel):
+    model_config = BODY_CONFIG
+
     username: str
     password: str
 
 
-class RefreshRequest(BaseModel):
+class RefreshRequest(ApiModel):
+    model_config = BODY_CONFIG
+
     refresh_token: str
 
 
-class TokenPair(BaseModel):
+class TokenPair(ApiModel):
     model_config = ConfigDict(extra="allow")
 
     access_token: str
@@ -393,7 +411,7 @@ def _shown_identity(value: str | None) -> str | None:
     return None if value is None else visible(value, IDENTITY_LIMIT)
 
 
-class Me(BaseModel):
+class Me(ApiModel):
     """`GET /auth/me`. Its strings are shown in the header, toasts, Settings and CLI lines and
     never stored as call data, so their control characters are made visible once, here."""
 
@@ -410,7 +428,7 @@ class Me(BaseModel):
         return _shown_identity(value)
 
 
-class AgentPhoneNumber(BaseModel):
+class AgentPhoneNumber(ApiModel):
     model_config = ConfigDict(extra="allow")
 
     number: str
@@ -422,7 +440,7 @@ class AgentPhoneNumber(BaseModel):
         return visible(value, IDENTITY_LIMIT)
 
 
-class AgentInfo(BaseModel):
+class AgentInfo(ApiModel):
     """An item of the optional `GET /agents` probe. Names and numbers are shown in the pickers
     and never stored as call data: their control characters are made visible here, as for
     `Me`."""
@@ -439,7 +457,7 @@ class AgentInfo(BaseModel):
         return _shown_identity(value)
 
 
-class ErrorEntry(BaseModel):
+class ErrorEntry(ApiModel):
     """One entry of a FastAPI 422 body."""
 
     model_config = ConfigDict(extra="allow")
