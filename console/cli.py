@@ -3,16 +3,19 @@
 Subcommands are imported only when invoked, so `call-console` reaches the TUI's first frame
 without loading httpx, FastAPI or the campaign code.
 
-Exit codes: 0 ok, 1 API error, 2 bad input or configuration, 3 outcome unknown.
+Exit codes: 0 ok, 1 API error, 2 bad input or configuration, 3 outcome unknown, 4 the call
+watched by `call status --watch` failed.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 
 import click
 
 from console import __version__
+from console.commands import lazy_completer
 
 SUBCOMMANDS = {
     "call": ("console.commands.call", "call_group", "Place, inspect, end and transfer calls."),
@@ -29,7 +32,24 @@ SUBCOMMANDS = {
     "env": ("console.commands.auth", "env_group", "List, add, remove and choose API environments."),
     "history": ("console.commands.history", "history_group", "The local call history: list, fetch from the API, export, prune."),
     "audit": ("console.commands.audit", "audit_group", "Read and export the audit log (who did what, when)."),
+    "config": ("console.commands.config", "config_group", "JSON Schemas of config.toml and profiles.toml for editors."),
+    "completion": ("console.commands.completion", "completion", "Print the shell completion script (bash, zsh, fish)."),
 }
+
+
+
+#: Optional packages → the extra that installs them (pyproject's optional-dependencies).
+OPTIONAL_PACKAGES = {"asyncssh": "ssh", "textual_serve": "web"}
+
+
+def missing_extra(exc: ModuleNotFoundError) -> str | None:
+    """The one line to print when `exc` is an optional package that is not installed."""
+    top = (exc.name or "").split(".", 1)[0]
+    extra = OPTIONAL_PACKAGES.get(top)
+    if extra is None:
+        return None
+    return (f"error: this command needs the optional package {top!r}: "
+            f"pip install 'call-console[{extra}]'")
 
 
 class LazyGroup(click.Group):
@@ -46,9 +66,16 @@ class LazyGroup(click.Group):
 
     def invoke(self, ctx: click.Context):
         """Run the subcommand; a file it cannot read or write (a read-only config dir, a
-        file where a directory should be) ends in one line naming the path and exit 2."""
+        file where a directory should be) ends in one line naming the path and exit 2, and so
+        does a missing optional package (the line names the extra to install)."""
         try:
             return super().invoke(ctx)
+        except ModuleNotFoundError as exc:
+            line = missing_extra(exc)
+            if line is None:
+                raise
+            click.echo(line, err=True)
+            raise SystemExit(2) from None
         except OSError as exc:
             if exc.filename is None:  # not about a file (a closed pipe, the network)
                 raise
@@ -69,16 +96,20 @@ class LazyGroup(click.Group):
 @click.option("--no-mouse", is_flag=True, help="Do not capture the mouse.")
 @click.option("--operator", metavar="NAME", help="Operator name recorded with each call.")
 @click.option("--env", "env_name", metavar="NAME",
+              shell_complete=lazy_completer("complete_environments"),
               help="Use [environments.NAME] of the config file (default: $CALL_CONSOLE_ENV, "
                    "then active_env).")
-@click.option("--theme", metavar="NAME",
+@click.option("--theme", metavar="NAME", shell_complete=lazy_completer("complete_themes"),
               help="Use this theme (shipped: call-console-dark, call-console-light, "
                    "high-contrast, ansi-256; or one of your theme dir; or a Textual theme). "
                    "Default: theme in config.toml.")
+@click.option("--debug", is_flag=True,
+              help="Log every API request and answer (token masked) to the log file "
+                   "(`call-console locate` names it); same as CALL_CONSOLE_DEBUG=1.")
 @click.version_option(__version__, prog_name="call-console")
 @click.pass_context
 def main(ctx: click.Context, demo: bool, screen: str | None, no_mouse: bool,
-         operator: str | None, env_name: str | None, theme: str | None) -> None:
+         operator: str | None, env_name: str | None, theme: str | None, debug: bool) -> None:
     """call-console: place outbound calls through the MrAssistant API and watch them live.
 
     Run without a command to open the console; `call-console --demo` runs it on the built-in
@@ -91,7 +122,13 @@ def main(ctx: click.Context, demo: bool, screen: str | None, no_mouse: bool,
         # Subcommands read it through console.commands.common.selected_env(); the TUI's
         # ConsoleSession takes it as `env=`.
         ctx.obj["env"] = env_name
+    if debug:  # through the environment, so child consoles (serve-ssh sessions) inherit it
+        os.environ["CALL_CONSOLE_DEBUG"] = "1"
     if ctx.invoked_subcommand is not None:
+        if ctx.invoked_subcommand != "completion":
+            from console.logs import start_file_log
+
+            start_file_log()
         return
     from console.tui.launch import run_tui
 

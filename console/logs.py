@@ -1,7 +1,9 @@
 """The console's log file: rotating, private (0600 in a 0700 folder), never holding a secret.
 
-`start_file_log()` is called by the faces that run for a while (the TUI); it writes
-`call-console.log` in `paths.log_dir()`, rotated by size. Every record goes through
+`start_file_log()` is called by every face (the TUI, and the CLI for each subcommand); it
+writes `call-console.log` in `paths.log_dir()` (the XDG state dir by default), rotated by size.
+`CALL_CONSOLE_DEBUG=1` (the CLI's `--debug` sets it, so child consoles inherit it) lowers the
+level to DEBUG: then the API client logs every exchange (`console.api.wire`). Every record goes through
 `SecretMaskingFormatter`, which replaces each registered secret (the API token, refresh
 tokens: `register_secret`) with `***` in the message and in the traceback, so a token caught
 in an exception's text never reaches the file. Tracebacks are Python's plain ones: no locals.
@@ -22,6 +24,8 @@ BACKUP_COUNT = 3
 FORMAT = "%(asctime)s %(levelname)s %(name)s [pid %(process)d] %(message)s"
 #: shorter secrets would mask ordinary words
 MIN_SECRET_LENGTH = 8
+
+DEBUG_ENV = "CALL_CONSOLE_DEBUG"
 
 _secrets: set[str] = set()
 _lock = threading.Lock()
@@ -68,15 +72,24 @@ def log_file() -> Path:
     return paths.log_dir() / LOG_FILE_NAME
 
 
-def start_file_log(level: int = logging.INFO) -> Path | None:
-    """Send the `console` loggers to the rotating log file (once per process).
+def debug_enabled() -> bool:
+    """`CALL_CONSOLE_DEBUG` is set to a true value (1, true, yes, on)."""
+    return os.environ.get(DEBUG_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def start_file_log(level: int | None = None) -> Path | None:
+    """Send the `console` loggers to the rotating log file (once per process), at `level`
+    (default: DEBUG when `debug_enabled()`, else INFO).
 
     Returns the file, or None when it cannot be written (the console runs without it: a
     read-only data dir must not stop an operator)."""
     global _handler
+    if level is None:
+        level = logging.DEBUG if debug_enabled() else logging.INFO
     file = log_file()
     if _handler is not None:
         if Path(_handler.baseFilename) == file.absolute():
+            logging.getLogger("console").setLevel(level)
             return file
         stop_file_log()  # the data dir moved (another CALL_CONSOLE_DATA_DIR): follow it
     try:
@@ -90,8 +103,7 @@ def start_file_log(level: int = logging.INFO) -> Path | None:
     handler.setFormatter(SecretMaskingFormatter(FORMAT))
     logger = logging.getLogger("console")
     logger.addHandler(handler)
-    if logger.level == logging.NOTSET or logger.level > level:
-        logger.setLevel(level)
+    logger.setLevel(level)
     _handler = handler
     return file
 

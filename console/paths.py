@@ -1,7 +1,7 @@
 """Where call-console keeps its files.
 
-`CALL_CONSOLE_CONFIG_DIR` and `CALL_CONSOLE_DATA_DIR` override the platform defaults, so every
-test and every operator's sandbox can be isolated.
+`CALL_CONSOLE_CONFIG_DIR`, `CALL_CONSOLE_DATA_DIR` (and `CALL_CONSOLE_LOG_DIR`) override the
+platform defaults, so every test and every operator's sandbox can be isolated.
 """
 
 from __future__ import annotations
@@ -32,7 +32,17 @@ def data_dir() -> Path:
 
 
 def log_dir() -> Path:
-    return data_dir() / "logs"
+    """The log folder: `CALL_CONSOLE_LOG_DIR`; else `logs/` of an overridden data dir (a
+    sandbox keeps everything together); else the platform's state/log dir (XDG:
+    `~/.local/state/call-console/log`)."""
+    override = os.environ.get("CALL_CONSOLE_LOG_DIR")
+    if override:
+        return Path(override).expanduser()
+    if os.environ.get("CALL_CONSOLE_DATA_DIR"):
+        return data_dir() / "logs"
+    from platformdirs import user_log_dir
+
+    return Path(user_log_dir(APP_NAME, appauthor=False))
 
 
 def config_file() -> Path:

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from console.api.models import ErrorEntry
 from console.api.safe_text import visible
+
+if TYPE_CHECKING:
+    from console.api.models import ErrorEntry
 
 #: Longest message or detail an error keeps (a 422 listing thousands of fields, a huge detail).
 MESSAGE_LIMIT = 2000

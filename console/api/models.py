@@ -9,11 +9,19 @@ be missing or null.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_validator,
+)
 
 from console.api.safe_text import visible
 from console.api.statuses import (  # noqa: F401  (defined once there; re-exported here)
@@ -44,6 +52,20 @@ def _x_header_name(name: str) -> str:
 XHeaderName = Annotated[str, AfterValidator(_x_header_name)]
 
 
+class ApiModel(BaseModel):
+    """Base of the API's models: validators are built on first use (`defer_build`), so a
+    command that reads one kind of answer does not pay for building all of them at import.
+
+    The request bodies the simulator takes are built at once (`BODY_CONFIG`): FastAPI warns
+    about a deferred model used as a request body."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+#: The config of a model FastAPI takes as a request body (the simulator's routes).
+BODY_CONFIG = ConfigDict(defer_build=False)
+
+
 def parse_timestamp(value: str | None) -> datetime | None:
     """Parse an ISO 8601 timestamp from the server; None for missing or unparseable values."""
     if not value:
@@ -57,26 +79,56 @@ def parse_timestamp(value: str | None) -> datetime | None:
         return None
 
 
-class OutboundCallRequest(BaseModel):
-    """Body of `POST /calls/outbound` — all 15 fields with the API's exact defaults and rules."""
+class OutboundCallRequest(ApiModel):
+    """Outbound call request model with full LiveKit SIP support.
+
+    Body of `POST /calls/outbound`: all 15 fields with the API's exact defaults and rules and the
+    seed page's descriptions. Stricter than the seed only where api.md decided it (each such
+    rule says so in its description): `display_name` at most 128 characters, E.164 after
+    stripping spaces, custom header names starting with `X-`. Extra fields are refused here
+    (the console's own drafts never carry any); the simulator's copy ignores them as the
+    seed's server does (`LenientOutboundCallRequest`).
+    """
 
     model_config = ConfigDict(extra="forbid")
 
-    agent_id: UUID
-    to_number: str = Field(description="Destination phone number (E.164, spaces auto-stripped)")
-    from_number: str | None = Field(default=None, description="Caller ID (E.164)")
-    context: dict[str, Any] = Field(default_factory=dict)
-    priority: str = Field(default="normal", pattern=r"^(low|normal|high|urgent)$")
-    krisp_enabled: bool = True
-    wait_until_answered: bool = False
-    display_name: str | None = Field(default=None, max_length=DISPLAY_NAME_MAX)
-    dtmf: str | None = None
-    play_dialtone: bool = False
-    media_encryption: str = Field(default="ALLOW", pattern=r"^(DISABLE|ALLOW|REQUIRE)$")
-    ringing_timeout_seconds: int = Field(default=80, ge=1, le=80)
-    max_call_duration_seconds: int = Field(default=3600, ge=60, le=86400)
-    hide_phone_number: bool = False
-    custom_headers: dict[XHeaderName, str] = Field(default_factory=dict)
+    agent_id: UUID = Field(description="The agent that places the call")
+    to_number: str = Field(
+        description="Destination phone number (E.164 format, spaces auto-stripped). "
+                    "api.md decided: after stripping spaces it must match ^\\+[1-9][0-9]{1,14}$")
+    from_number: str | None = Field(
+        default=None,
+        description="Caller ID (E.164 format, spaces auto-stripped). api.md decided: the same "
+                    "E.164 rule as to_number")
+    context: dict[str, Any] = Field(default_factory=dict,
+                                    description="Additional call context/metadata")
+    priority: str = Field(default="normal", pattern=r"^(low|normal|high|urgent)$",
+                          description="Call priority level")
+    krisp_enabled: bool = Field(default=True,
+                                description="Enable Krisp noise cancellation for this call")
+    wait_until_answered: bool = Field(
+        default=False, description="Wait for call to be answered before returning")
+    display_name: str | None = Field(
+        default=None, max_length=DISPLAY_NAME_MAX,
+        description="Custom caller ID display name. api.md decided: at most 128 characters "
+                    "(LiveKit's limit)")
+    dtmf: str | None = Field(
+        default=None,
+        description="DTMF tones to send after call connects (e.g., '*123#ww456')")
+    play_dialtone: bool = Field(default=False,
+                                description="Play dial tone while call is connecting")
+    media_encryption: str = Field(default="ALLOW", pattern=r"^(DISABLE|ALLOW|REQUIRE)$",
+                                  description="Media encryption level")
+    ringing_timeout_seconds: int = Field(
+        default=80, ge=1, le=80, description="Max time to wait for answer (1-80 seconds)")
+    max_call_duration_seconds: int = Field(default=3600, ge=60, le=86400,
+                                           description="Maximum call duration")
+    hide_phone_number: bool = Field(
+        default=False, description="Hide phone number from participant attributes")
+    custom_headers: dict[XHeaderName, str] = Field(
+        default_factory=dict,
+        description="Custom SIP X-* headers. api.md decided: every name must start with 'X-' "
+                    "(case-insensitive)")
 
     @field_validator("to_number", "from_number")
     @classmethod
@@ -104,23 +156,151 @@ class OutboundCallRequest(BaseModel):
         return out
 
 
-class CallResponse(BaseModel):
-    """Response of `POST /calls/outbound`."""
+class LenientOutboundCallRequest(OutboundCallRequest):
+    """Outbound call request model with full LiveKit SIP support.
+
+    (Simulator.) Unknown fields are ignored, as the seed's server does: api.md does not decide
+    to refuse them. Stricter than the seed only where api.md decided it, as each field's
+    description says: E.164 after stripping spaces, display_name at most 128 characters, custom
+    header names starting with X-.
+    """
+
+    model_config = ConfigDict(extra="ignore", title="OutboundCallRequest", **BODY_CONFIG)
+
+
+class OutboundCallResponse(ApiModel):
+    """Call response model."""
+
+    # The seed's 200 answer of `POST /calls/outbound`, exactly: the ids are UUIDs, every field
+    # but `recording` is required. The simulator serves it as its response schema; the client
+    # reads answers with `read_call_response`, strict only about `call_id`.
+
+    call_id: UUID
+    session_id: UUID
+    room_name: str
+    agent_id: UUID
+    direction: str
+    from_number: str
+    to_number: str
+    status: str
+    recording: dict[str, Any] = Field(default_factory=dict, title="Recording")
+
+
+class CallResponse(ApiModel):
+    """The console's reading of a `POST /calls/outbound` answer (`read_call_response`).
+
+    `call_id` identifies the call and is checked strictly (a UUID, as the seed types it); every
+    other field is read leniently: a missing or ill-typed value is replaced by what was sent
+    (agent, numbers) or a neutral default, and named in `odd_fields`, so a placed call is never
+    taken for an unknown outcome because of, say, `recording: null`."""
 
     model_config = ConfigDict(extra="allow")
 
     call_id: str
-    session_id: str
-    room_name: str
+    session_id: str | None = None
+    room_name: str | None = None
     agent_id: str
-    direction: str
+    direction: str = "outbound"
     from_number: str | None = None
     to_number: str
     status: str
-    recording: dict[str, Any] = Field(default_factory=dict)
+    recording: dict[str, Any] | None = None
+    _odd_fields: tuple[str, ...] = PrivateAttr(default=())
+
+    @property
+    def odd_fields(self) -> tuple[str, ...]:
+        """What was odd in the answer, one short phrase per field ("recording: null, expected
+        an object"); empty when the answer matched the seed's model."""
+        return self._odd_fields
 
 
-class CallStatus(BaseModel):
+#: The seed's JSON type of each answer field but `call_id` (read strictly on its own).
+_ANSWER_TYPES: dict[str, tuple[str, bool]] = {  # field -> (kind, required)
+    "session_id": ("uuid", True),
+    "room_name": ("string", True),
+    "agent_id": ("uuid", True),
+    "direction": ("string", True),
+    "from_number": ("string", True),
+    "to_number": ("string", True),
+    "status": ("string", True),
+    "recording": ("object", False),
+}
+
+
+def _is_uuid(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "an object"
+
+
+def read_call_response(payload: Any, sent: Mapping[str, Any] | None = None) -> CallResponse:
+    """Read a 200 answer of `POST /calls/outbound`: strict about what identifies the call,
+    lenient about the rest.
+
+    Raises ValueError only when the answer does not say which call was placed (not an object,
+    no `call_id`, or one that is not a UUID): only then is the outcome unknown. Any other odd
+    field is replaced (by the value `sent` in the request where there is one) and listed in
+    `odd_fields`."""
+    if not isinstance(payload, dict):
+        raise ValueError(f"expected a JSON object, got {_json_kind(payload)}")
+    call_id = payload.get("call_id")
+    if not _is_uuid(call_id):
+        shown = "missing" if "call_id" not in payload else f"{_json_kind(call_id)}, not a UUID"
+        raise ValueError(f"call_id: {shown}")
+    sent = sent or {}
+    fallbacks: dict[str, Any] = {
+        "agent_id": str(sent.get("agent_id") or ""),
+        "to_number": str(sent.get("to_number") or "").replace(" ", ""),
+        "from_number": (str(sent["from_number"]).replace(" ", "")
+                        if sent.get("from_number") else None),
+        "status": "answered" if sent.get("wait_until_answered") else "initiated",
+        "direction": "outbound",
+    }
+    data = dict(payload)
+    odd: list[str] = []
+    for name, (kind, required) in _ANSWER_TYPES.items():
+        if name not in data:
+            if required:
+                odd.append(f"{name}: missing")
+                data[name] = fallbacks.get(name)
+            continue
+        value = data[name]
+        if kind == "object":
+            fits = isinstance(value, dict)
+        else:
+            fits = isinstance(value, str)
+        if not fits:
+            expected = "an object" if kind == "object" else "a string"
+            odd.append(f"{name}: {_json_kind(value)}, expected {expected}")
+            data[name] = fallbacks.get(name)
+        elif kind == "uuid" and not _is_uuid(value):
+            odd.append(f"{name}: not a UUID")
+    if data.get("status") is None:
+        data["status"] = fallbacks["status"]
+    result = CallResponse.model_validate(data)
+    result._odd_fields = tuple(visible(item, 120) for item in odd)
+    return result
+
+
+class CallStatus(ApiModel):
     """One call's status (`GET /calls/{id}` and the items of the agent call list)."""
 
     model_config = ConfigDict(extra="allow")
@@ -153,7 +333,7 @@ class CallStatus(BaseModel):
         return parse_timestamp(self.ended_at)
 
 
-class CallPage(BaseModel):
+class CallPage(ApiModel):
     """One page of `GET /calls/agent/{agent_id}/calls`, normalised from any accepted shape."""
 
     calls: list[CallStatus]
@@ -162,15 +342,15 @@ class CallPage(BaseModel):
     offset: int | None = None
 
 
-class TransferRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class TransferRequest(ApiModel):
+    model_config = ConfigDict(extra="forbid", **BODY_CONFIG)
 
     transfer_to: str = Field(pattern=r"^(tel:\+[1-9][0-9]{1,14}|sip:[^@\s]+@[^@\s]+)$")
     transfer_type: str = Field(default="cold", pattern=r"^(cold|warm)$")
     play_dialtone: bool = False
 
 
-class ActionResult(BaseModel):
+class ActionResult(ApiModel):
     """Untyped responses of end/transfer; `status` and `call_id` when the server sends them."""
 
     model_config = ConfigDict(extra="allow")
@@ -179,7 +359,7 @@ class ActionResult(BaseModel):
     call_id: str | None = None
 
 
-class Quota(BaseModel):
+class Quota(ApiModel):
     model_config = ConfigDict(extra="allow")
 
     tenant_id: str
@@ -196,16 +376,20 @@ class Quota(BaseModel):
     status: str | None = None
 
 
-class LoginRequest(BaseModel):
+class LoginRequest(ApiModel):
+    model_config = BODY_CONFIG
+
     username: str
     password: str
 
 
-class RefreshRequest(BaseModel):
+class RefreshRequest(ApiModel):
+    model_config = BODY_CONFIG
+
     refresh_token: str
 
 
-class TokenPair(BaseModel):
+class TokenPair(ApiModel):
     model_config = ConfigDict(extra="allow")
 
     access_token: str
@@ -227,7 +411,7 @@ def _shown_identity(value: str | None) -> str | None:
     return None if value is None else visible(value, IDENTITY_LIMIT)
 
 
-class Me(BaseModel):
+class Me(ApiModel):
     """`GET /auth/me`. Its strings are shown in the header, toasts, Settings and CLI lines and
     never stored as call data, so their control characters are made visible once, here."""
 
@@ -244,7 +428,7 @@ class Me(BaseModel):
         return _shown_identity(value)
 
 
-class AgentPhoneNumber(BaseModel):
+class AgentPhoneNumber(ApiModel):
     model_config = ConfigDict(extra="allow")
 
     number: str
@@ -256,7 +440,7 @@ class AgentPhoneNumber(BaseModel):
         return visible(value, IDENTITY_LIMIT)
 
 
-class AgentInfo(BaseModel):
+class AgentInfo(ApiModel):
     """An item of the optional `GET /agents` probe. Names and numbers are shown in the pickers
     and never stored as call data: their control characters are made visible here, as for
     `Me`."""
@@ -273,7 +457,7 @@ class AgentInfo(BaseModel):
         return _shown_identity(value)
 
 
-class ErrorEntry(BaseModel):
+class ErrorEntry(ApiModel):
     """One entry of a FastAPI 422 body."""
 
     model_config = ConfigDict(extra="allow")

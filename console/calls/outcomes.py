@@ -24,6 +24,12 @@ class Placed:
     call: CallResponse
     kind: str = field(default="placed", init=False)
 
+    @property
+    def odd_fields(self) -> tuple[str, ...]:
+        """Fields of the answer that did not match the API's model (the call was placed all
+        the same); every face says so."""
+        return self.call.odd_fields
+
 
 @dataclass(frozen=True)
 class Rejected:

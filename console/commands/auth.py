@@ -12,6 +12,7 @@ import sys
 import click
 
 from console.api import errors
+from console.commands import lazy_completer
 from console.commands.common import (
     EXIT_API,
     EXIT_INPUT,
@@ -60,7 +61,8 @@ def _loopback(host: str) -> bool:
 
 
 @click.command()
-@click.option("--env", "env_name", metavar="NAME", help=ENV_OPTION_HELP)
+@click.option("--env", "env_name", metavar="NAME", help=ENV_OPTION_HELP,
+              shell_complete=lazy_completer("complete_environments"))
 @click.option("--username", "-u", metavar="USER",
               help="Username (default: the environment's `username`, else asked).")
 @click.option("--password-stdin", is_flag=True,
@@ -135,7 +137,8 @@ def login(env_name, username, password_stdin, token_stdin, as_json) -> None:
 
 
 @click.command()
-@click.option("--env", "env_name", metavar="NAME", help=ENV_OPTION_HELP)
+@click.option("--env", "env_name", metavar="NAME", help=ENV_OPTION_HELP,
+              shell_complete=lazy_completer("complete_environments"))
 def logout(env_name) -> None:
     """Forget the stored tokens of an environment.
 
@@ -153,7 +156,8 @@ def logout(env_name) -> None:
 
 
 @click.command()
-@click.option("--env", "env_name", metavar="NAME", help=ENV_OPTION_HELP)
+@click.option("--env", "env_name", metavar="NAME", help=ENV_OPTION_HELP,
+              shell_complete=lazy_completer("complete_environments"))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def whoami(env_name, as_json) -> None:
     """Show who the API says you are: user, role and tenant id (from /auth/me)."""
@@ -264,7 +268,7 @@ def env_add(name, url, auth, username, token_env, make_active, replace) -> None:
 
 
 @env_group.command("remove")
-@click.argument("name")
+@click.argument("name", shell_complete=lazy_completer("complete_environments"))
 def env_remove(name) -> None:
     """Remove an environment and forget its stored tokens."""
     from console.account.environments import remove_environment
@@ -277,7 +281,7 @@ def env_remove(name) -> None:
 
 
 @env_group.command("use")
-@click.argument("name", required=False)
+@click.argument("name", required=False, shell_complete=lazy_completer("complete_environments"))
 @click.option("--none", "clear", is_flag=True, help="No active environment.")
 def env_use(name, clear) -> None:
     """Make NAME the active environment (the default when --env is not given)."""

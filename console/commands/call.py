@@ -10,6 +10,7 @@ same line and exit code for each.
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +21,9 @@ import click
 from console.api import errors
 from console.api.models import KNOWN_STATUSES, MEDIA_ENCRYPTION_LEVELS, PRIORITIES, CallStatus
 from console.api.safe_text import visible
+from console.commands import lazy_completer
 from console.commands.common import (
+    EXIT_CALL_FAILED,
     EXIT_INPUT,
     emit_json,
     fail,
@@ -75,10 +78,29 @@ def outcome_error(outcome) -> Exception:
         window=outcome.window, cause=outcome.cause)
 
 
+def _is_uuid(text: str):
+    from uuid import UUID
+
+    try:
+        return UUID(text.strip())
+    except ValueError:
+        return None
+
+
 def _context_value(raw: str | None) -> str | None:
-    """`--context` takes JSON text or `@path` to a JSON file."""
+    """`--context` takes JSON text, `@path` to a JSON file, or `@-` for standard input."""
     if raw is None or not raw.startswith("@"):
         return raw
+    if raw == "@-":
+        from console.limits import CONTEXT_MAX_TEXT
+        from console.store.input_files import InputFileError, decode_utf8, read_stream_limited
+
+        try:  # the same cap as @FILE (so `yes | call-console ... --context @-` ends)
+            raw = read_stream_limited(sys.stdin.buffer, 4 * CONTEXT_MAX_TEXT, file="<stdin>",
+                                      what="context file", shown="standard input")
+            return decode_utf8(raw, file="<stdin>", shown="standard input")
+        except InputFileError as exc:
+            fail(f"--context: {exc}", EXIT_INPUT)
     from console.calls.context_json import read_context_file
     from console.store.input_files import InputFileError
 
@@ -101,42 +123,59 @@ def _header_rows(headers: tuple[str, ...]) -> list[tuple[str, str]]:
 
 
 @call_group.command("place")
-@click.option("--agent", "agent_id", metavar="UUID", help="Agent that places the call.")
+@click.option("--agent", "agent_id", metavar="NAME|UUID",
+              shell_complete=lazy_completer("complete_agents"),
+              help="Agent that places the call: a saved agent's name or its UUID.")
 @click.option("--to", "to_number", metavar="NUMBER", help="Number to call (E.164 or national).")
 @click.option("--from", "from_number", metavar="NUMBER", help="Caller ID (E.164).")
-@click.option("--context", metavar="JSON|@FILE", help="JSON object of metadata for the agent.")
+@click.option("--context", metavar="JSON|@FILE|@-",
+              help="JSON object of metadata for the agent: the JSON text, @FILE to read a "
+                   "file, or @- to read standard input.")
 @click.option("--priority", type=click.Choice(PRIORITIES), help="Call priority [normal].")
-@click.option("--no-krisp", is_flag=True, help="Turn Krisp noise cancellation off.")
-@click.option("--wait", is_flag=True, help="Return only once the callee answers.")
+@click.option("--krisp/--no-krisp", "krisp", default=None,
+              help="Krisp noise cancellation on or off [on].")
+@click.option("--wait/--no-wait", "wait", default=None,
+              help="Return only once the callee answers, or at once [--no-wait].")
 @click.option("--display-name", metavar="TEXT", help="Caller-ID display name (≤ 128 chars).")
 @click.option("--dtmf", metavar="DIGITS", help="Digits sent after connect: 0-9 * # a-d, w = pause.")
-@click.option("--dialtone", is_flag=True, help="Play a dial tone while connecting.")
+@click.option("--dialtone/--no-dialtone", "dialtone", default=None,
+              help="Play a dial tone while connecting, or not [--no-dialtone].")
 @click.option("--media-encryption", type=click.Choice(MEDIA_ENCRYPTION_LEVELS),
               help="Media encryption [ALLOW].")
 @click.option("--ringing-timeout", type=int, metavar="SECONDS", help="1-80 [80].")
 @click.option("--max-duration", type=int, metavar="SECONDS", help="60-86400 [3600].")
-@click.option("--hide-number", is_flag=True,
-              help="Hide the number from LiveKit participant attributes (NOT caller-ID withholding).")
+@click.option("--hide-number/--show-number", "hide_number", default=None,
+              help="Hide the number from LiveKit participant attributes (NOT caller-ID "
+                   "withholding), or show it [--show-number].")
 @click.option("--header", "headers", multiple=True, metavar="'X-NAME: VALUE'",
               help="Custom SIP header; repeat for more.")
-@click.option("--template", metavar="NAME",
-              help="Start from a saved template; options given here override it.")
+@click.option("--template", metavar="NAME", shell_complete=lazy_completer("complete_templates"),
+              help="Start from a saved template; options given here override it (each on/off "
+                   "pair both ways).")
 @click.option("--dry-run", is_flag=True, help="Print the JSON and a curl line; send nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the response as JSON.")
-def place(agent_id, to_number, from_number, context, priority, no_krisp, wait, display_name,
+def place(agent_id, to_number, from_number, context, priority, krisp, wait, display_name,
           dtmf, dialtone, media_encryption, ringing_timeout, max_duration, hide_number, headers,
           template, dry_run, as_json) -> None:
-    """Place one outbound call. Never retried: an unknown outcome exits 3."""
+    """Place one outbound call. Never retried: an unknown outcome exits 3.
+
+    Each on/off pair left out keeps the template's value (or the API default); given, it
+    overrides the template either way.
+    """
     from console.calls.draft import check_draft, curl_command, request_json
 
     current = settings()
+    if agent_id and _is_uuid(agent_id) is None:  # a saved agent's name
+        from console.commands.history import agent_refs
+
+        agent_id = agent_refs((agent_id,))[0].agent_id
     values: dict[str, Any] = {
         "agent_id": agent_id, "to_number": to_number, "from_number": from_number,
         "context": _context_value(context) or "", "priority": priority,
-        "krisp_enabled": False if no_krisp else None, "wait_until_answered": wait or None,
-        "display_name": display_name, "dtmf": dtmf, "play_dialtone": dialtone or None,
+        "krisp_enabled": krisp, "wait_until_answered": wait,
+        "display_name": display_name, "dtmf": dtmf, "play_dialtone": dialtone,
         "media_encryption": media_encryption, "ringing_timeout_seconds": ringing_timeout,
-        "max_call_duration_seconds": max_duration, "hide_phone_number": hide_number or None,
+        "max_call_duration_seconds": max_duration, "hide_phone_number": hide_number,
         "custom_headers": _header_rows(headers),
     }
     if template:
@@ -171,6 +210,9 @@ def place(agent_id, to_number, from_number, context, priority, no_krisp, wait, d
         raise outcome_error(outcome)
 
     placed = run_api(send)
+    for odd in placed.odd_fields:  # placed all the same: say what was odd, never exit 3
+        click.echo(f"warning: the call was placed; odd field in the answer: {shown(odd)}",
+                   err=True)
     if as_json:
         emit_json(placed.model_dump(mode="json"))
     else:
@@ -243,10 +285,16 @@ async def follow_call(client, call_id: str, on_change: Callable[[CallStatus], No
 
 @call_group.command("status")
 @click.argument("call_id")
-@click.option("--watch", is_flag=True, help="Follow the call until it ends (one line per change).")
+@click.option("--watch", is_flag=True,
+              help="Follow the call until it ends (one line per change) and exit with its "
+                   "outcome: 0 ended, 4 failed.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (JSON lines with --watch).")
 def status(call_id: str, watch: bool, as_json: bool) -> None:
-    """Show one call's status."""
+    """Show one call's status.
+
+    With --watch the exit code is the call's outcome, for scripts: 0 when it ended, 4 when it
+    failed (busy, no answer, rejected), 1 on an API error, 3 never (nothing is placed here).
+    """
 
     def show(call: CallStatus) -> None:
         if as_json:
@@ -255,7 +303,9 @@ def status(call_id: str, watch: bool, as_json: bool) -> None:
             click.echo(status_line(call))
 
     if watch:
-        run_api(lambda client: follow_call(client, call_id, show))
+        final = run_api(lambda client: follow_call(client, call_id, show))
+        if final.status == "failed":
+            raise SystemExit(EXIT_CALL_FAILED)
     else:
         show(run_api(lambda client: client.get_call(call_id)))
 
@@ -284,8 +334,10 @@ def end(call_id: str, as_json: bool) -> None:
 @click.argument("call_id")
 @click.option("--to", "to", required=True, metavar="URI",
               help="tel:+E164, sip:user@host, or a phone number.")
-@click.option("--warm", is_flag=True, help="Warm transfer: the agent briefs the target first.")
-@click.option("--dialtone", is_flag=True, help="Play a dial tone while transferring.")
+@click.option("--warm/--cold", "warm", default=False,
+              help="Warm transfer (the agent briefs the target first) or cold [--cold].")
+@click.option("--dialtone/--no-dialtone", "dialtone", default=False,
+              help="Play a dial tone while transferring, or not [--no-dialtone].")
 @click.option("--json", "as_json", is_flag=True, help="Print the response as JSON.")
 def transfer(call_id: str, to: str, warm: bool, dialtone: bool, as_json: bool) -> None:
     """Transfer an answered call."""
@@ -324,13 +376,17 @@ def _iso(value: str | None, option: str) -> datetime | None:
 
 @call_group.command("list")
 @click.option("--agent", "agent_id", required=True, metavar="NAME|UUID",
+              shell_complete=lazy_completer("complete_agents"),
               help="Agent whose calls to list: a saved agent's name or its UUID.")
 @click.option("--status", "status_filter", type=click.Choice(KNOWN_STATUSES), help="Only this status.")
-@click.option("--direction", type=click.Choice(("inbound", "outbound")))
+@click.option("--direction", type=click.Choice(("inbound", "outbound")),
+              help="Only calls in this direction.")
 @click.option("--since", metavar="ISO", help="Calls started at or after this date-time.")
 @click.option("--until", metavar="ISO", help="Calls started before this date-time.")
-@click.option("--limit", type=click.IntRange(1, 500), default=100, show_default=True)
-@click.option("--offset", type=click.IntRange(0), default=0, show_default=True)
+@click.option("--limit", type=click.IntRange(1, 500), default=100, show_default=True,
+              help="Calls per page (the API allows 1-500).")
+@click.option("--offset", type=click.IntRange(0), default=0, show_default=True,
+              help="Skip this many calls first (ignored with --all).")
 @click.option("--all", "fetch_all", is_flag=True, help="Follow pages until the end.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print JSON: {calls, total, limit, offset} like the API.")

@@ -22,6 +22,7 @@ from typing import Any
 import click
 
 from console.api.safe_text import visible
+from console.commands import lazy_completer
 from console.commands.common import (
     EXIT_API,
     EXIT_INPUT,
@@ -132,8 +133,10 @@ def _agent_id(agent: str) -> str:
 
 @campaign_group.command("run")
 @click.argument("file", metavar="FILE.csv")
-@click.option("--template", metavar="NAME", help="Saved template giving the call's fields.")
-@click.option("--agent", metavar="NAME|UUID", help="Agent placing the calls (saved name or UUID).")
+@click.option("--template", metavar="NAME", help="Saved template giving the call's fields.",
+              shell_complete=lazy_completer("complete_templates"))
+@click.option("--agent", metavar="NAME|UUID", shell_complete=lazy_completer("complete_agents"),
+              help="Agent placing the calls (saved name or UUID).")
 @click.option("--name", metavar="NAME", help="Campaign name [the CSV's file name].")
 @click.option("--rate", default="30/min", show_default=True, metavar="N/min",
               help="Calls started per minute, evenly spaced.")
@@ -211,7 +214,8 @@ def run(file, template, agent, name, rate, max_concurrent, hours, days, dnc_file
               help="Dial rows whose outcome stayed unknown again (they MAY have been dialled).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON summary at the end.")
 @click.option("--progress", "progress", type=click.Choice(["auto", "json", "none"]),
-              default="auto", show_default=True)
+              default="auto", show_default=True,
+              help="json: one JSON line per event on stdout; auto: a bar on a terminal.")
 def resume(name, redial_unknown, as_json, progress) -> None:
     """Go on with a stopped or crashed campaign: unknown outcomes are reconciled first. A
     campaign paused in another process (`campaign pause NAME`) goes on there."""
@@ -519,7 +523,7 @@ EXPORT_COLUMNS = ("line", "to_number", "state", "verdict", "reason", "waiting", 
 @campaign_group.command("export")
 @click.argument("name")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv",
-              show_default=True)
+              show_default=True, help="CSV (one row per campaign row) or JSON.")
 @click.option("-o", "--output", metavar="FILE", help="Write here (a new file is 0600) [stdout].")
 def export(name, fmt, output) -> None:
     """Every row of a campaign with its state, attempts, call and outcome."""

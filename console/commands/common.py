@@ -22,6 +22,8 @@ from console.account.environments import Target, resolve_target
 from console.store.secrets import TokenStoreError
 
 EXIT_OK, EXIT_API, EXIT_INPUT, EXIT_UNKNOWN = 0, 1, 2, 3
+#: `call status --watch`: the watched call failed (ended is EXIT_OK).
+EXIT_CALL_FAILED = 4
 
 T = TypeVar("T")
 
@@ -180,7 +182,7 @@ def retry_hint(exc: errors.RetryLater) -> str:
 #: Request field → CLI option, so server-side errors name what the user typed.
 FIELD_OPTIONS = {
     "agent_id": "--agent", "to_number": "--to", "from_number": "--from", "context": "--context",
-    "priority": "--priority", "krisp_enabled": "--no-krisp", "wait_until_answered": "--wait",
+    "priority": "--priority", "krisp_enabled": "--krisp", "wait_until_answered": "--wait",
     "display_name": "--display-name", "dtmf": "--dtmf", "play_dialtone": "--dialtone",
     "media_encryption": "--media-encryption", "ringing_timeout_seconds": "--ringing-timeout",
     "max_call_duration_seconds": "--max-duration", "hide_phone_number": "--hide-number",

@@ -19,6 +19,7 @@ from typing import Any
 
 import click
 
+from console.commands import lazy_completer
 from console.commands.common import EXIT_API, EXIT_INPUT, emit_json, fail
 
 SORTS = ("started", "ended", "duration", "to", "from", "agent", "status", "disposition",
@@ -115,6 +116,7 @@ def filter_options(command: Callable) -> Callable:
         click.option("--disposition", "dispositions", multiple=True, metavar="D",
                      help="Only this disposition; repeat for more."),
         click.option("--agent", "agents", multiple=True, metavar="NAME|UUID",
+                     shell_complete=lazy_completer("complete_agents"),
                      help="Only this agent (a saved agent's name or a UUID); repeat for more."),
         click.option("--operator", "operators", multiple=True, metavar="NAME",
                      help="Only calls placed by this operator; repeat for more."),
@@ -123,7 +125,8 @@ def filter_options(command: Callable) -> Callable:
         click.option("--search", metavar="TEXT", help="A call id or number (part of one)."),
         click.option("--placed", type=click.Choice(("here", "elsewhere")),
                      help="Only calls placed by a console here, or only those seen elsewhere."),
-        click.option("--sort", type=click.Choice(SORTS), default="started", show_default=True),
+        click.option("--sort", type=click.Choice(SORTS), default="started", show_default=True,
+                     help="Sort by this column, newest (largest) first unless --asc."),
         click.option("--asc", is_flag=True, help="Oldest (smallest) first."),
         click.option("--all-envs", is_flag=True,
                      help="Every environment's calls, not only the API in use."),
@@ -178,7 +181,8 @@ def audit(kind: str, **fields: Any) -> None:
 
 @history_group.command("list")
 @filter_options
-@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True,
+              help="Calls per page.")
 @click.option("--after", "after", metavar="CURSOR", help="Continue after this cursor (the "
                                                         "`next` of a `--json` page).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: calls, total, limit, next.")
@@ -227,6 +231,7 @@ def _names() -> dict[str, str]:
               help="Calls started at or after (2026-03-02, today, 7d, ...).")
 @click.option("--until", metavar="WHEN", help="Calls started before this [now].")
 @click.option("--agent", "agents", multiple=True, metavar="NAME|UUID",
+              shell_complete=lazy_completer("complete_agents"),
               help="This agent (saved name or UUID); repeat for more [every saved agent].")
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
 def fetch(since, until, agents, as_json) -> None:

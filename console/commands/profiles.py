@@ -15,6 +15,7 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
+from console.commands import lazy_completer
 from console.commands.common import EXIT_INPUT, emit_json
 
 T = TypeVar("T")
@@ -404,8 +405,10 @@ def context_option(raw: str | None) -> dict[str, Any] | None:
 
 @add.command("template")
 @click.argument("name")
-@click.option("--agent", metavar="NAME", help="Saved agent.")
-@click.option("--caller-id", metavar="NAME", help="Saved caller ID.")
+@click.option("--agent", metavar="NAME", help="Saved agent.",
+              shell_complete=lazy_completer("complete_agents"))
+@click.option("--caller-id", metavar="NAME", help="Saved caller ID.",
+              shell_complete=lazy_completer("complete_caller_ids"))
 @click.option("--header-set", "header_sets", metavar="NAME", multiple=True,
               help="Saved header set; repeat to merge several (later ones win).")
 @click.option("--set", "sets", metavar="FIELD=VALUE", multiple=True,

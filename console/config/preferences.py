@@ -27,9 +27,8 @@ class _FileValues(Settings):
     the same fields, limits and validators, for checking values before they are written."""
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls, init_settings, env_settings,
-                                   dotenv_settings, file_secret_settings):
-        return (init_settings,)
+    def sources(cls, init: dict[str, Any]) -> dict[str, Any]:
+        return dict(init)
 
 
 def check_preferences(values: dict[str, Any], *,

@@ -2,6 +2,11 @@
 
 Errors name the file, the line and the key, so an operator can fix a typo without guessing.
 The token is a `SecretStr`: it never shows in a repr, a log line or a traceback.
+
+Sources, first wins: the keyword arguments, then `CALL_CONSOLE_<KEY>` (any case), then the
+flat keys of config.toml. A plain pydantic model gathers them (`Settings.sources`): the
+settings are flat scalars, and pydantic-settings cost every CLI command ~60 ms of imports
+(benchmarks/cli_startup.py).
 """
 
 from __future__ import annotations
@@ -12,8 +17,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from console import paths
 
@@ -35,19 +39,46 @@ class ConfigError(Exception):
         super().__init__(where + message)
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CALL_CONSOLE_", extra="forbid",
-                                      validate_default=True)
+ENV_PREFIX = "CALL_CONSOLE_"
 
-    base_url: str | None = Field(default=None, description="API base URL, e.g. https://api.example.com")
-    token: SecretStr | None = Field(default=None, description="pre-issued bearer token")
-    default_region: str = Field(default="US", description="region for numbers typed without +")
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+    def __init__(self, **values: Any) -> None:
+        super().__init__(**type(self).sources(values))
+
+    @classmethod
+    def sources(cls, init: dict[str, Any]) -> dict[str, Any]:
+        """The values to validate: `init`, over the environment, over config.toml."""
+        return {**file_values(), **env_values(cls.model_fields), **init}
+
+    base_url: str | None = Field(
+        default=None, description="API base URL, e.g. https://api.example.com",
+        json_schema_extra={"pattern": r"^https?://[^\s/]+"})
+    token: SecretStr | None = Field(
+        default=None, description="pre-issued bearer token (better: CALL_CONSOLE_TOKEN or "
+                                  "`call-console login`; never printed or logged)")
+    default_region: str = Field(
+        default="US", description="region for numbers typed without +",
+        json_schema_extra={"pattern": "^[A-Za-z]{2}$"})
     operator: str | None = Field(default=None, description="operator name recorded with each call")
-    connect_timeout: float = Field(default=5.0, gt=0, le=120)
-    read_timeout: float = Field(default=15.0, gt=0, le=600)
-    poll_requests_per_second: float = Field(default=20.0, gt=0, le=1000)
-    poll_concurrency: int = Field(default=8, ge=1, le=256)
-    theme: str | None = None
+    connect_timeout: float = Field(
+        default=5.0, gt=0, le=120, description="seconds to wait for a connection to the API")
+    read_timeout: float = Field(
+        default=15.0, gt=0, le=600,
+        description="seconds to wait between bytes of an answer (a request's overall deadline "
+                    "is connect + 2 × read)")
+    poll_requests_per_second: float = Field(
+        default=20.0, gt=0, le=1000,
+        description="most status requests per second the live-calls tracker sends, all calls "
+                    "together")
+    poll_concurrency: int = Field(
+        default=8, ge=1, le=256, description="most status requests the tracker has in flight at once")
+    theme: str | None = Field(
+        default=None, description="theme name (shipped: call-console-dark, call-console-light, "
+                                  "high-contrast, ansi-256; or a file of the user theme dir) "
+                                  "[unset: the console's default theme]")
     active_env: str | None = Field(
         default=None, description="the [environments.NAME] used when --env is not given")
     # Where SSH operators' files go (console/store/exchange.py): <exchange_dir>/<operator>/.
@@ -89,30 +120,21 @@ class Settings(BaseSettings):
             raise ValueError("must be a two-letter region code such as US or GB")
         return value
 
-    @classmethod
-    def settings_customise_sources(cls, settings_cls, init_settings, env_settings,
-                                   dotenv_settings, file_secret_settings):
-        return (init_settings, env_settings, _TomlFileSource(settings_cls))
-
     def operator_name(self) -> str:
         return self.operator or os.environ.get("USER") or "operator"
 
 
-class _TomlFileSource(PydanticBaseSettingsSource):
-    """Reads `config.toml`; a parse error names file and line."""
+def env_values(fields: Any) -> dict[str, str]:
+    """`CALL_CONSOLE_<FIELD>` variables (the name in any case) for the given field names."""
+    wanted = {ENV_PREFIX + name.upper(): name for name in fields}
+    return {wanted[key.upper()]: value for key, value in os.environ.items()
+            if key.upper() in wanted}
 
-    def __init__(self, settings_cls):
-        super().__init__(settings_cls)
-        self.path = paths.config_file()
-        self.data = read_toml(self.path)
 
-    def get_field_value(self, field, field_name):  # pragma: no cover - unused by __call__
-        return self.data.get(field_name), field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        # Only the flat keys this model knows; tables (environments, keymap, ...) belong to
-        # other readers of the same file.
-        return {k: v for k, v in self.data.items() if not isinstance(v, dict)}
+def file_values() -> dict[str, Any]:
+    """The flat keys of config.toml; its tables (environments, keymap, ...) belong to other
+    readers of the same file. A parse error names file and line (`ConfigError`)."""
+    return {k: v for k, v in read_toml(paths.config_file()).items() if not isinstance(v, dict)}
 
 
 def read_toml(path: Path) -> dict[str, Any]:

@@ -23,16 +23,18 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
 from console.api.models import (
     KNOWN_STATUSES,
     TERMINAL_STATUSES,
+    LenientOutboundCallRequest,
     LoginRequest,
-    OutboundCallRequest,
+    OutboundCallResponse,
     RefreshRequest,
     TransferRequest,
 )
@@ -63,7 +65,18 @@ def _state(request: Request) -> SimState:
     return request.app.state.sim
 
 
-def current_user(request: Request) -> User:
+#: The seed's security scheme (`Authorization: Bearer <token>`), declared for the OpenAPI
+#: document; `current_user` reads the header itself so a missing token is a 401 (not 403).
+BEARER = HTTPBearer(
+    auto_error=False,
+    description="Bearer authentication header of the form Bearer <token>, where <token> is "
+                "your auth token.")
+
+
+def current_user(
+    request: Request,
+    _declared: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None,
+) -> User:
     header = request.headers.get("authorization") or ""
     scheme, _, credentials = header.partition(" ")
     token = credentials.strip() if scheme.lower() == "bearer" else None
@@ -95,8 +108,9 @@ def create_app(config: SimConfig | None = None, *, state: SimState | None = None
 
     # ------------------------------------------------------------------ calls
 
-    @app.post("/calls/outbound")
-    async def place_call(body: OutboundCallRequest, user: AuthUser) -> dict[str, Any]:
+    @app.post("/calls/outbound", response_model=OutboundCallResponse,
+              summary="Initiate Outbound Call")
+    async def place_call(body: LenientOutboundCallRequest, user: AuthUser) -> dict[str, Any]:
         try:
             call = sim.place_call(user, body)
         except CallerIdError as exc:

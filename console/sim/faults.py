@@ -15,6 +15,8 @@ kind                effect                                                      
 ``html``            ``status`` (default 502) with an HTML error page, ``text/html``         no
 ``empty_body``      ``status`` (default 502) with an empty body                             no
 ``extra_fields``    the real JSON plus unknown keys (``x_debug``, ``new_field``)            yes
+``set_fields``      the real JSON object with ``fields`` set over it (``{"recording":      yes
+                    null}``; a ``null`` in ``fields`` stays null; ``unset`` drops keys)
 ``slow_body``       headers at once, then the real body trickled over ``seconds``           yes
 ``drip``            headers at once, then the real body one byte every ``seconds``          yes
 ``huge_body``       the real JSON padded to ``size`` bytes (an ``x_padding`` string field), yes
@@ -52,6 +54,7 @@ FaultKind = Literal[
     "html",
     "empty_body",
     "extra_fields",
+    "set_fields",
     "slow_body",
     "drip",
     "huge_body",
@@ -107,6 +110,10 @@ class FaultRule(BaseModel):
     size: int = Field(default=50_000_000, ge=0)
     #: ``escape_strings``: what is appended to each string (default `ESCAPES`).
     text: str | None = None
+    #: ``set_fields``: keys set over the real answer's top-level object (odd values included).
+    fields: dict[str, Any] = Field(default_factory=dict)
+    #: ``set_fields``: keys removed from the real answer's top-level object.
+    unset: list[str] = Field(default_factory=list)
 
     def matches(self, key: str) -> bool:
         return self.route == "*" or self.route == key
@@ -428,6 +435,21 @@ class FaultMiddleware:
                     "headers": _headers_with(captured.headers, None, len(body)),
                 }
             )
+            await send({"type": "http.response.body", "body": body})
+            return
+
+        if kind == "set_fields":
+            body = bytes(captured.body)
+            try:
+                data = json.loads(body) if body else None
+            except ValueError:
+                data = None
+            if isinstance(data, dict):
+                data = {k: v for k, v in data.items() if k not in rule.unset}
+                data.update(rule.fields)
+                body = json.dumps(data).encode()
+            await send({"type": "http.response.start", "status": captured.status,
+                        "headers": _headers_with(captured.headers, None, len(body))})
             await send({"type": "http.response.body", "body": body})
             return
 

@@ -51,3 +51,12 @@ def test_watch_signed_out_ends_with_exit_1_instead_of_pausing(sim_clean):
     result = cli(sim_clean, "call", "status", call_id, "--watch", timeout=GUARD)
     assert result.returncode == 1
     assert result.stderr.startswith("error: 401") and "Traceback" not in result.stderr
+
+
+def test_watch_exits_4_when_the_call_failed(sim_clean):
+    """The exit code is the call's outcome (0 ended, 4 failed), so a script can branch on it;
+    the old code exited 0 for both. `…0003` is rejected at once."""
+    call_id = placed_call(sim_clean, "+14155550003")
+    result = cli(sim_clean, "call", "status", call_id, "--watch", "--json", timeout=GUARD)
+    assert result.returncode == 4, result.stderr
+    assert json.loads(result.stdout.splitlines()[-1])["status"] == "failed"

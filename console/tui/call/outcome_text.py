@@ -37,6 +37,8 @@ def placed(call: Any) -> Text:
     text.append(f"\n  status {shown(call.status)} · to {shown(call.to_number)} · from "
                 f"{shown(call.from_number or 'the agent default')} · room "
                 f"{shown(call.room_name)}")
+    for odd in getattr(call, "odd_fields", ()):  # placed all the same; the answer was odd here
+        text.append(f"\n  note: odd field in the answer, {shown(odd)}", style="italic")
     return text
 
 

@@ -1,0 +1,67 @@
+"""What `call list` and `call status` import (issue 16: start-up <= 3 x `--version`; the
+figures are printed by benchmarks/cli_startup.py, never asserted here). These tests fail when a
+command starts importing what it does not need again: httpx's command-line tool (rich and
+pygments), pydantic-settings, Textual, the simulator's server stack or the TOML editor."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from console.api.client import tls_verify
+from test_cli import AGENT
+
+#: Top-level packages no `call` subcommand needs.
+NOT_NEEDED = ("rich", "pygments", "pydantic_settings", "textual", "fastapi", "uvicorn",
+              "starlette", "tomlkit", "asyncssh", "keyring", "phonenumbers")
+
+
+def _imported(sim, *args: str) -> set[str]:
+    env = {**os.environ, "CALL_CONSOLE_BASE_URL": sim.base_url,
+           "CALL_CONSOLE_TOKEN": sim.token}
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "console", *args],
+                            capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    names = set()
+    for line in result.stderr.splitlines():
+        if line.startswith("import time:") and "cumulative" not in line:
+            names.add(line.rsplit("|", 1)[1].strip())
+    return names
+
+
+@pytest.mark.parametrize("command", ["list", "status"])
+def test_call_commands_import_only_what_they_need(sim, command):
+    if command == "list":
+        args = ("call", "list", "--agent", AGENT, "--limit", "1")
+    else:
+        import httpx
+
+        placed = httpx.post(f"{sim.base_url}/calls/outbound", timeout=10,
+                            headers={"Authorization": f"Bearer {sim.token}"},
+                            json={"agent_id": AGENT, "to_number": "+14155550004"})
+        args = ("call", "status", placed.json()["call_id"])
+    names = _imported(sim, *args)
+    assert "console.api.client" in names  # the command did run its request
+    assert "httpx._main" not in names
+    assert sorted(n for n in names if n.split(".")[0] in NOT_NEEDED) == []
+
+
+def test_httpx_command_line_tool_still_runs_after_the_stand_in():
+    code = ("import console.api, httpx, sys\n"
+            "sys.argv = ['httpx', '--help']\n"
+            "httpx.main()\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "Usage" in result.stdout and "httpx" in result.stdout
+
+
+@pytest.mark.parametrize("url,verify", [
+    ("https://api.example.com", True), ("HTTPS://api.example.com", True),
+    ("http://127.0.0.1:8765", False), ("HTTP://localhost", False), ("ftp://x", True),
+])
+def test_only_plain_http_skips_the_ca_bundle(url, verify):
+    assert tls_verify(url) is verify
