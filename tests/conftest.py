@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import settings
+
+# Hypothesis' per-example deadline (200 ms) is a timing assertion: on a loaded 2-core machine a
+# plain example took 408 ms. Properties are checked by their examples, never by their speed.
+settings.register_profile("suite", deadline=None)
+settings.load_profile("suite")
 
 
 @pytest.fixture(autouse=True)
