@@ -9,6 +9,13 @@ keeps the cursor on the same call (by row key) and the scroll offset where they 
 `tick()` is driven by ONE one-second timer of the screen: it rewrites only the duration cells
 of live answered rows (their duration is computed here from the tracker's clock).
 
+Only rows on screen are written to the DataTable. Every `update_cell` makes the DataTable drop
+all its render caches and draw every visible cell again, so with 2,000 calls a diff that wrote
+each changed cell (and a tick that rewrote every answered call's duration) kept the table
+repainting: most of the console's CPU. A changed cell of a row off screen is kept here
+(`_pending`) and written when the row scrolls (or is sorted) into view; the duration tick
+looks at the rows on screen only. Signatures, sorting and `cell_plain` always see the latest.
+
 Every cell is a `rich.text.Text` built from plain strings: a server string that looks like
 markup (`[bold red]x`) is shown as typed, and its control characters as escapes (`cell_value`).
 
@@ -26,6 +33,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
 from console.api.safe_text import visible
@@ -271,6 +279,8 @@ class CallTable(DataTable):
         self._calls: dict[str, TrackedCall] = {}     # calls shown, by row key
         self._sigs: dict[str, list[Any]] = {}        # their cells' signatures
         self._ticking: set[str] = set()              # live answered rows (duration ticks)
+        self._pending: dict[str, dict[str, Text]] = {}  # cells of rows off screen, not yet
+        #                                                 written to the DataTable
         self.sort_column = "started"
         self.sort_reverse = True
         #: called after every diff with (call, column) for each written cell (benchmarks, tests)
@@ -305,8 +315,65 @@ class CallTable(DataTable):
         return key.value
 
     def cell_plain(self, call_id: str, column: str) -> str:
-        value = self.get_cell(call_id, column)
+        value = self._pending.get(call_id, {}).get(column)
+        if value is None:
+            value = self.get_cell(call_id, column)
         return value.plain if isinstance(value, Text) else str(value)
+
+    # -- what is on screen ---------------------------------------------------------------------
+
+    #: rows above and below the viewport written as if shown (a small scroll shows them at once)
+    MARGIN_ROWS = 4
+
+    def _visible_range(self) -> range:
+        """Row indices on screen (with a margin); empty before the table has a size."""
+        height = self.scrollable_content_region.height
+        if height <= 0:
+            return range(0)
+        top = int(self.scroll_y)
+        return range(max(0, top - self.MARGIN_ROWS), top + height + self.MARGIN_ROWS)
+
+    def _on_screen(self, call_id: str) -> bool:
+        return self.get_row_index(call_id) in self._visible_range()
+
+    def _visible_ids(self) -> list[str]:
+        shown = self._visible_range()
+        rows = range(max(0, shown.start), min(self.row_count, shown.stop))
+        key_at = self.coordinate_to_cell_key
+        return [key_at(Coordinate(row, 0)).row_key.value for row in rows]  # type: ignore[misc]
+
+    def _write(self, call_id: str, column: str, cell: Text) -> None:
+        """A cell's new text: into the DataTable when its row is on screen, else kept."""
+        if self._on_screen(call_id):
+            for kept, value in self._pending.pop(call_id, {}).items():
+                self.update_cell(call_id, kept, value)
+            self.update_cell(call_id, column, cell)
+        else:
+            self._pending.setdefault(call_id, {})[column] = cell
+
+    def show_visible(self) -> int:
+        """Write the kept cells of the rows now on screen, and their durations; returns the
+        number of cells written. Called after a scroll, a resize and a sort."""
+        written = 0
+        if not self._pending and not self._ticking:
+            return 0
+        with self.app.batch_update():
+            for call_id in self._visible_ids():
+                cells = self._pending.pop(call_id, None)
+                for column, cell in (cells or {}).items():
+                    self.update_cell(call_id, column, cell)
+                    written += 1
+                if call_id in self._ticking:
+                    written += self._tick_row(call_id)
+        return written
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if int(old_value) != int(new_value) and self._pending:
+            self.show_visible()
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.show_visible)
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -339,7 +406,7 @@ class CallTable(DataTable):
             if sig == old[index]:
                 continue
             old[index] = sig
-            self.update_cell(call_id, column, row_cell(call, column, sig, self.ctx))
+            self._write(call_id, column, row_cell(call, column, sig, self.ctx))
             stats.updated += 1
             if column == self.sort_column:
                 moved = True
@@ -353,6 +420,7 @@ class CallTable(DataTable):
 
     def _remove(self, call_id: str, stats: DiffStats) -> None:
         self.remove_row(call_id)
+        self._pending.pop(call_id, None)
         self._calls.pop(call_id, None)
         self._sigs.pop(call_id, None)
         self._ticking.discard(call_id)
@@ -380,6 +448,7 @@ class CallTable(DataTable):
                 stats.resorted = True
             if stats.added or stats.removed or stats.resorted:
                 self._keep_cursor(selected)
+                self.show_visible()  # rows that moved into view
         return stats
 
     def sync(self, calls: Iterable[TrackedCall],
@@ -400,6 +469,7 @@ class CallTable(DataTable):
                 self._calls.clear()
                 self._sigs.clear()
                 self._ticking.clear()
+                self._pending.clear()
                 stats.removed += len(going)
             else:
                 for call_id in going:
@@ -414,27 +484,33 @@ class CallTable(DataTable):
             self._sort()
             stats.resorted = True
             self._keep_cursor(selected)
+            self.show_visible()
         return stats
 
     def tick(self) -> int:
-        """Rewrite the duration cells of live answered rows whose shown second moved."""
+        """Rewrite the duration cells of the live answered rows on screen whose shown second
+        moved (a row off screen gets its duration when it comes into view)."""
         if not self._ticking:
             return 0
         changed = 0
         with self.app.batch_update():
-            for call_id in list(self._ticking):
-                call = self._calls.get(call_id)
-                if call is None or not _ticking(call):
-                    self._ticking.discard(call_id)
-                    continue
-                sig = cell_signature(call, "duration", self.ctx)
-                sigs = self._sigs[call_id]
-                if sig == sigs[_DURATION]:
-                    continue
-                sigs[_DURATION] = sig
-                self.update_cell(call_id, "duration", cell_text(call, "duration", sig, self.ctx))
-                changed += 1
+            for call_id in self._visible_ids():
+                if call_id in self._ticking:
+                    changed += self._tick_row(call_id)
         return changed
+
+    def _tick_row(self, call_id: str) -> int:
+        call = self._calls.get(call_id)
+        if call is None or not _ticking(call):
+            self._ticking.discard(call_id)
+            return 0
+        sig = cell_signature(call, "duration", self.ctx)
+        sigs = self._sigs[call_id]
+        if sig == sigs[_DURATION]:
+            return 0
+        sigs[_DURATION] = sig
+        self.update_cell(call_id, "duration", cell_text(call, "duration", sig, self.ctx))
+        return 1
 
     def refresh_column(self, column: str) -> None:
         """Re-render one column for every row (e.g. agent names changed)."""
@@ -458,6 +534,7 @@ class CallTable(DataTable):
         with self.app.batch_update():
             self._sort()
             self._keep_cursor(selected)
+            self.show_visible()
         self.refresh()
 
     def _sort(self) -> None:
