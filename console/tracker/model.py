@@ -77,6 +77,8 @@ class TrackedCall:
     environment: str | None = None
     #: Wall time it became lost (the API answered 404 `lost_after` times in a row).
     lost_at: datetime | None = None
+    #: The campaign that dialled it (from the call store), shown in the Calls table.
+    campaign: str | None = None
 
     @property
     def lost(self) -> bool:

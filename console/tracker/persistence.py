@@ -176,5 +176,5 @@ def restored_call(row: StoredCall, timeline: Iterable[tuple[datetime, str]], now
         interval=schedule.base_interval(row.status, policy),
         placed_at=estimate_placed_at(row.started_at, now, wall),
         answered_at=answered_at, placed_wall=row.started_at or row.created_at,
-        environment=row.environment,
+        environment=row.environment, campaign=row.campaign,
         lost_at=row.lost_at, flags={FLAG_NOT_FOUND} if row.lost else set())

@@ -45,6 +45,7 @@ from console.tui.calls.status_style import (
     status_sort_key,
     status_text,
 )
+from console.tui.calls.columns import DEFAULT_LAYOUTS, SPECS, ColumnSpec, tier_for, widths_for
 from console.tui.css import stylesheet
 from console.tui.keys import CALL_TABLE_KEYS, bindings
 
@@ -52,25 +53,10 @@ if TYPE_CHECKING:
     from console.tracker import TrackedCall
 
 
-@dataclass(frozen=True)
-class ColumnSpec:
-    key: str
-    label: str
-    width: int
-
-
-COLUMNS: tuple[ColumnSpec, ...] = (
-    ColumnSpec("status", "Status", 14),
-    ColumnSpec("to", "To", 17),
-    ColumnSpec("from", "From", 17),
-    ColumnSpec("agent", "Agent", 10),
-    ColumnSpec("started", "Started", 9),
-    ColumnSpec("duration", "Duration", 8),
-    ColumnSpec("disposition", "Disposition", 13),
-    ColumnSpec("flags", "Flags", 15),
-)
-COLUMN_KEYS: tuple[str, ...] = tuple(c.key for c in COLUMNS)
-_DURATION = COLUMN_KEYS.index("duration")
+#: every column the table can show (which ones it does, and how wide: `columns.py`)
+COLUMN_KEYS: tuple[str, ...] = tuple(SPECS)
+_INDEX = {key: index for index, key in enumerate(COLUMN_KEYS)}
+_DURATION = _INDEX["duration"]
 
 EMPTY = "—"
 #: The status cell's signature for a lost call: a tuple never equals a server status string.
@@ -168,6 +154,8 @@ class RowContext:
         self.now = now or _time.monotonic
         self.wall = wall
         self.region = region
+        #: the campaign column is not shown: a campaign call's name goes in its flags cell
+        self.campaign_in_flags = True
 
 
 def cell_signature(call: TrackedCall, column: str, ctx: RowContext) -> Any:
@@ -188,7 +176,9 @@ def cell_signature(call: TrackedCall, column: str, ctx: RowContext) -> Any:
     if column == "disposition":
         return call.disposition
     if column == "flags":
-        return frozenset(call.flags)
+        return frozenset(call.flags), call.campaign if ctx.campaign_in_flags else None
+    if column == "campaign":
+        return call.campaign
     raise KeyError(column)
 
 
@@ -216,7 +206,13 @@ def cell_text(call: TrackedCall, column: str, signature: Any, ctx: RowContext) -
         style = "red" if call.status == "failed" and disposition else ""
         text = Text(disposition, style=style, no_wrap=True, overflow="ellipsis")
     elif column == "flags":
-        text = flags_text(signature)
+        flags, campaign = signature
+        text = flags_text(flags)
+        if campaign:  # first: the tag that says where the call came from
+            tag = Text(f"▸{cell_value(campaign)}", style="bold cyan", no_wrap=True)
+            text = tag + Text(" ") + text if text.plain else tag
+    elif column == "campaign":
+        text = Text(cell_value(signature or ""), no_wrap=True, overflow="ellipsis")
     else:  # pragma: no cover
         raise KeyError(column)
     cell = CellText(text.plain, style=text.style, justify=text.justify, no_wrap=True,
@@ -255,6 +251,8 @@ def sort_value(call: TrackedCall, column: str, ctx: RowContext) -> Any:
         return (call.disposition or "").lower()
     if column == "flags":
         return tuple(sorted_flags(call.flags))
+    if column == "campaign":
+        return (call.campaign or "").lower()
     raise KeyError(column)
 
 
@@ -285,8 +283,63 @@ class CallTable(DataTable):
         self.sort_reverse = True
         #: called after every diff with (call, column) for each written cell (benchmarks, tests)
         self.cell_hook: Callable[[TrackedCall, str], None] | None = None
-        for spec in COLUMNS:
-            self.add_column(self._label(spec), width=spec.width, key=spec.key)
+        #: (from width, columns) per width; the columns shown and their widths (`columns.py`)
+        self.layouts: list[tuple[int, tuple[str, ...]]] = list(DEFAULT_LAYOUTS)
+        self.shown_columns: tuple[str, ...] = ()
+        self._widths: dict[str, int] = {}
+        self.shown_columns = self.layouts[-1][1]  # until the table knows its width (fit)
+        for key in self.shown_columns:
+            self.add_column(self._label(SPECS[key]), width=SPECS[key].width, key=key)
+
+    # -- columns -------------------------------------------------------------------------------
+
+    def _lay_out(self, columns: tuple[str, ...], widths: dict[str, int]) -> None:
+        """Show `columns` at `widths`: the DataTable is rebuilt from the calls (a layout
+        change, never a poll), cursor kept."""
+        selected = self.selected_id if self.row_count else None
+        self.shown_columns, self._widths = columns, widths
+        in_flags = "campaign" not in columns
+        if in_flags != self.ctx.campaign_in_flags:
+            self.ctx.campaign_in_flags = in_flags
+            for call_id, call in self._calls.items():
+                self._sigs[call_id][_INDEX["flags"]] = cell_signature(call, "flags", self.ctx)
+        self.clear(columns=True)
+        self._pending.clear()
+        for key in columns:
+            self.add_column(self._label(SPECS[key]), width=widths[key], key=key)
+        for call_id, call in self._calls.items():
+            cells = [row_cell(call, column, self._sigs[call_id][_INDEX[column]], self.ctx)
+                     for column in columns]
+            self.add_row(*cells, key=call_id)
+        self._sort()
+        self._keep_cursor(selected)
+
+    def set_layouts(self, layouts: list[tuple[int, tuple[str, ...]]]) -> None:
+        """The operator's columns per width (the `calls_columns` setting)."""
+        self.layouts = list(layouts)
+        self.fit()
+
+    def tier(self, width: int | None = None) -> int:
+        """Index in `layouts` of the layout used at `width` (default: the table's width)."""
+        return tier_for(self._width() if width is None else width, self.layouts)
+
+    def _width(self) -> int:
+        """The table's width (the terminal's before the table has one): it picks the layout."""
+        return self.size.width if self.size.width > 0 else self.app.size.width
+
+    def _fit_width(self) -> int:
+        """The width the columns share: the table's, less a vertical scrollbar (kept free so
+        that the rows growing past the height never push the last column out of view)."""
+        return max(1, self._width() - self.styles.scrollbar_size_vertical)
+
+    def fit(self) -> None:
+        """The columns of the width's layout, sharing the whole width."""
+        available = self._fit_width()
+        columns = self.layouts[self.tier()][1]
+        widths = widths_for(columns, available)
+        if columns != self.shown_columns or widths != self._widths:
+            with self.app.batch_update():
+                self._lay_out(columns, widths)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -373,13 +426,15 @@ class CallTable(DataTable):
             self.show_visible()
 
     def on_resize(self) -> None:
+        self.fit()
         self.call_after_refresh(self.show_visible)
 
     # -- writing -------------------------------------------------------------------------------
 
     def _row(self, call: TrackedCall) -> tuple[list[Any], list[Text]]:
         sigs = [cell_signature(call, column, self.ctx) for column in COLUMN_KEYS]
-        cells = [row_cell(call, column, sig, self.ctx) for column, sig in zip(COLUMN_KEYS, sigs)]
+        cells = [row_cell(call, column, sigs[_INDEX[column]], self.ctx)
+                 for column in self.shown_columns]
         return sigs, cells
 
     def _add(self, call: TrackedCall, stats: DiffStats) -> None:
@@ -406,7 +461,8 @@ class CallTable(DataTable):
             if sig == old[index]:
                 continue
             old[index] = sig
-            self._write(call_id, column, row_cell(call, column, sig, self.ctx))
+            if column in self.shown_columns:
+                self._write(call_id, column, row_cell(call, column, sig, self.ctx))
             stats.updated += 1
             if column == self.sort_column:
                 moved = True
@@ -509,6 +565,8 @@ class CallTable(DataTable):
         if sig == sigs[_DURATION]:
             return 0
         sigs[_DURATION] = sig
+        if "duration" not in self.shown_columns:
+            return 0
         self.update_cell(call_id, "duration", cell_text(call, "duration", sig, self.ctx))
         return 1
 
@@ -528,8 +586,8 @@ class CallTable(DataTable):
             reverse = not self.sort_reverse if column == self.sort_column else column in (
                 "started", "duration")
         self.sort_column, self.sort_reverse = column, reverse
-        for spec in COLUMNS:
-            self.columns[spec.key].label = self._label(spec)  # type: ignore[index]
+        for key in self.shown_columns:
+            self.columns[key].label = self._label(SPECS[key])  # type: ignore[index]
         selected = self.selected_id
         with self.app.batch_update():
             self._sort()
@@ -542,7 +600,8 @@ class CallTable(DataTable):
             return
         column, ctx, calls = self.sort_column, self.ctx, self._calls
         keys = {cid: (sort_value(call, column, ctx), call.call_id) for cid, call in calls.items()}
-        self.sort("status", key=lambda cell: keys[cell.call_id], reverse=self.sort_reverse)
+        self.sort(self.shown_columns[0], key=lambda cell: keys[cell.call_id],
+                  reverse=self.sort_reverse)
 
     def _keep_cursor(self, call_id: str | None) -> None:
         if call_id is None or call_id not in self._calls:
