@@ -103,8 +103,8 @@ async def _tui_figures(agents: int) -> dict[str, float]:
     """Start the console on the file in CALL_CONSOLE_PROFILES; press F4; time the list."""
     import asyncio
 
-    from console.config.settings import Settings
     from console.account.session import ConsoleSession
+    from console.config.settings import Settings
     from console.tui.app import make_app
 
     app = make_app(session=ConsoleSession(Settings(operator="bench")))

@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable
+from waiting import wait_for
 
 from console.tracker.model import TrackedCall
 from console.tui.calls.call_table import CallTable, RowContext
-from waiting import wait_for
 
 ROWS = 60
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)

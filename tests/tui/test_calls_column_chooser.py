@@ -4,12 +4,12 @@ the console has, at once on screen and saved in config.toml through the one conf
 from __future__ import annotations
 
 from test_calls_snapshots import SMALL, calls_app, prepare
+from waiting import wait_for
 
 from console import paths
 from console.config.settings import read_toml
 from console.tui.calls.column_chooser import ColumnChooserScreen
 from console.tui.calls.columns import DEFAULT_LAYOUTS
-from waiting import wait_for
 
 
 async def test_choose_columns_at_80_columns_shows_them_and_saves_them(tui, utc):

@@ -15,12 +15,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from profiles_helpers import wait_for
 
-from console.store.profiles import ProfilesStore
-from console.store.profiles import validation
+from console.store.profiles import ProfilesStore, validation
 from console.store.profiles.model import CallerId
 from console.telephony import phone
-from profiles_helpers import wait_for
 
 AGENTS = 2500
 CALLERS = 2500

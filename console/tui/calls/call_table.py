@@ -37,6 +37,13 @@ from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
 from console.api.safe_text import visible
+from console.tui.calls.columns import (
+    DEFAULT_LAYOUTS,
+    SPECS,
+    ColumnSpec,
+    tier_for,
+    widths_for,
+)
 from console.tui.calls.status_style import (
     flags_text,
     lost_sort_key,
@@ -45,7 +52,6 @@ from console.tui.calls.status_style import (
     status_sort_key,
     status_text,
 )
-from console.tui.calls.columns import DEFAULT_LAYOUTS, SPECS, ColumnSpec, tier_for, widths_for
 from console.tui.css import stylesheet
 from console.tui.keys import CALL_TABLE_KEYS, bindings
 

@@ -8,9 +8,11 @@ columns"); the other ranges keep theirs. Dismisses with the new layouts (all ran
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Label, SelectionList, Static
 from textual.widgets.selection_list import Selection
@@ -33,7 +35,7 @@ def width_range(layouts: Layouts, tier: int) -> str:
 
 
 class ColumnList(SelectionList[str]):
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+up,left_square_bracket", "move(-1)", "Move up", show=False),
         Binding("ctrl+down,right_square_bracket", "move(1)", "Move down", show=False),
         Binding("enter", "screen.save", "Save", show=False),  # space checks a column
