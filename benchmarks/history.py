@@ -4,7 +4,8 @@ Fills a fresh call store (in a temporary data dir) with N calls, then measures
 
 - the store: the first page of the newest calls and the count of all, a filter change (one
   status and one operator: its first page and its count), the last page (End) and the page
-  after a cursor near the end of the range (page down there) — each the median of 7 runs;
+  after a cursor near the end of the range (page down there), and `calls_since` (today's
+  calls, what the console reads at start-up to restore its table) — each the median of 7 runs;
 - the TUI, headless at 120x40: from switching to the History screen (F11) until its first page
   is in the table and painted (screen mount included); on the shown screen, the first page of
   the whole range (the range key to "all": rows painted, before the count); a filter typed
@@ -103,6 +104,8 @@ def store_figures(store) -> dict[str, float]:
         "filter_count_ms": timed(lambda: store.count(filtered)),
         "last_page_ms": timed(lambda: store.query(base, limit=100, last=True)),
         "page_down_near_end_ms": timed(lambda: store.query(base, limit=100, after=cursor)),
+        "calls_since_today_ms": timed(lambda: store.calls_since(
+            T0.replace(hour=0), environment="bench")),
         "rows": total,
     }
 

@@ -10,7 +10,10 @@ work, which moves less when other jobs share the machine) of:
 - add (store): `store.add_agent(...)` on a loaded store: lock, re-read, edit, validate, atomic
   write, in this process;
 - add (CLI): `call-console profiles --file F add agent NAME UUID` as a child process, start-up
-  included (what an operator or a script waits for).
+  included (what an operator or a script waits for);
+- tui: the console (headless, not connected) on that file: from the store opened to the F4
+  list showing every agent (`f4_list_ms`), and the longest the UI loop went without a turn
+  from start-up to then (`ui_max_stall_ms`: a freeze shows here), one run each.
 
 Only the public API is used (`console.store.profiles.ProfilesStore` and the command), so the
 same script measures any version of the store, e.g. before and after a refactoring: run it with
@@ -96,6 +99,54 @@ class Timer:
         return {f"{name}_ms": median_ms(self.wall), f"{name}_cpu_ms": median_ms(self.cpu)}
 
 
+async def _tui_figures(agents: int) -> dict[str, float]:
+    """Start the console on the file in CALL_CONSOLE_PROFILES; press F4; time the list."""
+    import asyncio
+
+    from console.account.session import ConsoleSession
+    from console.config.settings import Settings
+    from console.tui.app import make_app
+
+    app = make_app(session=ConsoleSession(Settings(operator="bench")))
+    stalls = [0.0]
+    running = True
+
+    async def watch_loop() -> None:
+        last = time.perf_counter()
+        while running:
+            await asyncio.sleep(0.005)
+            now = time.perf_counter()
+            stalls[0] = max(stalls[0], now - last)
+            last = now
+
+    async def until(predicate, timeout: float = 120.0) -> None:
+        deadline = time.perf_counter() + timeout
+        while not predicate():
+            if time.perf_counter() > deadline:
+                raise TimeoutError("the console did not get there in time")
+            await asyncio.sleep(0.002)
+
+    def listed() -> bool:
+        screen = app.screen
+        if getattr(screen, "SCREEN_NAME", "") != "profiles":
+            return False
+        found = screen.query("#part-agents")
+        return bool(found) and found.first().entries.option_count >= agents
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        watcher = asyncio.create_task(watch_loop())
+        await until(lambda: app.profiles is not None and app.session_ready)
+        await pilot.pause()
+        start = time.perf_counter()
+        await pilot.press("f4")
+        await until(listed)
+        await pilot.pause()
+        shown = time.perf_counter() - start
+        running = False
+        await watcher
+    return {"f4_list_ms": round(shown * 1000, 1), "ui_max_stall_ms": round(stalls[0] * 1000, 1)}
+
+
 def measure(entries: int, runs: int, command: list[str]) -> dict[str, object]:
     from console.store.profiles import ProfilesStore
 
@@ -126,9 +177,16 @@ def measure(entries: int, runs: int, command: list[str]) -> dict[str, object]:
             with add_cli:
                 subprocess.run(argv, env=env, check=True, capture_output=True)
 
+        import asyncio
+
+        os.environ["CALL_CONSOLE_PROFILES"] = str(path)
+        os.environ.setdefault("CALL_CONSOLE_CONFIG_DIR", str(work / "config"))
+        os.environ.setdefault("CALL_CONSOLE_DATA_DIR", str(work / "data"))
+        tui = asyncio.run(_tui_figures(counts["agents"]))
+
         return {"entries": sum(counts.values()), "counts": counts,
                 "bytes": path.stat().st_size, "runs": runs, **load.figures("load"),
-                **add_store.figures("add_store"), **add_cli.figures("add_cli")}
+                **add_store.figures("add_store"), **add_cli.figures("add_cli"), **tui}
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -152,6 +210,8 @@ def main() -> None:
                         ("add_cli", "profiles add agent (CLI process)")):
         print(f"{label:<33}{figures[name + '_ms']:>8} ms  "
               f"(CPU {figures[name + '_cpu_ms']} ms)")
+    print(f"{'F4 list shown (TUI)':<33}{figures['f4_list_ms']:>8} ms")
+    print(f"{'longest UI stall (start to F4)':<33}{figures['ui_max_stall_ms']:>8} ms")
 
 
 if __name__ == "__main__":

@@ -42,6 +42,37 @@ class ConfigError(Exception):
 ENV_PREFIX = "CALL_CONSOLE_"
 
 
+#: the columns the Calls table can show (the `calls_columns` setting names them)
+CALLS_COLUMN_KEYS = ("status", "to", "from", "agent", "started", "duration", "disposition",
+                     "flags", "campaign")
+
+
+def parse_calls_columns(entries: list[str]) -> list[tuple[int, tuple[str, ...]]]:
+    """`["0: status to", "120: status to from"]` -> [(0, ("status", "to")), (120, (...))],
+    widest last; ValueError naming the entry when one is not "WIDTH: column column ..."."""
+    layouts: dict[int, tuple[str, ...]] = {}
+    for number, entry in enumerate(entries, start=1):
+        where = f"entry {number} ({entry!r})"
+        width_text, colon, names_text = str(entry).partition(":")
+        if not colon or not width_text.strip().isdigit():
+            raise ValueError(f'{where}: write "FROM_WIDTH: column column ...", '
+                             'e.g. "120: status to from agent"')
+        width = int(width_text)
+        names = tuple(names_text.replace(",", " ").split())
+        if not names:
+            raise ValueError(f"{where}: name at least one column")
+        unknown = [n for n in names if n not in CALLS_COLUMN_KEYS]
+        if unknown:
+            raise ValueError(f"{where}: unknown column {unknown[0]!r} (columns: "
+                             + ", ".join(CALLS_COLUMN_KEYS) + ")")
+        if len(set(names)) != len(names):
+            raise ValueError(f"{where}: a column is listed twice")
+        if width in layouts:
+            raise ValueError(f"{where}: width {width} is given twice")
+        layouts[width] = names
+    return sorted(layouts.items())
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True)
 
@@ -93,6 +124,13 @@ class Settings(BaseModel):
     history_retention_days: int | None = Field(
         default=None, ge=1, le=36500,
         description="`history prune` without --before keeps this many days of calls [keep all]")
+    # The Calls table's columns, per terminal width (console/tui/calls/columns.py).
+    calls_columns: list[str] | None = Field(
+        default=None,
+        description='Calls table columns per width, each "FROM_WIDTH: column column ...", e.g. '
+                    '["0: status to agent duration disposition", "120: status to from agent '
+                    'started duration disposition flags"] [those two]; columns: '
+                    + ", ".join(CALLS_COLUMN_KEYS))
 
     @field_validator("base_url")
     @classmethod
@@ -102,6 +140,14 @@ class Settings(BaseModel):
         if not re.match(r"^https?://[^\s/]+", value):
             raise ValueError("must start with http:// or https:// and name a host")
         return value.rstrip("/")
+
+    @field_validator("calls_columns")
+    @classmethod
+    def _calls_columns(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        parse_calls_columns(value)
+        return value
 
     @field_validator("exchange_dir")
     @classmethod

@@ -553,15 +553,20 @@ class CallStore:
     def calls_since(self, since: datetime, *, environment: str | None = None) -> list[StoredCall]:
         """Calls that started or were first recorded at/after `since`, newest first (only
         those of `environment` when given)."""
+        # Two index range scans joined by a UNION of rowids (which also drops a call both find):
+        # SQLite uses no index for `started_at >= ? OR created_at >= ?` here and walked every
+        # call of the environment (100,000 calls: 210 ms -> 45 ms on a loaded machine). The
+        # `+` keeps the second scan on calls_created instead of an environment index.
         ts = to_ts(since)
-        sql = f"SELECT {_COLUMNS} FROM calls WHERE (started_at >= ? OR created_at >= ?)"
-        params: list[Any] = [ts, ts]
-        if environment is not None:
-            sql += " AND environment = ?"
-            params.append(environment)
+        env: list[Any] = [environment] if environment is not None else []
+        sql = (f"SELECT {_COLUMNS} FROM calls WHERE rowid IN ("
+               "SELECT rowid FROM calls WHERE started_at >= ?"
+               + (" AND environment = ?" if env else "") + " UNION "
+               "SELECT rowid FROM calls WHERE created_at >= ?"
+               + (" AND +environment = ?" if env else "") + ") "
+               "ORDER BY started_at DESC, call_id DESC")
         with self._lock:
-            rows = self._conn.execute(sql + " ORDER BY started_at DESC, call_id DESC",
-                                      params).fetchall()
+            rows = self._conn.execute(sql, [ts, *env, ts, *env]).fetchall()
         return [_row(r) for r in rows]
 
     def live_calls(self, since: datetime | None = None, *,

@@ -77,7 +77,7 @@ class TrackedCall:
     environment: str | None = None
     #: Wall time it became lost (the API answered 404 `lost_after` times in a row).
     lost_at: datetime | None = None
-    #: The campaign that dialled it (its name), if one did.
+    #: The campaign that dialled it (its name), if one did; shown in the Calls table.
     campaign: str | None = None
 
     @property

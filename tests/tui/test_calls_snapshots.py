@@ -108,3 +108,13 @@ def test_transfer_modal(snap_compare, tui, utc):
 
     assert snap_compare(calls_app(tui), terminal_size=WIDE,
                         run_before=prepare(tui, select=cid(3), keys=("t",), then=type_target))
+
+
+def test_calls_at_220_columns_use_the_width(snap_compare, tui, utc):
+    """Wide: every default column, the agent name and dispositions whole, flags take the rest."""
+    assert snap_compare(calls_app(tui), terminal_size=(220, 40), run_before=prepare(tui))
+
+
+def test_column_chooser_80x24(snap_compare, tui, utc):
+    assert snap_compare(calls_app(tui), terminal_size=SMALL,
+                        run_before=prepare(tui, keys=("v", "down", "down", "space")))

@@ -134,6 +134,7 @@ def test_every_builder_of_server_text_makes_it_visible():
         last=last, request={"agent_id": AGENT.agent_id, "context": {"note": evil}},
         source="watched", placed_by=None, done=False, last_ok_wall=None,
         last_error="GET failed" + evil, flags=set(), live=True, version=1, via="reconcile",
+        campaign="spring" + evil,
         status_changes=[(datetime(2026, 11, 25, 17, tzinfo=UTC), last.status)])
     entry = ErrorEntry(loc=["body", "to_number"], msg="bad" + evil)
     window = errors.AttemptWindow(agent_id="a", to_number="+1" + evil, from_number=None,
@@ -162,6 +163,7 @@ def test_every_builder_of_server_text_makes_it_visible():
     for name, text in texts.items():
         assert controls(text) == [], name
     assert SHOWN in texts["fields"] and "\\u202e" in texts["request"]
+    assert "spring" in texts["fields"]
 
 
 # -- huge answers ---------------------------------------------------------------------------------

@@ -471,6 +471,54 @@ def test_caller_ids_for_agent_and_watched(store):
     assert store.agent_name_for_id(A2) == "support team"
 
 
+def test_caller_ids_for_agent_keep_file_order_and_numbers_match(store):
+    store.add_agent("sales", A1)
+    store.add_agent("Support", A2)
+    store.add_caller_id("one", "+14155550101")
+    store.add_caller_id("mine", "+14155550102", agents=["sales", "Support"])
+    store.add_caller_id("two", "+14155550103")
+    store.add_caller_id("theirs", "+14155550104", agents=["Support"])
+    assert list(store.caller_ids_for_agent("SALES")) == ["one", "mine", "two"]
+    assert list(store.caller_ids_for_agent("support")) == ["one", "mine", "two", "theirs"]
+    assert list(store.caller_ids_for_agent(A2)) == ["one", "mine", "two", "theirs"]
+    assert store.numbers_for_agent("Support") == (
+        "+14155550101", "+14155550102", "+14155550103", "+14155550104")
+    assert store.numbers_for_agent("nobody") == ("+14155550101", "+14155550103")
+
+
+def test_a_write_checks_the_entry_it_changed_not_the_whole_file(path, monkeypatch):
+    """`profiles add` on a big file: the file is read and checked once; the write then checks
+    the new entry (and the names and references of the whole file), not every entry again."""
+    from console.store.profiles import validation
+    from console.telephony import phone
+
+    lines = ["schema_version = 1", ""]
+    for i in range(300):
+        lines += [f"[agents.a{i}]", f'id = "3c90c3cc-0d44-4b50-8888-{i:012d}"',
+                  f"[caller_ids.c{i}]", f'number = "+1415555{i:04d}"', ""]
+    path.write_text("\n".join(lines))
+    store = ProfilesStore(path)
+    store.load()
+    calls = {"validations": 0, "parses": 0}
+
+    def counted(name, original):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return original(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(validation, "validate_entry",
+                        counted("validations", validation.validate_entry))
+    monkeypatch.setattr(phone, "parse_phone", counted("parses", phone.parse_phone))
+    store.add_agent("new", A1)
+    store.add_caller_id("new-line", "+14155559999")
+    # each new entry once as written; the new number read as typed, then checked as saved
+    assert calls == {"validations": 2, "parses": 2}
+    assert len(ProfilesStore(path).load().caller_ids) == 301
+    with pytest.raises(ProfilesError, match="no agent named 'ghost'"):
+        store.add_caller_id("bad", "+14155559998", agents=["ghost"])  # references: whole file
+
+
 # --- templates -----------------------------------------------------------------------------------
 
 def test_template_resolution_values_sources_and_conflicts(store):

@@ -7,6 +7,7 @@ Each kind of entry is a pydantic model checked with the Call form's own rules as
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable
@@ -132,11 +133,14 @@ COMPOSED_FIELDS: dict[str, str] = {
 }
 
 
+@functools.lru_cache(maxsize=65536)
 def check_international(text: str) -> tuple[str | None, str | None]:
     """(E.164, None) for a number written in international form, else (None, message).
 
     Profiles are shared by operators with different default regions, so a saved number must
-    carry its country code.
+    carry its country code. Cached: a phone parse is the dearest check of a profiles file
+    (a caller ID's number is checked as it is validated and again for its E.164 form, and a
+    write checks the file it re-read), and its answer depends on the text alone.
     """
     from console.telephony.phone import PhoneError, parse_phone
 
@@ -263,6 +267,14 @@ class Profiles(BaseModel):
     caller_ids: dict[str, CallerId] = Field(default_factory=dict)
     header_sets: dict[str, HeaderSet] = Field(default_factory=dict)
     templates: dict[str, Template] = Field(default_factory=dict)
+
+    def index(self) -> Any:
+        """Lookups by folded name, by agent UUID and caller IDs per agent (`index.py`),
+        built once for these profiles (the store builds it in the thread that read them).
+        Kept beside the model, not in it, so it never makes two equal profiles differ."""
+        from console.store.profiles.index import index_of
+
+        return index_of(self)
 
     def section(self, kind: str | Kind) -> dict[str, Any]:
         kind = kind if isinstance(kind, Kind) else parse_kind(kind)

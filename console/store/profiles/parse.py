@@ -14,14 +14,21 @@ from typing import Any
 
 from console.store.profiles.errors import ProfilesError, located
 from console.store.profiles.model import Profiles
-from console.store.profiles.validation import validate_data
+from console.store.profiles.validation import Previous, validate_data
 
 
 def parse_profiles(raw: bytes | None, *, file: Path) -> Profiles:
     """Bytes of a profiles file (None: there is no file) -> Profiles, or ProfilesError naming
     file, line and key."""
+    return read_profiles(raw, file=file)[1]
+
+
+def read_profiles(raw: bytes | None, *, file: Path, previous: Previous | None = None
+                  ) -> tuple[dict[str, Any], Profiles]:
+    """Like `parse_profiles`, with the parsed data too; entries unchanged since `previous`
+    keep their validated models (see `validate_data`)."""
     if raw is None:
-        return Profiles()
+        return {}, Profiles()
     from console.store.input_files import InputFileError, decode_utf8
 
     try:
@@ -29,7 +36,7 @@ def parse_profiles(raw: bytes | None, *, file: Path) -> Profiles:
     except InputFileError as exc:
         raise ProfilesError(exc.message, file=file, line=exc.line) from None
     data = parse_toml(text, file=file)
-    return validated(text, data, file=file)
+    return data, validated(text, data, file=file, previous=previous)
 
 
 def parse_toml(text: str, *, file: Path | None) -> dict[str, Any]:
@@ -47,17 +54,21 @@ def parse_toml(text: str, *, file: Path | None) -> dict[str, Any]:
         raise ProfilesError(message, file=file, line=line) from None
 
 
-def validated(text: str, data: Mapping[str, Any], *, file: Path | None) -> Profiles:
+def validated(text: str, data: Mapping[str, Any], *, file: Path | None,
+              previous: Previous | None = None) -> Profiles:
     """`data` (parsed from `text`) as Profiles, or ProfilesError locating every issue."""
-    profiles, issues = validate_data(data)
+    profiles, issues = validate_data(data, previous)
     if issues:
         raise located(issues, text, file)
     assert profiles is not None
     return profiles
 
 
-def check_edit(text: str, *, file: Path) -> Profiles:
-    """Validate the text an edit produced; problems name the key (the file is untouched)."""
+def check_edit(text: str, *, file: Path, previous: Previous | None = None
+               ) -> tuple[dict[str, Any], Profiles]:
+    """Validate the text an edit produced; problems name the key (the file is untouched).
+    With `previous` (what the edit started from) only the entries it changed are checked
+    again, with the names and references of the whole file."""
     import tomllib
 
     try:
@@ -65,11 +76,11 @@ def check_edit(text: str, *, file: Path) -> Profiles:
     except tomllib.TOMLDecodeError as exc:  # pragma: no cover - an editor bug
         raise ProfilesError(f"internal error: the edit produced invalid TOML ({exc}); "
                             "nothing was written", file=file) from None
-    profiles, issues = validate_data(data)
+    profiles, issues = validate_data(data, previous)
     if issues:
         raise located(issues, None, None)
     assert profiles is not None
-    return profiles
+    return data, profiles
 
 
 def _toml_error(text: str, exc: Exception) -> tuple[str, int | None]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from uuid import UUID
 
 from console.store.profiles.model import KINDS, Kind, Profiles
 
@@ -54,14 +53,7 @@ def referrers(profiles: Profiles, kind: Kind, name: str) -> list[Reference]:
 
 def agent_names(profiles: Profiles, agent: str) -> set[str]:
     """The agents `agent` means: the one of that name, else every agent with that UUID."""
-    stored = match_name(profiles.agents, agent)
-    if stored is not None:
-        return {stored}
-    try:
-        wanted = str(UUID(agent.strip()))
-    except (ValueError, AttributeError):
-        return set()
-    return {n for n, a in profiles.agents.items() if a.agent_id == wanted}
+    return profiles.index().agent_names(agent)
 
 
 def agent_name_for_id(profiles: Profiles, agent_id: str) -> str | None:

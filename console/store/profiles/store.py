@@ -46,8 +46,8 @@ from console.store.profiles.model import (
     format_key,
     parse_kind,
 )
-from console.store.profiles.parse import check_edit, parse_profiles, parse_toml, validated
-from console.store.profiles.references import Reference, agent_names, match_name
+from console.store.profiles.parse import check_edit, parse_toml, read_profiles, validated
+from console.store.profiles.references import Reference, match_name
 from console.store.profiles.validation import check_header_rows, validate_entry
 
 T = TypeVar("T")
@@ -86,6 +86,7 @@ class ProfilesStore:
         self.region = region
         self.lock_timeout = lock_timeout
         self._profiles = Profiles()
+        self._data: dict[str, Any] = {}  # the parsed TOML `_profiles` were validated from
         self._text: str | None = None
         self._error: ProfilesError | None = None
         self._signature: tuple[int, int, int] | None = None
@@ -122,12 +123,12 @@ class ProfilesStore:
         """Read and validate the file now; raise ProfilesError (located) when it is bad."""
         raw = self._read_raw()
         try:
-            profiles = parse_profiles(raw, file=self.path)
+            data, profiles = read_profiles(raw, file=self.path, previous=self._previous())
         except ProfilesError as exc:
             self._loaded, self._error = True, exc
             self._signature = self._stat()
             raise
-        self._accept(raw.decode("utf-8") if raw is not None else None, profiles)
+        self._accept(raw.decode("utf-8") if raw is not None else None, profiles, data)
         return profiles
 
     def reload(self) -> ProfilesError | None:
@@ -172,8 +173,21 @@ class ProfilesStore:
             message = f"cannot read: {exc.message}" if exc.unreadable else exc.message
             raise ProfilesError(message, file=self.path) from None
 
-    def _accept(self, text: str | None, profiles: Profiles) -> None:
-        self._text, self._profiles, self._error = text, profiles, None
+    def _previous(self) -> tuple[dict[str, Any], Profiles] | None:
+        """What was last read without error, for `validate_data` to keep what is unchanged."""
+        return (self._data, self._profiles) if self._loaded else None
+
+    def _current(self, raw: bytes | None) -> tuple[dict[str, Any], Profiles]:
+        """The file's bytes `raw`, parsed and validated: what was read last when they are the
+        same bytes (a write right after a load: no second parse), else checked now."""
+        if (raw is not None and self._loaded and self._error is None and self._text is not None
+                and raw == self._text.encode("utf-8")):
+            return self._data, self._profiles
+        return read_profiles(raw, file=self.path, previous=self._previous())
+
+    def _accept(self, text: str | None, profiles: Profiles, data: dict[str, Any]) -> None:
+        profiles.index()  # here, in the thread that read the file, not in a UI's first query
+        self._text, self._profiles, self._data, self._error = text, profiles, data, None
         self._loaded = True
         self._signature = self._stat()
 
@@ -185,7 +199,7 @@ class ProfilesStore:
             with file_lock(self.path, timeout=self.lock_timeout):
                 raw = self._read_raw()
                 try:
-                    current = parse_profiles(raw, file=self.path)
+                    data, current = self._current(raw)
                 except ProfilesError as exc:
                     self._loaded, self._error, self._signature = True, exc, self._stat()
                     raise ProfilesReadOnly(exc) from None
@@ -193,19 +207,20 @@ class ProfilesStore:
                 editor = ProfilesEditor(old_text if old_text is not None else NEW_FILE_HEADER)
                 try:
                     result = edit(editor, current)
-                    editor.ensure_schema_version(SCHEMA_VERSION)
+                    if "schema_version" not in data:  # edits never remove it
+                        editor.ensure_schema_version(SCHEMA_VERSION)
                     new_text = editor.text
                 except EditError as exc:
                     raise ProfilesError(str(exc), file=self.path) from None
                 if new_text == (old_text if old_text is not None else NEW_FILE_HEADER):
-                    self._accept(old_text, current)  # nothing changed: nothing written
+                    self._accept(old_text, current, data)  # nothing changed: nothing written
                     return result
-                new = check_edit(new_text, file=self.path)
+                new_data, new = check_edit(new_text, file=self.path, previous=(data, current))
                 if dry_run:
                     raise _DryRun(result)
                 remove_stale_temp_files(self.path)
                 atomic_write(self.path, new_text.encode("utf-8"), default_mode=FILE_MODE)
-                self._accept(new_text, new)
+                self._accept(new_text, new, new_data)
                 return result
         except LockTimeout as exc:
             raise ProfilesError(str(exc)) from None
@@ -219,6 +234,7 @@ class ProfilesStore:
 
         def edit(editor: ProfilesEditor, current: Profiles) -> None:
             editor._text = text
+            editor.ensure_schema_version(SCHEMA_VERSION)
 
         self._mutate(edit)
         return self._profiles
@@ -436,9 +452,11 @@ class ProfilesStore:
 
     def caller_ids_for_agent(self, agent: str | None) -> dict[str, CallerId]:
         """Caller IDs an agent (name or UUID) may use: unrestricted ones and those listing it."""
-        names = agent_names(self.profiles, agent) if agent else set()
-        return {n: c for n, c in self.profiles.caller_ids.items()
-                if not c.agents or names.intersection(c.agents)}
+        return self.profiles.index().caller_ids_for(agent)
+
+    def numbers_for_agent(self, agent: str) -> tuple[str, ...]:
+        """E.164 numbers of `caller_ids_for_agent(agent)`, from the index (no walk of the file)."""
+        return self.profiles.index().numbers_for(agent)
 
     def watched_agents(self) -> dict[str, Agent]:
         return {n: a for n, a in self.profiles.agents.items() if a.watch}

@@ -14,6 +14,7 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
@@ -116,6 +117,8 @@ def fields_text(call: TrackedCall, *, agent_name: str | None = None, region: str
                                call.source, call.source))
     if call.placed_by:
         _line(text, "placed by", call.placed_by)
+    if call.campaign:
+        _line(text, "campaign", call.campaign)
     _line(text, "polling", "finished" if call.done else "live")
     if call.last_ok_wall is not None:
         _line(text, "last read", _when(call.last_ok_wall))
@@ -205,6 +208,8 @@ class CallDetail(Horizontal):
         super().__init__(**kwargs)
         self.call_id: str | None = None
         self._version: int | None = None
+        self._shown: dict[str, Text] = {}             # what each part shows
+        self._shapes: dict[str, tuple[int, bool]] = {}  # (lines, none wraps) of it
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="detail-fields"):
@@ -215,6 +220,23 @@ class CallDetail(Horizontal):
         with VerticalScroll(id="detail-request"):
             yield Static("", id="detail-request-text")
 
+    def _set(self, selector: str, text: Text) -> None:
+        """Put `text` in a part of the pane: nothing when it is what is shown, and no layout
+        pass when its height cannot have changed (same number of lines, none as wide as the
+        part, so none wraps). A layout pass repaints the whole screen, the live table too:
+        with the pane following a busy call that was most of the Calls screen's frames."""
+        static = self.query_one(selector, Static)
+        shown = self._shown.get(selector)
+        if shown is not None and shown == text:
+            return
+        lines = text.plain.split("\n")
+        width = static.size.width
+        fits = width > 0 and max(map(cell_len, lines)) < width
+        shape = (len(lines), fits)
+        old_shape = self._shapes.get(selector)
+        self._shown[selector], self._shapes[selector] = text, shape
+        static.update(text, layout=not (fits and shape == old_shape))
+
     def show(self, call: TrackedCall | None, *, agent_name: str | None = None,
              region: str = "US", force: bool = False) -> None:
         """Show `call` (None: nothing selected). Re-renders only when the call or its
@@ -223,10 +245,10 @@ class CallDetail(Horizontal):
             if self.call_id is None and not force:
                 return
             self.call_id, self._version = None, None
-            self.query_one("#detail-fields-text", Static).update(
-                Text("Select a call to see its details.", style="dim"))
-            self.query_one("#detail-timeline-text", Static).update("")
-            self.query_one("#detail-request-text", Static).update("")
+            self._set("#detail-fields-text", Text("Select a call to see its details.",
+                                                  style="dim"))
+            self._set("#detail-timeline-text", Text())
+            self._set("#detail-request-text", Text())
             return
         if not force and call.call_id == self.call_id and call.version == self._version:
             return
@@ -241,10 +263,9 @@ class CallDetail(Horizontal):
             top.append_text(outcome)
             top.append("\n")
             fields = top + fields
-        self.query_one("#detail-fields-text", Static).update(fields)
-        self.query_one("#detail-timeline-text", Static).update(
-            timeline_text(call, with_outcome=not narrow))
-        self.query_one("#detail-request-text", Static).update(request_text(call))
+        self._set("#detail-fields-text", fields)
+        self._set("#detail-timeline-text", timeline_text(call, with_outcome=not narrow))
+        self._set("#detail-request-text", request_text(call))
         if moved:
             for scroll in self.query(VerticalScroll):
                 scroll.scroll_home(animate=False)

@@ -9,6 +9,13 @@ keeps the cursor on the same call (by row key) and the scroll offset where they 
 `tick()` is driven by ONE one-second timer of the screen: it rewrites only the duration cells
 of live answered rows (their duration is computed here from the tracker's clock).
 
+Only rows on screen are written to the DataTable. Every `update_cell` makes the DataTable drop
+all its render caches and draw every visible cell again, so with 2,000 calls a diff that wrote
+each changed cell (and a tick that rewrote every answered call's duration) kept the table
+repainting: most of the console's CPU. A changed cell of a row off screen is kept here
+(`_pending`) and written when the row scrolls (or is sorted) into view; the duration tick
+looks at the rows on screen only. Signatures, sorting and `cell_plain` always see the latest.
+
 Every cell is a `rich.text.Text` built from plain strings: a server string that looks like
 markup (`[bold red]x`) is shown as typed, and its control characters as escapes (`cell_value`).
 
@@ -26,9 +33,17 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
 from console.api.safe_text import visible
+from console.tui.calls.columns import (
+    DEFAULT_LAYOUTS,
+    SPECS,
+    ColumnSpec,
+    tier_for,
+    widths_for,
+)
 from console.tui.calls.status_style import (
     flags_text,
     lost_sort_key,
@@ -44,25 +59,10 @@ if TYPE_CHECKING:
     from console.tracker import TrackedCall
 
 
-@dataclass(frozen=True)
-class ColumnSpec:
-    key: str
-    label: str
-    width: int
-
-
-COLUMNS: tuple[ColumnSpec, ...] = (
-    ColumnSpec("status", "Status", 14),
-    ColumnSpec("to", "To", 17),
-    ColumnSpec("from", "From", 17),
-    ColumnSpec("agent", "Agent", 10),
-    ColumnSpec("started", "Started", 9),
-    ColumnSpec("duration", "Duration", 8),
-    ColumnSpec("disposition", "Disposition", 13),
-    ColumnSpec("flags", "Flags", 15),
-)
-COLUMN_KEYS: tuple[str, ...] = tuple(c.key for c in COLUMNS)
-_DURATION = COLUMN_KEYS.index("duration")
+#: every column the table can show (which ones it does, and how wide: `columns.py`)
+COLUMN_KEYS: tuple[str, ...] = tuple(SPECS)
+_INDEX = {key: index for index, key in enumerate(COLUMN_KEYS)}
+_DURATION = _INDEX["duration"]
 
 EMPTY = "—"
 #: The status cell's signature for a lost call: a tuple never equals a server status string.
@@ -160,6 +160,8 @@ class RowContext:
         self.now = now or _time.monotonic
         self.wall = wall
         self.region = region
+        #: the campaign column is not shown: a campaign call's name goes in its flags cell
+        self.campaign_in_flags = True
 
 
 def cell_signature(call: TrackedCall, column: str, ctx: RowContext) -> Any:
@@ -180,7 +182,9 @@ def cell_signature(call: TrackedCall, column: str, ctx: RowContext) -> Any:
     if column == "disposition":
         return call.disposition
     if column == "flags":
-        return frozenset(call.flags)
+        return frozenset(call.flags), call.campaign if ctx.campaign_in_flags else None
+    if column == "campaign":
+        return call.campaign
     raise KeyError(column)
 
 
@@ -208,7 +212,13 @@ def cell_text(call: TrackedCall, column: str, signature: Any, ctx: RowContext) -
         style = "red" if call.status == "failed" and disposition else ""
         text = Text(disposition, style=style, no_wrap=True, overflow="ellipsis")
     elif column == "flags":
-        text = flags_text(signature)
+        flags, campaign = signature
+        text = flags_text(flags)
+        if campaign:  # first: the tag that says where the call came from
+            tag = Text(f"▸{cell_value(campaign)}", style="bold cyan", no_wrap=True)
+            text = tag + Text(" ") + text if text.plain else tag
+    elif column == "campaign":
+        text = Text(cell_value(signature or ""), no_wrap=True, overflow="ellipsis")
     else:  # pragma: no cover
         raise KeyError(column)
     cell = CellText(text.plain, style=text.style, justify=text.justify, no_wrap=True,
@@ -247,6 +257,8 @@ def sort_value(call: TrackedCall, column: str, ctx: RowContext) -> Any:
         return (call.disposition or "").lower()
     if column == "flags":
         return tuple(sorted_flags(call.flags))
+    if column == "campaign":
+        return (call.campaign or "").lower()
     raise KeyError(column)
 
 
@@ -271,12 +283,69 @@ class CallTable(DataTable):
         self._calls: dict[str, TrackedCall] = {}     # calls shown, by row key
         self._sigs: dict[str, list[Any]] = {}        # their cells' signatures
         self._ticking: set[str] = set()              # live answered rows (duration ticks)
+        self._pending: dict[str, dict[str, Text]] = {}  # cells of rows off screen, not yet
+        #                                                 written to the DataTable
         self.sort_column = "started"
         self.sort_reverse = True
         #: called after every diff with (call, column) for each written cell (benchmarks, tests)
         self.cell_hook: Callable[[TrackedCall, str], None] | None = None
-        for spec in COLUMNS:
-            self.add_column(self._label(spec), width=spec.width, key=spec.key)
+        #: (from width, columns) per width; the columns shown and their widths (`columns.py`)
+        self.layouts: list[tuple[int, tuple[str, ...]]] = list(DEFAULT_LAYOUTS)
+        self.shown_columns: tuple[str, ...] = ()
+        self._widths: dict[str, int] = {}
+        self.shown_columns = self.layouts[-1][1]  # until the table knows its width (fit)
+        for key in self.shown_columns:
+            self.add_column(self._label(SPECS[key]), width=SPECS[key].width, key=key)
+
+    # -- columns -------------------------------------------------------------------------------
+
+    def _lay_out(self, columns: tuple[str, ...], widths: dict[str, int]) -> None:
+        """Show `columns` at `widths`: the DataTable is rebuilt from the calls (a layout
+        change, never a poll), cursor kept."""
+        selected = self.selected_id if self.row_count else None
+        self.shown_columns, self._widths = columns, widths
+        in_flags = "campaign" not in columns
+        if in_flags != self.ctx.campaign_in_flags:
+            self.ctx.campaign_in_flags = in_flags
+            for call_id, call in self._calls.items():
+                self._sigs[call_id][_INDEX["flags"]] = cell_signature(call, "flags", self.ctx)
+        self.clear(columns=True)
+        self._pending.clear()
+        for key in columns:
+            self.add_column(self._label(SPECS[key]), width=widths[key], key=key)
+        for call_id, call in self._calls.items():
+            cells = [row_cell(call, column, self._sigs[call_id][_INDEX[column]], self.ctx)
+                     for column in columns]
+            self.add_row(*cells, key=call_id)
+        self._sort()
+        self._keep_cursor(selected)
+
+    def set_layouts(self, layouts: list[tuple[int, tuple[str, ...]]]) -> None:
+        """The operator's columns per width (the `calls_columns` setting)."""
+        self.layouts = list(layouts)
+        self.fit()
+
+    def tier(self, width: int | None = None) -> int:
+        """Index in `layouts` of the layout used at `width` (default: the table's width)."""
+        return tier_for(self._width() if width is None else width, self.layouts)
+
+    def _width(self) -> int:
+        """The table's width (the terminal's before the table has one): it picks the layout."""
+        return self.size.width if self.size.width > 0 else self.app.size.width
+
+    def _fit_width(self) -> int:
+        """The width the columns share: the table's, less a vertical scrollbar (kept free so
+        that the rows growing past the height never push the last column out of view)."""
+        return max(1, self._width() - self.styles.scrollbar_size_vertical)
+
+    def fit(self) -> None:
+        """The columns of the width's layout, sharing the whole width."""
+        available = self._fit_width()
+        columns = self.layouts[self.tier()][1]
+        widths = widths_for(columns, available)
+        if columns != self.shown_columns or widths != self._widths:
+            with self.app.batch_update():
+                self._lay_out(columns, widths)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -305,14 +374,73 @@ class CallTable(DataTable):
         return key.value
 
     def cell_plain(self, call_id: str, column: str) -> str:
-        value = self.get_cell(call_id, column)
+        value = self._pending.get(call_id, {}).get(column)
+        if value is None:
+            value = self.get_cell(call_id, column)
         return value.plain if isinstance(value, Text) else str(value)
+
+    # -- what is on screen ---------------------------------------------------------------------
+
+    #: rows above and below the viewport written as if shown (a small scroll shows them at once)
+    MARGIN_ROWS = 4
+
+    def _visible_range(self) -> range:
+        """Row indices on screen (with a margin); empty before the table has a size."""
+        height = self.scrollable_content_region.height
+        if height <= 0:
+            return range(0)
+        top = int(self.scroll_y)
+        return range(max(0, top - self.MARGIN_ROWS), top + height + self.MARGIN_ROWS)
+
+    def _on_screen(self, call_id: str) -> bool:
+        return self.get_row_index(call_id) in self._visible_range()
+
+    def _visible_ids(self) -> list[str]:
+        shown = self._visible_range()
+        rows = range(max(0, shown.start), min(self.row_count, shown.stop))
+        key_at = self.coordinate_to_cell_key
+        return [key_at(Coordinate(row, 0)).row_key.value for row in rows]  # type: ignore[misc]
+
+    def _write(self, call_id: str, column: str, cell: Text) -> None:
+        """A cell's new text: into the DataTable when its row is on screen, else kept."""
+        if self._on_screen(call_id):
+            for kept, value in self._pending.pop(call_id, {}).items():
+                self.update_cell(call_id, kept, value)
+            self.update_cell(call_id, column, cell)
+        else:
+            self._pending.setdefault(call_id, {})[column] = cell
+
+    def show_visible(self) -> int:
+        """Write the kept cells of the rows now on screen, and their durations; returns the
+        number of cells written. Called after a scroll, a resize and a sort."""
+        written = 0
+        if not self._pending and not self._ticking:
+            return 0
+        with self.app.batch_update():
+            for call_id in self._visible_ids():
+                cells = self._pending.pop(call_id, None)
+                for column, cell in (cells or {}).items():
+                    self.update_cell(call_id, column, cell)
+                    written += 1
+                if call_id in self._ticking:
+                    written += self._tick_row(call_id)
+        return written
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if int(old_value) != int(new_value) and self._pending:
+            self.show_visible()
+
+    def on_resize(self) -> None:
+        self.fit()
+        self.call_after_refresh(self.show_visible)
 
     # -- writing -------------------------------------------------------------------------------
 
     def _row(self, call: TrackedCall) -> tuple[list[Any], list[Text]]:
         sigs = [cell_signature(call, column, self.ctx) for column in COLUMN_KEYS]
-        cells = [row_cell(call, column, sig, self.ctx) for column, sig in zip(COLUMN_KEYS, sigs)]
+        cells = [row_cell(call, column, sigs[_INDEX[column]], self.ctx)
+                 for column in self.shown_columns]
         return sigs, cells
 
     def _add(self, call: TrackedCall, stats: DiffStats) -> None:
@@ -339,7 +467,8 @@ class CallTable(DataTable):
             if sig == old[index]:
                 continue
             old[index] = sig
-            self.update_cell(call_id, column, row_cell(call, column, sig, self.ctx))
+            if column in self.shown_columns:
+                self._write(call_id, column, row_cell(call, column, sig, self.ctx))
             stats.updated += 1
             if column == self.sort_column:
                 moved = True
@@ -353,6 +482,7 @@ class CallTable(DataTable):
 
     def _remove(self, call_id: str, stats: DiffStats) -> None:
         self.remove_row(call_id)
+        self._pending.pop(call_id, None)
         self._calls.pop(call_id, None)
         self._sigs.pop(call_id, None)
         self._ticking.discard(call_id)
@@ -380,6 +510,7 @@ class CallTable(DataTable):
                 stats.resorted = True
             if stats.added or stats.removed or stats.resorted:
                 self._keep_cursor(selected)
+                self.show_visible()  # rows that moved into view
         return stats
 
     def sync(self, calls: Iterable[TrackedCall],
@@ -400,6 +531,7 @@ class CallTable(DataTable):
                 self._calls.clear()
                 self._sigs.clear()
                 self._ticking.clear()
+                self._pending.clear()
                 stats.removed += len(going)
             else:
                 for call_id in going:
@@ -414,27 +546,35 @@ class CallTable(DataTable):
             self._sort()
             stats.resorted = True
             self._keep_cursor(selected)
+            self.show_visible()
         return stats
 
     def tick(self) -> int:
-        """Rewrite the duration cells of live answered rows whose shown second moved."""
+        """Rewrite the duration cells of the live answered rows on screen whose shown second
+        moved (a row off screen gets its duration when it comes into view)."""
         if not self._ticking:
             return 0
         changed = 0
         with self.app.batch_update():
-            for call_id in list(self._ticking):
-                call = self._calls.get(call_id)
-                if call is None or not _ticking(call):
-                    self._ticking.discard(call_id)
-                    continue
-                sig = cell_signature(call, "duration", self.ctx)
-                sigs = self._sigs[call_id]
-                if sig == sigs[_DURATION]:
-                    continue
-                sigs[_DURATION] = sig
-                self.update_cell(call_id, "duration", cell_text(call, "duration", sig, self.ctx))
-                changed += 1
+            for call_id in self._visible_ids():
+                if call_id in self._ticking:
+                    changed += self._tick_row(call_id)
         return changed
+
+    def _tick_row(self, call_id: str) -> int:
+        call = self._calls.get(call_id)
+        if call is None or not _ticking(call):
+            self._ticking.discard(call_id)
+            return 0
+        sig = cell_signature(call, "duration", self.ctx)
+        sigs = self._sigs[call_id]
+        if sig == sigs[_DURATION]:
+            return 0
+        sigs[_DURATION] = sig
+        if "duration" not in self.shown_columns:
+            return 0
+        self.update_cell(call_id, "duration", cell_text(call, "duration", sig, self.ctx))
+        return 1
 
     def refresh_column(self, column: str) -> None:
         """Re-render one column for every row (e.g. agent names changed)."""
@@ -452,12 +592,13 @@ class CallTable(DataTable):
             reverse = not self.sort_reverse if column == self.sort_column else column in (
                 "started", "duration")
         self.sort_column, self.sort_reverse = column, reverse
-        for spec in COLUMNS:
-            self.columns[spec.key].label = self._label(spec)  # type: ignore[index]
+        for key in self.shown_columns:
+            self.columns[key].label = self._label(SPECS[key])  # type: ignore[index]
         selected = self.selected_id
         with self.app.batch_update():
             self._sort()
             self._keep_cursor(selected)
+            self.show_visible()
         self.refresh()
 
     def _sort(self) -> None:
@@ -465,7 +606,8 @@ class CallTable(DataTable):
             return
         column, ctx, calls = self.sort_column, self.ctx, self._calls
         keys = {cid: (sort_value(call, column, ctx), call.call_id) for cid, call in calls.items()}
-        self.sort("status", key=lambda cell: keys[cell.call_id], reverse=self.sort_reverse)
+        self.sort(self.shown_columns[0], key=lambda cell: keys[cell.call_id],
+                  reverse=self.sort_reverse)
 
     def _keep_cursor(self, call_id: str | None) -> None:
         if call_id is None or call_id not in self._calls:

@@ -75,6 +75,7 @@ class CallsScreen(ConsoleScreen):
         self._selection_lost = False
         self._detail_timer: Any = None
         self._sort_columns = COLUMN_KEYS
+        self._columns_setting: object = ()  # the `calls_columns` value the table shows
         #: diffs applied (tests and benchmarks)
         self.diffs = 0
         #: called after each diff with its `DiffStats` (benchmarks)
@@ -147,6 +148,8 @@ class CallsScreen(ConsoleScreen):
         if profiles_changed is not None:
             profiles_changed.subscribe(self, lambda _store: self._agents_changed())
         self.set_interval(TICK_SECONDS, self._tick, name="calls-tick")
+        app.session_changed.subscribe(self, self._apply_column_setting)
+        self._apply_column_setting()
         self._apply_layout()
         self.table.focus()
         self._resync()
@@ -394,6 +397,53 @@ class CallsScreen(ConsoleScreen):
         call = self.selected_call
         agent = self._agent_label(call.agent_id) if call is not None else None
         self.detail.show(call, agent_name=agent, region=self._region())
+
+    # -- columns ----------------------------------------------------------------------------------
+
+    def _apply_column_setting(self, _app: object = None) -> None:
+        """The `calls_columns` setting (read with the session) on the table."""
+        from console.tui.calls.columns import layouts_from
+
+        app = self.app
+        if not getattr(app, "session_ready", False):
+            return
+        setting = app.session.settings.calls_columns
+        if setting != self._columns_setting:  # the signal also says "health changed"
+            self._columns_setting = setting
+            self.table.set_layouts(layouts_from(setting))
+
+    def action_choose_columns(self) -> None:
+        from console.tui.calls.column_chooser import ColumnChooserScreen
+
+        table = self.table
+        self.app.push_screen(ColumnChooserScreen(table.layouts, table.tier()),
+                             self._columns_chosen)
+
+    def _columns_chosen(self, layouts) -> None:
+        """Shown at once; saved to config.toml in a thread (a bad file is reported and kept)."""
+        if not layouts:
+            return
+        self.table.set_layouts(layouts)
+        app = self.app
+        if getattr(app, "session_ready", False):
+            from console.tui.calls.columns import layout_entries
+
+            app.session.settings.calls_columns = layout_entries(layouts)
+            self._columns_setting = app.session.settings.calls_columns
+        self.run_worker(lambda: self._save_columns(layouts), thread=True, name="save-columns",
+                        group="calls-columns", exit_on_error=False)
+
+    def _save_columns(self, layouts) -> None:
+        from console.config.settings import ConfigError
+        from console.tui.calls.columns import save_layouts
+
+        try:
+            save_layouts(layouts)
+        except (ConfigError, OSError) as exc:
+            self.app.call_from_thread(
+                self.notify, f"Columns not saved: {exc}", severity="error", markup=False)
+        else:
+            self.app.call_from_thread(self.notify, "Columns saved in config.toml", timeout=3)
 
     def action_toggle_detail(self) -> None:
         self._detail_choice = not self.detail_shown

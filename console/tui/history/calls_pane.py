@@ -126,11 +126,25 @@ class HistoryCalls(Vertical):
             self.error = str(exc)
             self._summary()
             return
-        try:
-            self.agent_names = agent_names(await asyncio.to_thread(saved_agents))
-        except Exception:  # noqa: BLE001 - names are a nicety; the Profiles screen reports
-            self.agent_names = {}
+        # The first page first: the saved agents' names (a profiles read, 0.2 s and more on a
+        # big file) come after it and re-label the page's agent column.
         self.reload()
+        try:
+            names = agent_names(await asyncio.to_thread(saved_agents))
+        except Exception:  # noqa: BLE001 - names are a nicety; the Profiles screen reports
+            names = {}
+        if names != self.agent_names:
+            self.agent_names = names
+            self._relabel()
+
+    def _relabel(self) -> None:
+        """The shown page again with the current agent names (cursor kept)."""
+        shown = self.shown
+        if shown is None or not shown.page.rows:
+            return
+        table = self.table
+        rows = [(call.call_id, row_cells(call, self.agent_names)) for call in shown.page.rows]
+        table.show_page(rows, table.cursor_row)
 
     def on_unmount(self) -> None:
         if self.store is not None:

@@ -159,6 +159,10 @@ CALLS_DISMISS = KeySpec("calls.dismiss", "delete", "dismiss", "Dismiss",
                         help="Take the selected lost call off the table (the API answered 404 "
                              "for it several times: it no longer knows the call). It stays in "
                              "the history and is not re-attached at the next start.")
+CALLS_COLUMNS = KeySpec("calls.columns", "v", "choose_columns", "Columns",
+                       "Choose the table's columns…", show=False,
+                       help="Choose the columns of the Calls table and their order for this "
+                            "width (saved in config.toml).")
 CALLS_FIRST = KeySpec("calls.first", "home", "scroll_top", "First call", show=False,
                       help="Select the first call of the table (the newest, sorted by start).")
 CALLS_LAST = KeySpec("calls.last", "end", "scroll_bottom", "Last call", show=False,
@@ -172,7 +176,7 @@ CALLS_KEYS: tuple[KeySpec, ...] = (
     CALLS_END, CALLS_TRANSFER, CALLS_REDIAL, CALLS_CLONE, CALLS_COPY_ID, CALLS_DETAIL,
     CALLS_SEARCH, CALLS_COPY_RECORDING, CALLS_COPY_JSON, CALLS_LIVE_ONLY, CALLS_STATUS_FILTER,
     CALLS_AGENT_FILTER, CALLS_CLEAR_FILTERS, CALLS_SORT, CALLS_SORT_REVERSE, CALLS_WATCH_AGENT,
-    CALLS_FOCUS_TABLE, CALLS_DISMISS,
+    CALLS_FOCUS_TABLE, CALLS_DISMISS, CALLS_COLUMNS,
 )
 
 # -- saved profiles: the Call form's template bar and the Profiles screen ---------------------

@@ -37,11 +37,8 @@ def profile_agents(store: ProfilesStore | None) -> list[KnownAgent]:
     """The saved agents as known agents, each with the caller IDs it may use (E.164)."""
     if store is None:
         return []
-    out = []
-    for name, agent in store.profiles.agents.items():
-        numbers = tuple(c.e164 for c in store.caller_ids_for_agent(name).values())
-        out.append(KnownAgent(agent.agent_id, name, numbers, source="profile"))
-    return out
+    return [KnownAgent(agent.agent_id, name, store.numbers_for_agent(name), source="profile")
+            for name, agent in store.profiles.agents.items()]
 
 
 def merge_known_agents(profile: Iterable[KnownAgent], server: Iterable[KnownAgent],
@@ -56,8 +53,7 @@ def merge_known_agents(profile: Iterable[KnownAgent], server: Iterable[KnownAgen
         key = agent.agent_id.lower()
         saved = merged.get(key)
         if saved is None:
-            shared = tuple(c.e164 for c in store.caller_ids_for_agent(agent.agent_id).values()
-                           ) if store is not None else ()
+            shared = store.numbers_for_agent(agent.agent_id) if store is not None else ()
             merged[key] = KnownAgent(agent.agent_id, agent.name,
                                      tuple(dict.fromkeys((*agent.caller_ids, *shared))),
                                      source=agent.source)
