@@ -111,6 +111,8 @@ def _snapshot(tui, tmp_path, monkeypatch):
 
     async def run_before(pilot) -> None:
         await plan(pilot, tui)
+        # the header's health settled ("starting…" turns "online" after the probe answers)
+        await tui.wait_for(pilot, lambda: app.health in ("ok", "error", "warn"), "the probe")
         await tui.idle(pilot)
         app.clear_notifications()
         tui.no_blink(app)
