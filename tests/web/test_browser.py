@@ -7,6 +7,7 @@ page (xterm.js draws on a canvas; its text is not in the DOM): the test reads th
 those bytes with the escape sequences taken out.
 """
 
+# ruff: noqa: F811  (pytest fixtures imported from web_helpers, used as arguments)
 from __future__ import annotations
 
 import base64
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 from waiting import poll
 from web_helpers import PASSWORDS, audit_records, wait_for_record
+from web_helpers import web_lab  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.e2e
 

@@ -1,6 +1,7 @@
 """serve-web's sign-in, over real HTTP and WebSocket on 127.0.0.1: what is refused before any
 console starts, the cookie, the rate limit, and the rules each tab's console runs under."""
 
+# ruff: noqa: F811  (pytest fixtures imported from web_helpers, used as arguments)
 from __future__ import annotations
 
 import asyncio
@@ -14,6 +15,7 @@ aiohttp = pytest.importorskip("aiohttp", reason=WEB_EXTRA)
 
 from waiting import poll
 from web_helpers import PASSWORDS, audit_records, parse_standin, pid_alive, wait_for_record
+from web_helpers import web_lab, web_server  # noqa: F401  (fixtures)
 
 from console.store.exchange import ExchangeFolder
 
