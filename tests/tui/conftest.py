@@ -12,24 +12,21 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
+from tui_facts import AGENT, FAKE_BASE, FIXED_NOW
+from waiting import wait_for
 
-from console.config.settings import Settings
 from console.account.session import ConsoleSession
+from console.config.settings import Settings
 from console.sim.runner import SimServer, start_in_thread
 from console.sim.state import DEMO_AGENTS, SimConfig
 from console.tui.app import CallConsoleApp, make_app
-from waiting import wait_for
 
-FAKE_BASE = "http://sim.test:8000"
-#: 17:00 UTC: 09:00 in San Francisco, so the callee's local time on screen never moves
-FIXED_NOW = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)
 SIM_TIME_SCALE = 20.0
-AGENT = DEMO_AGENTS[0]            # Reception: +14155551000, +14155551001
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 

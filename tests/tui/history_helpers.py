@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from conftest import AGENT, FAKE_BASE, FIXED_NOW
+from tui_facts import AGENT, FAKE_BASE, FIXED_NOW
 from waiting import wait_for
 
 from console.account import audit

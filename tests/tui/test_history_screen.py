@@ -145,7 +145,7 @@ async def test_fetch_key_reads_the_range_from_the_api(tui, utc, isolated_dirs) -
     import httpx
 
     from console.store.profiles import ProfilesStore
-    from conftest import AGENT
+    from tui_facts import AGENT
 
     ProfilesStore().add_agent("Reception", AGENT.agent_id)
     with httpx.Client(base_url=tui.sim.base_url,
