@@ -40,6 +40,8 @@ PRIVATE_NAMES: tuple[str, ...] = (
     "textual.command:CommandPalette._gather_commands",
     "textual.command:CommandPalette._gather_commands.__wrapped__",
     "textual.command:CommandPalette._GATHER_COMMANDS_GROUP",
+    "textual.command:CommandPalette._watch__list_visible",
+    "textual.command:CommandPalette._watch__show_busy",
 )
 
 
@@ -234,3 +236,15 @@ class PaletteSearchGuard(CommandPalette):
             return
         # Synchronous up to Textual's own lookup of the list: nothing can remove it between.
         await CommandPalette._gather_commands.__wrapped__(self, search_value)
+
+    # The search's flags change while it runs (after awaits) and their watchers look the list
+    # up again: a palette closed meanwhile (F11 to another view mid-search, in the key storm)
+    # has no list, and the lookup's NoMatches ended the app. Nothing to show it in: skip.
+
+    def _watch__list_visible(self) -> None:
+        if self.query(CommandList):
+            CommandPalette._watch__list_visible(self)
+
+    async def _watch__show_busy(self) -> None:
+        if self.query(CommandList):
+            await CommandPalette._watch__show_busy(self)
