@@ -214,7 +214,14 @@ class CallConsoleApp(LookAndFeelApp):
 
     def notify(self, message: str, *, title: str = "", severity: Any = "information",
                timeout: float | None = None, markup: bool = True) -> None:
-        super().notify(message, title=title, severity=severity, timeout=timeout,
+        shown = message
+        if not markup:  # server text (always markup=False): may be kilobytes long
+            from console.tui.widgets.toast_text import clip_toast
+
+            shown = clip_toast(message, f"the whole text is in the log, {_log_path()}")
+            if shown != message:
+                log.info("%s: %s", title or severity, message)
+        super().notify(shown, title=title, severity=severity, timeout=timeout,
                        markup=markup)
         self.notices.append(Notification(message, title, severity,
                                          self.NOTIFICATION_TIMEOUT if timeout is None
@@ -541,6 +548,13 @@ class CallConsoleApp(LookAndFeelApp):
         sim, self.sim = self.sim, None
         if sim is not None:
             sim.stop()
+
+
+def _log_path() -> str:
+    from console.logs import log_file
+    from console.paths import shown_path
+
+    return shown_path(log_file())
 
 
 def _default_settings_loader(operator: str | None) -> Callable[[], Settings]:

@@ -40,6 +40,17 @@ if TYPE_CHECKING:
 
 #: below this width the preview is not shown beside the form (toggle it with the preview key)
 NARROW_WIDTH = 100
+#: the preview's width beside the form (body.tcss, #preview)
+PREVIEW_WIDTH = 44
+#: below this form width the option fields are stacked, not two to a row: a pair needs two
+#: 22-cell labels and two inputs wide enough for "REQUIRE ▼" (at 100 columns beside the
+#: preview, Priority and Media encryption were drawn one character wide)
+PAIRS_MIN_WIDTH = 76
+#: from this width on the form column stops growing (FORM_WIDE_WIDTH cells, body.tcss) and
+#: the preview takes the rest: inputs 150 cells long help nobody, a wide preview shows the
+#: JSON and the curl line unwrapped
+WIDE_WIDTH = 160
+FORM_WIDE_WIDTH = 110
 
 NOT_CONNECTED_HELP = (
     "Not connected to an API. Set CALL_CONSOLE_BASE_URL and CALL_CONSOLE_TOKEN (environment "
@@ -159,7 +170,16 @@ class CallScreen(ConsoleScreen):
         preview = self.query_one("#preview")
         preview.set_class(not shown, "-hidden")
         preview.set_class(shown and self._narrow, "-full")
-        self.query_one("#form-column").set_class(shown and self._narrow, "-hidden")
+        column = self.query_one("#form-column")
+        column.set_class(shown and self._narrow, "-hidden")
+        width = self.size.width
+        wide = shown and not self._narrow and width >= WIDE_WIDTH
+        self.query_one("#call-body").set_class(wide, "-wide")
+        self.set_class(shown and not self._narrow, "-preview-beside")  # toasts (app.tcss)
+        self.set_class(not (shown and not self._narrow), "-toasts-top")
+        beside = PREVIEW_WIDTH if shown and not self._narrow else 0
+        form_width = FORM_WIDE_WIDTH if wide else width - beside
+        column.set_class(form_width < PAIRS_MIN_WIDTH, "-stacked")
 
     @property
     def preview_shown(self) -> bool:
