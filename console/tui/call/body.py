@@ -4,8 +4,8 @@ the preview.
 It is mounted in two steps so that the operator can type from the first frame on:
 1. `compose` (part of the first frame): the core fields, Agent to DTMF, with the caret in To
    (`CallScreen.AUTO_FOCUS`), and an empty column where the preview goes;
-2. `mount_rest` (right after the first frame, see `CallScreen._mount_form`): context, the
-   option pairs, SIP headers, the result area, the action bar and the preview. Keys typed
+2. `mount_rest` (right after the first frame, see `CallScreen._mount_form`): the agent and
+   caller-ID lists (one-node stand-ins until then), context, the option pairs, SIP headers, the result area, the action bar and the preview. Keys typed
    meanwhile go to the focused input as usual: nothing here moves the focus.
 """
 
@@ -33,9 +33,9 @@ class CallBody(Horizontal):
     def compose(self) -> ComposeResult:
         with Vertical(id="form-column"):
             with VerticalScroll(id="form"):
-                yield AgentField()
+                yield AgentField(lazy_select=True)
                 yield ToNumberField()
-                yield CallerIdField()
+                yield CallerIdField(lazy_select=True)
                 yield DisplayNameField()
                 yield DtmfField()
         yield Static(id="preview-slot")  # the preview's column, until the preview is mounted
@@ -60,6 +60,8 @@ class CallBody(Horizontal):
             return
         form = self.query_one("#form")
         column = self.query_one("#form-column")
+        for picker in (self.query_one(AgentField), self.query_one(CallerIdField)):
+            await picker.mount_select()
         steps = [
             (form, [ContextField()]),
             *((form, [pair]) for pair in option_pairs()),

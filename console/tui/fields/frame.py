@@ -62,10 +62,9 @@ class FieldFrame(Widget):
     # -- composition ------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        with Horizontal(classes="field-row"):
+        with Horizontal(classes="field-row"):  # the input widgets sit beside the label
             yield Label(self._label_text(), classes="field-label")
-            with Horizontal(classes="field-body"):
-                yield from self.compose_body()
+            yield from self.compose_body()
         self._shown_note = self.note()
         yield Static(self._shown_note, classes="field-note")
         yield Static("", classes="field-error", markup=False)
