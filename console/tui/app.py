@@ -242,7 +242,12 @@ class CallConsoleApp(LookAndFeelApp):
     def after_first_frame(self, callback: Callable[[], Any]) -> None:
         """Run `callback` once the first frame is on screen (at once, after a refresh, later)."""
         if self._first_frame_shown:
-            self.call_after_refresh(callback)
+            # In a worker, as at start-up: a callback that awaits (the Call form's mount) must
+            # not hold the app's queue, whose refreshes it waits for.
+            self.call_after_refresh(
+                lambda: self.run_worker(self._after_first_frame([callback], prepare=False),
+                                        name="after-first-frame", group="startup",
+                                        exit_on_error=False))
         else:
             self._after_first_frame_callbacks.append(callback)
 
@@ -254,7 +259,8 @@ class CallConsoleApp(LookAndFeelApp):
         self.run_worker(self._after_first_frame(callbacks), name="after-first-frame",
                         group="startup", exit_on_error=False)
 
-    async def _after_first_frame(self, callbacks: list[Callable[[], Any]]) -> None:
+    async def _after_first_frame(self, callbacks: list[Callable[[], Any]], *,
+                                 prepare: bool = True) -> None:
         """Run what waited for the first frame (the rest of the Call form), then start the
         settings thread: started earlier, its imports fight the form's mount for the GIL."""
         try:
@@ -263,8 +269,9 @@ class CallConsoleApp(LookAndFeelApp):
                 if inspect.isawaitable(result):
                     await result
         finally:
-            self.run_worker(self._prepare, thread=True, name="prepare", group="startup",
-                            exit_on_error=False)
+            if prepare:
+                self.run_worker(self._prepare, thread=True, name="prepare", group="startup",
+                                exit_on_error=False)
 
     def _prepare(self) -> ConsoleSession:
         """Thread: settings and the imports the first frame skipped."""

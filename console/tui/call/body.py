@@ -11,6 +11,8 @@ It is mounted in two steps so that the operator can type from the first frame on
 
 from __future__ import annotations
 
+import asyncio
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Static
@@ -22,6 +24,10 @@ from console.tui.fields.dtmf_input import DtmfField
 from console.tui.fields.phone_input import ToNumberField
 from console.tui.fields.text_field import DisplayNameField
 from console.tui.keys import CALL_SEND
+
+
+#: the longest `mount_rest` waits for a frame between two steps (seconds)
+FRAME_WAIT = 0.5
 
 
 class CallBody(Horizontal):
@@ -75,7 +81,10 @@ class CallBody(Horizontal):
             if not self.is_attached:
                 return
             await parent.mount_all(widgets)
-            await self.wait_for_refresh()
+            try:  # a frame in between; bounded: a screen not on display is not refreshed
+                await asyncio.wait_for(self.wait_for_refresh(), FRAME_WAIT)
+            except asyncio.TimeoutError:
+                pass
         if self.is_attached:
             await self.query_one("#preview-slot").remove()
             await self.mount(PreviewPane(id="preview"))
