@@ -1,11 +1,12 @@
 """The console app and the one `make_app` factory used by the CLI, --demo, tests and screenshots.
 
 Start-up order (nothing slow before the first frame):
-1. the first frame: header and footer of the chosen screen. No settings, pydantic, httpx,
-   phonenumbers or simulator imports yet;
-2. right after it (`after_first_frame`), the screen mounts its body (the Call form), and a
-   thread worker loads the settings and warms the heavy imports (draft rules, API client);
-   the `ConsoleSession` is created and `session_changed` is published;
+1. the first frame: header and footer of the chosen screen (the Call screen: with its core
+   fields, caret in To). No settings, pydantic, httpx, phonenumbers or simulator imports yet;
+2. right after it (`after_first_frame`), the screen mounts the rest of its body (the Call
+   form's fields after DTMF, the preview); then a thread worker loads the settings and warms
+   the heavy imports (draft rules, API client); the `ConsoleSession` is created and
+   `session_changed` is published;
 3. `--demo`: a thread worker starts the simulator, then the session connects to it;
 4. a worker probes `GET /agents` (known agents + connection health).
 
@@ -17,6 +18,7 @@ the live-calls issue attaches there) and the signals `session_changed`, `agents_
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -212,7 +214,14 @@ class CallConsoleApp(LookAndFeelApp):
 
     def notify(self, message: str, *, title: str = "", severity: Any = "information",
                timeout: float | None = None, markup: bool = True) -> None:
-        super().notify(message, title=title, severity=severity, timeout=timeout,
+        shown = message
+        if not markup:  # server text (always markup=False): may be kilobytes long
+            from console.tui.widgets.toast_text import clip_toast
+
+            shown = clip_toast(message, f"the whole text is in the log, {_log_path()}")
+            if shown != message:
+                log.info("%s: %s", title or severity, message)
+        super().notify(shown, title=title, severity=severity, timeout=timeout,
                        markup=markup)
         self.notices.append(Notification(message, title, severity,
                                          self.NOTIFICATION_TIMEOUT if timeout is None
@@ -233,17 +242,36 @@ class CallConsoleApp(LookAndFeelApp):
     def after_first_frame(self, callback: Callable[[], Any]) -> None:
         """Run `callback` once the first frame is on screen (at once, after a refresh, later)."""
         if self._first_frame_shown:
-            self.call_after_refresh(callback)
+            # In a worker, as at start-up: a callback that awaits (the Call form's mount) must
+            # not hold the app's queue, whose refreshes it waits for.
+            self.call_after_refresh(
+                lambda: self.run_worker(self._after_first_frame([callback], prepare=False),
+                                        name="after-first-frame", group="startup",
+                                        exit_on_error=False))
         else:
             self._after_first_frame_callbacks.append(callback)
 
     def _first_frame_done(self) -> None:
         self._first_frame_shown = True
         callbacks, self._after_first_frame_callbacks = self._after_first_frame_callbacks, []
-        for callback in callbacks:
-            self.call_later(callback)
-        self.run_worker(self._prepare, thread=True, name="prepare", group="startup",
-                        exit_on_error=False)
+        # A worker, not a handler of the app's: the app's own queue keeps moving while the
+        # callbacks await (keys typed meanwhile reach the focused input at once).
+        self.run_worker(self._after_first_frame(callbacks), name="after-first-frame",
+                        group="startup", exit_on_error=False)
+
+    async def _after_first_frame(self, callbacks: list[Callable[[], Any]], *,
+                                 prepare: bool = True) -> None:
+        """Run what waited for the first frame (the rest of the Call form), then start the
+        settings thread: started earlier, its imports fight the form's mount for the GIL."""
+        try:
+            for callback in callbacks:
+                result = callback()
+                if inspect.isawaitable(result):
+                    await result
+        finally:
+            if prepare:
+                self.run_worker(self._prepare, thread=True, name="prepare", group="startup",
+                                exit_on_error=False)
 
     def _prepare(self) -> ConsoleSession:
         """Thread: settings and the imports the first frame skipped."""
@@ -269,6 +297,8 @@ class CallConsoleApp(LookAndFeelApp):
                     self._session = worker.result
             elif event.state == WorkerState.ERROR:
                 self._fatal(worker.error)
+        elif worker.name == "after-first-frame" and event.state == WorkerState.ERROR:
+            self._fatal(worker.error)
         elif worker.group == "profiles-reload" and event.state in (WorkerState.SUCCESS,
                                                                   WorkerState.ERROR):
             self.profiles_written()
@@ -531,6 +561,13 @@ class CallConsoleApp(LookAndFeelApp):
         sim, self.sim = self.sim, None
         if sim is not None:
             sim.stop()
+
+
+def _log_path() -> str:
+    from console.logs import log_file
+    from console.paths import shown_path
+
+    return shown_path(log_file())
 
 
 def _default_settings_loader(operator: str | None) -> Callable[[], Settings]:

@@ -119,7 +119,9 @@ async def test_header_set_picker_and_caller_ids_from_the_store(tui_offline):
         agent = screen.field("agent_id")
         assert [(a.name, a.source) for a in agent.known_agents] == [
             ("sales", "profile"), ("support", "profile")]
-        await paste_text(pilot, SALES)                    # the agent input has the focus
+        agent.focus_input()                               # (the caret starts in To)
+        await pilot.pause()
+        await paste_text(pilot, SALES)
         caller = screen.field("from_number")
         await wait_for(pilot, lambda: caller.known_numbers, "caller IDs")
         assert caller.known_numbers == ["+14155550100", "+14155550199"]

@@ -40,6 +40,17 @@ if TYPE_CHECKING:
 
 #: below this width the preview is not shown beside the form (toggle it with the preview key)
 NARROW_WIDTH = 100
+#: the preview's width beside the form (body.tcss, #preview)
+PREVIEW_WIDTH = 44
+#: below this form width the option fields are stacked, not two to a row: a pair needs two
+#: 22-cell labels and two inputs wide enough for "REQUIRE ▼" (at 100 columns beside the
+#: preview, Priority and Media encryption were drawn one character wide)
+PAIRS_MIN_WIDTH = 76
+#: from this width on the form column stops growing (FORM_WIDE_WIDTH cells, body.tcss) and
+#: the preview takes the rest: inputs 150 cells long help nobody, a wide preview shows the
+#: JSON and the curl line unwrapped
+WIDE_WIDTH = 160
+FORM_WIDE_WIDTH = 110
 
 NOT_CONNECTED_HELP = (
     "Not connected to an API. Set CALL_CONSOLE_BASE_URL and CALL_CONSOLE_TOKEN (environment "
@@ -50,6 +61,8 @@ NOT_CONNECTED_HELP = (
 class CallScreen(ConsoleScreen):
     DEFAULT_CSS = stylesheet(__file__, "screen.tcss")
     SCREEN_NAME = "call"
+    #: the caret starts in To (in the first frame): a number typed at once lands there
+    AUTO_FOCUS = "#to_number-input"
     BINDINGS = bindings(*CALL_KEYS, *CALL_TEMPLATE_KEYS)
 
     def __init__(self) -> None:
@@ -73,23 +86,22 @@ class CallScreen(ConsoleScreen):
     # -- layout -----------------------------------------------------------------------------
 
     def compose_body(self) -> ComposeResult:
-        # The form (about 170 widgets) is mounted once the first frame (header, footer) is on
-        # screen, so that frame is not held up by it. See `app.after_first_frame`.
-        yield Static("Loading the call form…", id="form-loading")
+        # The first frame has the core fields (Agent to DTMF) with the caret in To; the rest of
+        # the form is mounted right after it (`_mount_form`, see body.py).
+        from console.tui.call.body import CallBody
+
+        yield CallBody(id="call-body")
 
     async def _mount_form(self) -> None:
         from console.tui.call.body import CallBody
 
         try:
-            if self.query("#call-body") or not self.is_running:
-                return
-            await self.query_one("#form-loading").remove()
-            if not (self.is_running and self.is_attached):
-                return  # the app is exiting (quit or hangup during start-up)
-            await self.mount(CallBody(id="call-body"), before=self.query_one("KeyFooter"))
-            if self.is_running:
+            if self._form_mounted or not (self.is_running and self.is_attached):
+                return  # mounted already, or the app is exiting (quit or hangup at start-up)
+            await self.query_one(CallBody).mount_rest()
+            if self.is_running and self.is_attached:
                 await self._mount_template_picker()
-            if self.is_running:
+            if self.is_running and self.is_attached:
                 self._form_ready()
         finally:
             self._form_settled.set()
@@ -99,10 +111,14 @@ class CallScreen(ConsoleScreen):
 
     @property
     def fields(self) -> dict[str, FieldFrame]:
-        """The form's fields by request name, in form order (looked up once)."""
-        if not self._fields:
-            self._fields = {frame.field_name: frame for frame in self.query(FieldFrame)}
-        return self._fields
+        """The form's fields by request name, in form order (looked up once the whole form is
+        mounted; before that, the core fields of the first frame)."""
+        if self._fields:
+            return self._fields
+        fields = {frame.field_name: frame for frame in self.query(FieldFrame)}
+        if self._form_mounted:
+            self._fields = fields
+        return fields
 
     def field(self, name: str) -> FieldFrame:
         return self.fields[name]
@@ -134,7 +150,6 @@ class CallScreen(ConsoleScreen):
         self.preview.show_not_ready([])
         self._narrow = self.size.width < NARROW_WIDTH
         self._apply_preview_layout()
-        self.field("agent_id").focus_input()
         if self.app.known_agents:
             self._agents_changed(self.app.known_agents)
         self._session_changed(self.app)
@@ -155,7 +170,16 @@ class CallScreen(ConsoleScreen):
         preview = self.query_one("#preview")
         preview.set_class(not shown, "-hidden")
         preview.set_class(shown and self._narrow, "-full")
-        self.query_one("#form-column").set_class(shown and self._narrow, "-hidden")
+        column = self.query_one("#form-column")
+        column.set_class(shown and self._narrow, "-hidden")
+        width = self.size.width
+        wide = shown and not self._narrow and width >= WIDE_WIDTH
+        self.query_one("#call-body").set_class(wide, "-wide")
+        self.set_class(shown and not self._narrow, "-preview-beside")  # toasts (app.tcss)
+        self.set_class(not (shown and not self._narrow), "-toasts-top")
+        beside = PREVIEW_WIDTH if shown and not self._narrow else 0
+        form_width = FORM_WIDE_WIDTH if wide else width - beside
+        column.set_class(form_width < PAIRS_MIN_WIDTH, "-stacked")
 
     @property
     def preview_shown(self) -> bool:
@@ -169,6 +193,8 @@ class CallScreen(ConsoleScreen):
             return
         if not self._checks_ready:
             self._checks_ready = True
+            for frame in self.fields.values():
+                frame.refresh_note()  # notes that waited for the session (phone numbers)
             if not app.session.connected and not app.demo:
                 self.outcome.set_state("-info", NOT_CONNECTED_HELP)
             self._recompute()

@@ -62,13 +62,13 @@ class FieldFrame(Widget):
     # -- composition ------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        with Horizontal(classes="field-row"):
+        with Horizontal(classes="field-row"):  # the input widgets sit beside the label
             yield Label(self._label_text(), classes="field-label")
-            with Horizontal(classes="field-body"):
-                yield from self.compose_body()
+            yield from self.compose_body()
         self._shown_note = self.note()
         yield Static(self._shown_note, classes="field-note")
-        yield Static("", classes="field-error", markup=False)
+        # The error line (.field-error) is mounted with the first problem: most fields never
+        # have one, and every node of the form costs start-up time.
 
     def compose_body(self) -> ComposeResult:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -135,7 +135,11 @@ class FieldFrame(Widget):
                 if index:
                     text.append("\n")
                 text.append(f"✗ {message}")
-            self.query_one(".field-error", Static).update(text)
+            found = self.query_children(".field-error")
+            if found:
+                found.first(Static).update(text)
+            elif self._problems:
+                self.mount(Static(text, classes="field-error", markup=False))  # after the note
 
     @property
     def problems(self) -> list[str]:

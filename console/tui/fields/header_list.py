@@ -228,10 +228,8 @@ class HeadersField(FieldFrame):
             row.set_problems(by_row.get(index, []))
         super().set_problems(general)
         self.set_class(bool(problems), "-error")
-        if by_row and not general:
-            self.query_one(".field-error").display = False
-        else:
-            self.query_one(".field-error").display = bool(general)
+        for error in self.query_children(".field-error"):  # mounted with the first problem
+            error.display = bool(general)
 
     def note(self) -> Text:
         count = sum(1 for n, v in self.value if n.strip() or v.strip())

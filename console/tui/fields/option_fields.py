@@ -18,22 +18,22 @@ from console.tui.fields.switch_field import (
 )
 
 
-def compose_option_pairs(*, blank_timeouts: bool = False) -> ComposeResult:
+def option_pairs(*, blank_timeouts: bool = False) -> list[Horizontal]:
     """Priority and media encryption, the two timeouts, then the four switches.
 
     `blank_timeouts` leaves the timeouts empty instead of at the API defaults (a template sets
     only the fields it names).
     """
     timeout_value = {"value": ""} if blank_timeouts else {}
-    with Horizontal(classes="pair"):
-        yield PriorityField()
-        yield MediaEncryptionField()
-    with Horizontal(classes="pair"):
-        yield RingingTimeoutField(**timeout_value)
-        yield MaxDurationField(**timeout_value)
-    with Horizontal(classes="pair"):
-        yield KrispField()
-        yield WaitAnsweredField()
-    with Horizontal(classes="pair"):
-        yield DialtoneField()
-        yield HideNumberField()
+    return [
+        Horizontal(PriorityField(), MediaEncryptionField(), classes="pair"),
+        Horizontal(RingingTimeoutField(**timeout_value), MaxDurationField(**timeout_value),
+                   classes="pair"),
+        Horizontal(KrispField(), WaitAnsweredField(), classes="pair"),
+        Horizontal(DialtoneField(), HideNumberField(), classes="pair"),
+    ]
+
+
+def compose_option_pairs(*, blank_timeouts: bool = False) -> ComposeResult:
+    """`option_pairs` in a compose method."""
+    yield from option_pairs(blank_timeouts=blank_timeouts)

@@ -47,6 +47,11 @@ class PhoneField(TextField):
         text = self.value.strip()
         if not text:
             return Text(self.empty_note.format(region=self._region()))
+        if not getattr(self.app, "session_ready", True):
+            # Start-up: phonenumbers (~150 ms with its tables) is being loaded by the app's
+            # settings thread; the UI thread does not load it on the first digit typed. The
+            # Call screen refreshes the notes once the session is there.
+            return Text(self.format_hint.format(region=self._region()))
         info = describe_number(text, self._region(), self._now())
         if info is None:  # the error line says what is wrong; keep the hint
             return Text(self.format_hint.format(region=self._region()))

@@ -35,14 +35,40 @@ class ComboPicker(_Base):
     select_prompt: ClassVar[str] = ""
     empty_prompt: ClassVar[str] = ""
 
-    def __init__(self, value: str = "", **kwargs: Any) -> None:
+    def __init__(self, value: str = "", *, lazy_select: bool = False, **kwargs: Any) -> None:
+        """`lazy_select`: compose a one-node stand-in for the list (a Select is five nodes
+        and the costliest widget of a field to style); `mount_select` puts the list in. The
+        Call form's first frame uses it: nothing can be picked before the agents are known."""
         super().__init__(value, **kwargs)
         self._choices: list[Any] = []
+        self._lazy_select = lazy_select
 
     def compose_body(self) -> ComposeResult:
         yield from super().compose_body()
-        yield Select([], prompt=self.select_prompt, compact=True, id=self.select_id,
-                     disabled=True)
+        if self._lazy_select:
+            from textual.widgets import Static
+
+            yield Static(f"{self.select_prompt:<14}▼", id=f"{self.select_id}-stand-in",
+                         classes="select-stand-in", markup=False)
+        else:
+            yield self._new_select()
+
+    def _new_select(self) -> Select:
+        return Select([], prompt=self.select_prompt, compact=True, id=self.select_id,
+                      disabled=True)
+
+    async def mount_select(self) -> None:
+        """Put the list in place of its stand-in (see `lazy_select`)."""
+        stand_in = self.query(f"#{self.select_id}-stand-in")
+        if not stand_in:
+            return
+        await stand_in.first().parent.mount(self._new_select(), after=stand_in.first())
+        await stand_in.remove()
+
+    @property
+    def _select(self) -> Select | None:
+        found = self.query(f"#{self.select_id}")
+        return found.first(Select) if found else None
 
     # -- what a subclass says about its choices ---------------------------------------------
 
@@ -67,7 +93,9 @@ class ComboPicker(_Base):
     def set_choices(self, choices: Iterable[Any]) -> None:
         """Offer `choices` in the list (in order) and select the typed one if it is there."""
         self._choices = list(choices)
-        select = self.query_one(f"#{self.select_id}", Select)
+        select = self._select
+        if select is None:  # not mounted yet (lazy_select): mount_select comes first
+            return
         with self.prevent(Select.Changed):
             select.set_options([(self.choice_label(c), self.choice_value(c))
                                 for c in self._choices])
@@ -85,7 +113,9 @@ class ComboPicker(_Base):
         return None
 
     def _sync_select(self) -> None:
-        select = self.query_one(f"#{self.select_id}", Select)
+        select = self._select
+        if select is None:
+            return
         choice = self.chosen_choice()
         target = self.choice_value(choice) if choice is not None else Select.NULL
         if select.value != target:

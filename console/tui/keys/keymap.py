@@ -6,7 +6,7 @@
     "app.jump" = ["ctrl+j", "f11"]     # a list is several keys
 
 Applied with `App.set_keymap` before the first frame (the footer and the help show the new
-keys at once). The checks run right after it: a value that is not a key, an id no binding has,
+keys at once). The checks run right after it, when there is a remapping to check: a value that is not a key, an id no binding has,
 and *conflicts* — two binding ids on one key in the same context (the app and one screen, or
 one widget) — are reported with the file and the line; the app starts anyway.
 
@@ -270,6 +270,14 @@ def find_conflicts(contexts: Iterable[Context], keymap: Mapping[str, str]
             if len(ids) > 1:
                 found.append((context.name, key, ids))
     return found
+
+
+def needs_check(keymap: Keymap, overrides: Mapping[str, str] | None = None) -> bool:
+    """Whether there is anything to check: a remapping (config or `make_app(keymap=...)`) or
+    a problem reading it. With neither, the default keys alone are in force, and those are
+    checked by the test suite (tests/tui/test_keymap.py), not at every start: the check imports
+    every screen, which would compete with the first frames for the interpreter."""
+    return bool(keymap.mapping or keymap.problems or overrides)
 
 
 def check_keymap(keymap: Keymap, contexts: list[Context]) -> list[KeymapProblem]:

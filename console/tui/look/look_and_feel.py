@@ -136,6 +136,10 @@ class LookAndFeelApp(SequentialKeysApp):
             self.update_keymap(merged)
 
     def _start_keymap_check(self) -> None:
+        from console.tui.keys.keymap import needs_check
+
+        if not needs_check(self._config_keymap, getattr(self, "_keymap_overrides", None)):
+            return
         self.run_worker(self._check_keymap, thread=True, name="keymap-check", group="look",
                         exit_on_error=False)
 

@@ -1,0 +1,66 @@
+"""The call form at start-up: usable from the first frame, keys typed at once land in To.
+
+The first frame holds the core fields (Agent to DTMF) with the caret in To; the rest of the
+form (context, options, headers, the result area, the preview) is mounted after it. A fast
+typist who starts the moment the console appears must lose nothing, and nothing may land
+anywhere but To.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from console.tui.app import CallConsoleApp
+
+SIZE = (120, 40)
+TYPED = "4155550199"
+
+
+async def test_keys_typed_before_the_rest_of_the_form_is_mounted_land_in_to(
+        tui_offline, monkeypatch):
+    # Hold back everything that waits for the first frame (the rest of the form, the settings
+    # thread), so the keys are typed while only the first frame's widgets exist.
+    held: list[CallConsoleApp] = []
+    first_frame_done = CallConsoleApp._first_frame_done
+    monkeypatch.setattr(CallConsoleApp, "_first_frame_done", lambda app: held.append(app))
+    app = tui_offline.app(connected=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await tui_offline.wait_for(pilot, lambda: held, "the first frame")
+        screen = app.screen
+        assert not screen.form_ready                     # the deferred parts are not in yet
+        await pilot.press(*TYPED)
+        assert screen.field("to_number").value == TYPED
+        first_frame_done(app)                            # now mount the rest
+        await tui_offline.wait_for(pilot, lambda: screen.form_ready, "the whole form")
+        await pilot.press("1")                           # the caret is still in To
+        values = screen.values()
+        assert values["to_number"] == TYPED + "1"
+        assert values["agent_id"] == "" and values["dtmf"] == "" and values["display_name"] == ""
+        assert screen.focused is screen.field("to_number").input
+
+
+async def test_keys_typed_at_once_land_in_to(tui_offline):
+    """No holding back: typed the moment the app runs, while the rest of the form mounts."""
+    app = tui_offline.app(connected=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*TYPED)
+        screen = app.screen
+        await tui_offline.wait_for(pilot, lambda: screen.form_ready, "the whole form")
+        await pilot.pause()
+        assert screen.values()["to_number"] == TYPED
+        elsewhere = [name for name, frame in screen.fields.items()
+                     if name != "to_number" and not frame.is_default()]
+        assert elsewhere == []
+
+
+def test_first_frame_form_imports_nothing_heavy():
+    """The core fields of the first frame do not bring httpx, pydantic or phonenumbers."""
+    code = (
+        "import sys\n"
+        "import console.tui.call.body, console.tui.call.screen\n"
+        "heavy = [m for m in ('httpx', 'pydantic', 'phonenumbers', 'console.calls.draft')"
+        " if m in sys.modules]\n"
+        "print(','.join(heavy))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
