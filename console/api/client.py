@@ -171,13 +171,30 @@ def describe_body(response: httpx.Response) -> str:
         payload = None
     if isinstance(payload, dict) and "detail" in payload:
         detail = payload["detail"]
-        return _clip(detail if isinstance(detail, str) else json.dumps(detail))
+        return _clip_logged(detail if isinstance(detail, str) else json.dumps(detail), response)
     if payload is not None:
-        return _clip(json.dumps(payload))
+        return _clip_logged(json.dumps(payload), response)
     if "<html" in text[:500].lower() or "<!doctype" in text[:100].lower():
         title = re.search(r"<title>(.*?)</title>", text, re.I | re.S)
         return "HTML page" + (f" ({_clip(title.group(1).strip(), 80)})" if title else "")
-    return _clip(text)
+    return _clip_logged(text, response)
+
+
+#: The most of one server message written to the log (an error shows its first 200 characters).
+LOGGED_MESSAGE_LIMIT = 16_384
+
+
+def _clip_logged(text: str, response: httpx.Response) -> str:
+    """The message cut to 200 characters for the error; a longer one is written whole (made
+    visible, up to `LOGGED_MESSAGE_LIMIT`) to the log, so the rest is never lost."""
+    clipped = _clip(text)
+    if clipped.endswith("…"):
+        whole = visible(" ".join(text.split()))
+        request = response.request
+        log.warning("%s %s answered %d; the whole message (%d characters, the error shows the "
+                    "first 200): %s", request.method, request.url.path, response.status_code,
+                    len(whole), whole[:LOGGED_MESSAGE_LIMIT])
+    return clipped
 
 
 def _clip(text: str, limit: int = 200) -> str:

@@ -230,3 +230,23 @@ async def test_identity_and_agent_names_are_display_safe(client, sim_clean):
     assert agents and all(controls(a.name or "") == [] for a in agents)
     assert all(controls(n.number) == [] for a in agents for n in a.phone_numbers)
     assert {a.agent_id for a in agents} == {a.agent_id for a in DEMO_AGENTS}  # ids untouched
+
+
+async def test_a_7_kb_server_message_is_cut_in_the_error_and_whole_in_the_log(caplog):
+    """The error (CLI line, TUI toast) shows 200 characters; the rest of a long message is in
+    the log, made visible, never lost. (A mock transport: the simulator's messages are short.)"""
+    words = " ".join(f"word{i}" for i in range(1200))  # ~7.9 KB
+    message = words + " \x1b[2Jthe end"
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        return httpx.Response(503, json={"detail": message})
+
+    async with ApiClient("http://api.test", auth="tok",
+                         transport=httpx.MockTransport(handler)) as api:
+        with caplog.at_level("WARNING", logger="console.api"), \
+                pytest.raises(errors.ServerError) as err:
+            await api.get_call(NO_SUCH_CALL, retries=0)
+    assert len(err.value.detail) <= 200 and err.value.detail.startswith("word0 word1")
+    logged = [r.getMessage() for r in caplog.records if "whole message" in r.getMessage()]
+    assert len(logged) == 1 and "word1199" in logged[0] and logged[0].endswith("the end")
+    assert "\x1b" not in logged[0]
