@@ -173,8 +173,11 @@ class Tui:
 
     @staticmethod
     def no_blink(app: CallConsoleApp) -> None:
-        for widget in app.screen.query("Input, TextArea"):
-            widget.cursor_blink = False
+        """Steady cursors on every screen of the stack: a modal's snapshot also draws the
+        screen below it, whose caret (To's, since the form starts there) blinked in or out."""
+        for screen in app.screen_stack:
+            for widget in screen.query("Input, TextArea"):
+                widget.cursor_blink = False
 
     # -- the simulator ----------------------------------------------------------------------
 
