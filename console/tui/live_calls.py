@@ -241,18 +241,6 @@ class LiveCalls:
         else:
             tracker.track(placed, request, placed_by=operator)
 
-    def follow_campaign_call(self, call_id: str, campaign: str) -> bool:
-        """A call a campaign of this console placed: shown in the Calls table, tagged with
-        the campaign's name (read by id, then polled like any other). False: not ready."""
-        tracker = self.tracker
-        if tracker is None:
-            return False
-        call = tracker.track_id(call_id)
-        if call.campaign != campaign:
-            call.campaign = campaign
-            self._on_batch([call])  # a call tracked already shows its new tag
-        return True
-
     # -- batches -------------------------------------------------------------------------------
 
     def _on_batch(self, calls: list[TrackedCall]) -> None:

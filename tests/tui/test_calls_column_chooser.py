@@ -61,8 +61,8 @@ async def test_the_chooser_needs_one_column_and_escape_keeps_the_table(tui, utc)
 
 
 async def test_a_campaign_call_is_tagged_with_its_campaign(tui, utc):
-    """A call a campaign placed (here: placed on the simulator, then handed over as the
-    Campaign screen does) shows its campaign in Flags, or in the campaign column once the
+    """A call a campaign placed (here: placed on the simulator, then tracked by the Calls
+    table's tracker with its campaign, as the Campaign screen's runner does) shows it in Flags, or in the campaign column once the
     operator shows that column; the detail pane names it."""
     from calls_helpers import AGENT, calls_screen, tracker_ready, wait_cell
 
@@ -72,9 +72,9 @@ async def test_a_campaign_call_is_tagged_with_its_campaign(tui, utc):
     async with app.run_test(size=(120, 40)) as pilot:
         await tracker_ready(pilot)
         screen = await calls_screen(pilot)
-        placed = await app.session.client.place_call(
-            OutboundCallRequest(agent_id=AGENT.agent_id, to_number="+14155550004"))
-        assert app.live.follow_campaign_call(placed.call_id, "spring")
+        request = OutboundCallRequest(agent_id=AGENT.agent_id, to_number="+14155550004")
+        placed = await app.session.client.place_call(request)
+        app.tracker.track(placed, request, campaign="spring")
         await wait_cell(pilot, screen, placed.call_id, "flags", "▸spring")
         assert app.tracker.get(placed.call_id).campaign == "spring"
         table = screen.table

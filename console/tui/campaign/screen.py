@@ -295,8 +295,6 @@ class CampaignScreen(ConsoleScreen):
             state = event["state"]
         if event.get("call_id"):
             self._call_ids[line] = event["call_id"]
-            if self.name_running and hasattr(self.app, "live"):  # in the Calls table too
-                self.app.live.follow_campaign_call(event["call_id"], self.name_running)
         table = self.query_one("#campaign-rows", DataTable)
         cells = self._cells(line, event["to_number"], state, detail, event.get("call_id"))
         try:
