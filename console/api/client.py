@@ -190,10 +190,13 @@ def _clip_logged(text: str, response: httpx.Response) -> str:
     clipped = _clip(text)
     if clipped.endswith("…"):
         whole = visible(" ".join(text.split()))
-        request = response.request
-        log.warning("%s %s answered %d; the whole message (%d characters, the error shows the "
-                    "first 200): %s", request.method, request.url.path, response.status_code,
-                    len(whole), whole[:LOGGED_MESSAGE_LIMIT])
+        try:
+            where = f"{response.request.method} {response.request.url.path}"
+        except RuntimeError:  # a response built without its request (tests, transports)
+            where = "a request"
+        log.warning("%s answered %d; the whole message (%d characters, the error shows the "
+                    "first 200): %s", where, response.status_code, len(whole),
+                    whole[:LOGGED_MESSAGE_LIMIT])
     return clipped
 
 
