@@ -244,7 +244,8 @@ async def test_redial_asks_and_places_exactly_one_new_call(tui):
         assert tui.posts_seen() == 2                              # exactly one more POST
         new = next(c for c in app.tracker.calls() if c.call_id != placed.call_id)
         assert new.request["to_number"] == "+14155550003" and new.request["priority"] == "high"
-        assert new.call_id in screen.table
+        # the table takes the tracker's change on its next refresh, not in the same tick
+        await wait_for(pilot, lambda: new.call_id in screen.table, "the new call's row")
         assert [t.call_id for t in app.tracked_calls] == [placed.call_id, new.call_id]
 
 
