@@ -234,3 +234,29 @@ def test_login_modal_snapshot(snap_compare, short_sim):
     # own snapshots and changes on its own).
     assert snap_compare(app_for(probe_agents=False, screen="settings"), terminal_size=WIDE,
                         run_before=run_before)
+
+
+async def test_the_caret_starts_where_typing_is_needed(tui):
+    app = tui.app(connected=False)
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_for(pilot, lambda: app.session_ready, "session")
+        for username, caret in (("", "username"), ("ann", "password")):
+            screen = LoginScreen(username=username or None)
+            app.push_screen(screen)
+            await wait_for(pilot, lambda: app.screen is screen and screen.focused is not None,
+                           "the dialog")
+            assert screen.focused.id == caret
+            app.pop_screen()
+            await wait_for(pilot, lambda: not screen.is_attached, "the dialog gone")
+
+
+async def test_a_sign_in_dialog_closed_while_it_mounts_is_no_error(tui):
+    """The app quitting while the sign-in dialog mounts (an --env start-up that asks to sign in,
+    then the end of the run) removed its children before its Mount was handled: the focus
+    lookup raised NoMatches and the app ended with a traceback (seen in a loaded suite run)."""
+    app = tui.app(connected=False)
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_for(pilot, lambda: app.session_ready, "session")
+        closing = LoginScreen()
+        app.push_screen(closing)
+        closing.remove_children()        # what the app's shutdown does to a screen mid-mount

@@ -13,6 +13,10 @@ from console.tui.keys import MODAL_CLOSE, bindings
 
 
 class ConfirmScreen(ConsoleModal[bool]):
+    #: the first focus (not a query in on_mount: a dialog closed while it mounts has no
+    #: children left when its Mount is handled)
+    AUTO_FOCUS = "#cancel"
+
     DEFAULT_CSS = stylesheet(__file__)
     BINDINGS = bindings(MODAL_CLOSE)
 
@@ -31,9 +35,6 @@ class ConfirmScreen(ConsoleModal[bool]):
             with Horizontal(classes="confirm-buttons"):
                 yield Button(self._cancel, id="cancel")
                 yield Button(self._confirm, id="confirm", variant="warning")
-
-    def on_mount(self) -> None:
-        self.query_one("#cancel", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

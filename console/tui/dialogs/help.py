@@ -24,6 +24,10 @@ from console.tui.keys.help import FocusHelp, KeyRow, KeySection
 class HelpScreen(ConsoleModal[None]):
     """Help for the focused field and the key reference."""
 
+    #: the first focus (not a query in on_mount: a dialog closed while it mounts has no
+    #: children left when its Mount is handled)
+    AUTO_FOCUS = "#help-scroll"
+
     DEFAULT_CSS = stylesheet(__file__)
 
 
@@ -47,9 +51,6 @@ class HelpScreen(ConsoleModal[None]):
                 yield Static(self._intro(), classes="help-section", id="help-keys-intro")
                 for section in self.sections:
                     yield Static(self._section_table(section), classes="help-section")
-
-    def on_mount(self) -> None:
-        self.query_one("#help-scroll").focus()
 
     # -- rendering --------------------------------------------------------------------------
 

@@ -57,7 +57,12 @@ class LoginScreen(FieldErrors, ConsoleModal["Me | None"]):
             yield Static(Text(self._target_text()), id="login-target")
             if self._reason:
                 yield Static(Text(self._reason), id="login-reason")
-            yield from _row("Username", Input(self._default_username(), placeholder="username",
+            username = self._default_username()
+            # The caret starts where typing is needed. Through AUTO_FOCUS, not a query in
+            # on_mount: a dialog closed while it mounts (the app quitting at start-up) has no
+            # children left by the time its Mount is handled.
+            self.AUTO_FOCUS = "#password" if username else "#username"
+            yield from _row("Username", Input(username, placeholder="username",
                                               id="username", compact=True))
             yield from _row("Password", Input(placeholder="password", password=True,
                                               id="password", compact=True))
@@ -69,12 +74,6 @@ class LoginScreen(FieldErrors, ConsoleModal["Me | None"]):
             with Horizontal(classes="login-buttons"):
                 yield Button("Cancel", id="cancel", compact=True)
                 yield Button("Sign in", id="sign-in", variant="primary", compact=True)
-
-    def on_mount(self) -> None:
-        if self.query_one("#username", Input).value:
-            self.query_one("#password", Input).focus()
-        else:
-            self.query_one("#username", Input).focus()
 
     def _target_text(self) -> str:
         app = self.app

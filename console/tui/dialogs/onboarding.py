@@ -26,6 +26,10 @@ FIELDS = ("env-name", "base-url", "username", "password", "token")
 
 
 class OnboardingScreen(FieldErrors, ConsoleModal[str | None]):
+    #: the first focus (not a query in on_mount: a dialog closed while it mounts has no
+    #: children left when its Mount is handled)
+    AUTO_FOCUS = "#demo"
+
     DEFAULT_CSS = stylesheet(__file__)
     STATUS_ID = "onboarding-status"
 
@@ -75,9 +79,6 @@ class OnboardingScreen(FieldErrors, ConsoleModal[str | None]):
             yield Label(label)
             yield widget
         yield Static("", id=f"{name}-error", classes="field-error", markup=False)
-
-    def on_mount(self) -> None:
-        self.query_one("#demo", Button).focus()
 
     # -- actions ----------------------------------------------------------------------------
 
