@@ -5,7 +5,9 @@
   the first truthy value.
 - `poll(check)`: in synchronous code (subprocesses, tmux, sshd); returns the first truthy value.
 
-Each fails with "timed out waiting for WHAT" so a hang names what never happened.
+Each fails with "timed out waiting for WHAT" so a hang names what never happened. The default
+deadline (30 s) is far above what any wait takes on an idle machine: it only decides how long
+a real hang takes to fail, and a loaded 2-core machine (three workers) started an app in 15 s.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ class TimedOut(AssertionError):
 
 
 async def wait_for(pilot, predicate: Callable[[], Any], what: str = "condition",
-                   timeout: float = 15.0, *, settle: bool = False) -> None:
+                   timeout: float = 30.0, *, settle: bool = False) -> None:
     """Let the app run until `predicate()` is truthy; `settle` lets it process one more
     round of messages after that."""
     deadline = time.monotonic() + timeout
@@ -36,7 +38,7 @@ async def wait_for(pilot, predicate: Callable[[], Any], what: str = "condition",
         await pilot.pause()
 
 
-async def wait_until(check: Callable[[], Any], what: str = "condition", timeout: float = 15.0,
+async def wait_until(check: Callable[[], Any], what: str = "condition", timeout: float = 30.0,
                      interval: float = 0.02) -> Any:
     deadline = time.monotonic() + timeout
     while True:

@@ -50,7 +50,7 @@ def fresh() -> ProfilesStore:
     return store
 
 
-async def wait_for(pilot, predicate, what: str = "condition", timeout: float = 10.0) -> None:
+async def wait_for(pilot, predicate, what: str = "condition", timeout: float = 30.0) -> None:
     await waiting.wait_for(pilot, predicate, what, timeout, settle=True)
 
 

@@ -44,17 +44,19 @@ async def test_agent_picker_lists_probed_agents_and_fills_caller_ids(tui):
         assert [a.name for a in agent.known_agents] == [a.name for a in tui.AGENTS]
         select = agent.query_one("#agent-select")
         select.value = tui.AGENTS[2].agent_id           # pick "Support" from the list
-        await pilot.pause()
-        assert agent.value == tui.AGENTS[2].agent_id
+        await tui.wait_for(pilot, lambda: agent.value == tui.AGENTS[2].agent_id, "the pick")
         assert "Support" in agent.note().plain
         caller = screen.field("from_number")
-        assert caller.known_numbers == list(tui.AGENTS[2].caller_ids)
+        # the caller IDs follow the agent through a message: on its next turn, not this one
+        await tui.wait_for(pilot, lambda: caller.known_numbers == list(tui.AGENTS[2].caller_ids),
+                           "Support's caller IDs offered")
         caller.query_one("#from-select").value = tui.AGENTS[2].caller_ids[1]
-        await pilot.pause()
-        assert caller.value == tui.AGENTS[2].caller_ids[1]
+        await tui.wait_for(pilot, lambda: caller.value == tui.AGENTS[2].caller_ids[1],
+                           "the caller ID picked")
         # Typing another agent's UUID switches the caller IDs offered.
         await tui.paste(pilot, "agent_id", tui.AGENTS[1].agent_id)
-        assert caller.known_numbers == list(tui.AGENTS[1].caller_ids)
+        await tui.wait_for(pilot, lambda: caller.known_numbers == list(tui.AGENTS[1].caller_ids),
+                           "the other agent's caller IDs offered")
         assert "not one of the agent's known numbers" in caller.note().plain
 
 
