@@ -10,8 +10,6 @@ mounts only the calls tab).
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
-
 from typing import TYPE_CHECKING
 
 from textual import on
@@ -29,6 +27,8 @@ if TYPE_CHECKING:
     from console.tui.history.audit_pane import AuditView
 
 FETCH_GROUP = "history-fetch"
+#: actions of the calls tab only
+CALLS_ONLY = ("next_range", "next_sort", "reverse_sort", "toggle_detail", "export", "fetch")
 
 
 class HistoryScreen(ConsoleScreen):
@@ -90,10 +90,8 @@ class HistoryScreen(ConsoleScreen):
         return self.query_one(ViewTabs).active == "calls"
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("next_range", "next_sort", "reverse_sort", "toggle_detail", "export",
-                      "fetch") and not self._on_calls():
-            return False  # hidden on the audit tab (the footer keeps its own keys)
-        return True
+        """The calls tab's keys are hidden on the audit tab (its footer keeps its own)."""
+        return action not in CALLS_ONLY or self._on_calls()
 
     # -- keys -------------------------------------------------------------------------------
 
@@ -189,7 +187,6 @@ class HistoryScreen(ConsoleScreen):
                                       exit_on_error=False)
 
     async def _fetch_range(self) -> None:
-        import asyncio
 
         from console.history.agents import AgentRef
         from console.history.fetch import fetch_history
