@@ -64,6 +64,13 @@ def e164(number: str | None) -> str | None:
         return number
 
 
+def _agent_name(agent_id: str, agent_names: Mapping[str, str] | None) -> str | None:
+    """The agent's name from `agent_names` (keyed by id, any case)."""
+    if not agent_names:
+        return None
+    return agent_names.get(agent_id) or agent_names.get(agent_id.lower())
+
+
 def export_record(call: StoredCall, agent_names: Mapping[str, str] | None = None
                   ) -> dict[str, Any]:
     """One call as the export's columns (JSON types: None, int, str)."""
@@ -74,7 +81,7 @@ def export_record(call: StoredCall, agent_names: Mapping[str, str] | None = None
         "duration_seconds": call.duration_seconds,
         "to": e164(call.to_number),
         "from": e164(call.from_number),
-        "agent_name": (agent_names or {}).get(call.agent_id),
+        "agent_name": _agent_name(call.agent_id, agent_names),
         "agent_id": call.agent_id,
         "status": call.status,
         "disposition": call.disposition,

@@ -1,7 +1,7 @@
 """The History view's filter line: `status:failed agent:Sales since:7d 415555` → a filter.
 
 Words are `key:value` (several values with commas: `status:failed,ended`) or search text (a
-number or a call id, part of one). Keys: status, disposition, agent (a saved name or a UUID),
+number or a call id, part of one). Keys: status, disposition, agent (a name or a UUID),
 operator, campaign, placed (here|elsewhere), since, until; `s:`, `d:`, `a:`, `op:`, `c:`, `p:`
 are short forms. The Audit tab's line takes operator, action (`call_*` for a prefix), since
 and until. Problems come back as messages naming the word; the rest still applies.
@@ -49,8 +49,8 @@ def _when(word: str, value: str, now: datetime | None, parsed: Parsed) -> dateti
 
 def parse_calls_filter(text: str, agents: Mapping[str, str] | None = None, *,
                        now: datetime | None = None) -> Parsed:
-    """HistoryFilter keyword values from a filter line; `agents` maps saved names (any case)
-    to agent ids."""
+    """HistoryFilter keyword values from a filter line; `agents` maps agent names (saved or
+    listed by the API; any case) to agent ids."""
     from uuid import UUID
 
     names = {name.casefold(): agent_id for name, agent_id in (agents or {}).items()}
@@ -86,8 +86,8 @@ def parse_calls_filter(text: str, agents: Mapping[str, str] | None = None, *,
                     if item.casefold() in names:
                         ids.append(names[item.casefold()])
                     else:
-                        known = ", ".join(sorted(agents or {})) or "none saved"
-                        parsed.problems.append(f"{word}: no saved agent {item!r} ({known})")
+                        known = ", ".join(sorted(agents or {})) or "none known"
+                        parsed.problems.append(f"{word}: no agent named {item!r} ({known})")
             items = ids
         if items:
             parsed.values[target] = tuple(parsed.values.get(target, ())) + tuple(items)

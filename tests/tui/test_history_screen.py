@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from history_helpers import ENV, call_id, history_ready, seed, seed_audit
+from history_helpers import ENV, SALES, call_id, history_ready, seed, seed_audit
 from waiting import wait_for
 
 from console.account import audit
@@ -27,8 +27,7 @@ async def page(pilot, where_keys: tuple[str, ...]) -> None:
 
 
 def cursor_call(app) -> str:
-    table = app.screen.calls.table
-    return table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+    return app.screen.calls.table.cursor_call_id
 
 
 async def test_pages_at_the_boundaries_of_the_range(tui, utc) -> None:
@@ -89,7 +88,7 @@ async def test_filter_line_ranges_and_sort(tui, utc) -> None:
         calls.focus_filter()
         calls.query_one("#history-filter").value = "agent:nobody"
         await pilot.press("enter")
-        await wait_for(pilot, lambda: "no saved agent 'nobody'" in summary(app), "the problem")
+        await wait_for(pilot, lambda: "no agent named 'nobody'" in summary(app), "the problem")
 
 
 async def test_export_key_writes_exactly_the_selection_and_audits_it(tui, utc,
@@ -127,9 +126,11 @@ async def test_audit_tab_filters_by_operator_and_action(tui, utc) -> None:
     app = tui.app(screen="history")
     async with app.run_test(size=(120, 40)) as pilot:
         await history_ready(pilot)
+        assert app.screen.audit_view is None  # mounted when its tab is first opened
         await pilot.press("a")
+        await wait_for(pilot, lambda: app.screen.audit_view is not None
+                       and app.screen.audit_view.loads >= 1, "the audit records")
         view = app.screen.audit_view
-        await wait_for(pilot, lambda: view.loads >= 1, "the audit records")
         kinds = [r["kind"] for r in view.records]
         assert kinds[:5] == ["call_placed", "profile_changed", "sign_in", "call_ended",
                              "call_placed"]  # newest first
@@ -138,7 +139,7 @@ async def test_audit_tab_filters_by_operator_and_action(tui, utc) -> None:
         await pilot.press("enter")
         await wait_for(pilot, lambda: view.loads >= 2, "the filtered records")
         assert [(r["kind"], r["operator"]) for r in view.records] == [("call_placed", "bob")]
-        assert app.screen.check_action("export", ()) is None  # calls-only keys: disabled
+        assert app.screen.check_action("export", ()) is False  # calls-only keys: hidden
 
 
 async def test_fetch_key_reads_the_range_from_the_api(tui, utc, isolated_dirs) -> None:
@@ -177,7 +178,8 @@ async def test_the_detail_pane_shows_the_selected_stored_call(tui, utc) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await history_ready(pilot)
         calls = app.screen.calls
-        await wait_for(pilot, lambda: calls.detail.call_id == call_id(0), "the detail")
+        await wait_for(pilot, lambda: calls.detail is not None
+                       and calls.detail.call_id == call_id(0), "the detail")
         calls.table.move_cursor(row=3)
         await wait_for(pilot, lambda: calls.detail.call_id == call_id(3), "the moved detail")
         fields = str(calls.detail.query_one("#detail-fields-text").render())
@@ -186,3 +188,45 @@ async def test_the_detail_pane_shows_the_selected_stored_call(tui, utc) -> None:
         assert "failed" in timeline
         await pilot.press("d")
         assert not calls.detail.display
+
+
+async def test_agents_known_only_from_the_api_are_named_everywhere(tui, utc,
+                                                                     isolated_dirs) -> None:
+    """As in `--demo`: no saved profile, the agents come from `GET /agents` (Reception,
+    Sales); History names them like the Calls table: in the table, the detail pane, the
+    agent: filter and the export's agent name column."""
+    from tui_facts import AGENT
+
+    seed(6)  # odd calls Reception's (AGENT), even ones Sales'
+    target = isolated_dirs / "named.csv"
+    app = tui.app(screen="history")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await history_ready(pilot)
+        calls = app.screen.calls
+        await wait_for(pilot, lambda: any(a.name == "Reception" for a in app.known_agents),
+                       "the API's agents")
+        assert {a.source for a in app.known_agents} == {"server"}  # nothing saved
+
+        def row(y: int) -> str:  # a line of the table as drawn (y 0 is the header)
+            return calls.table.render_line(y).text
+
+        await wait_for(pilot, lambda: "Sales" in row(1) and "Reception" in row(2),
+                       "the agents' names in the table")
+        await wait_for(pilot, lambda: calls.detail is not None
+                       and calls.detail.call_id == call_id(0), "the detail")
+        fields = str(calls.detail.query_one("#detail-fields-text").render())
+        assert "Sales" in fields
+        calls.query_one("#history-filter").value = "agent:reception"
+        await wait_for(pilot, lambda: calls.shown.total == 3 and not calls.counting,
+                       "the calls of Reception")
+        assert not calls.problems
+        assert {c.agent_id for c in calls.shown.page.rows} == {AGENT.agent_id}
+        calls.query_one("#history-filter").value = ""
+        await wait_for(pilot, lambda: calls.shown.total == 6 and not calls.counting, "all")
+        await pilot.press("x")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "ExportScreen", "dialog")
+        app.screen.query_one("#export-path").value = str(target)
+        await pilot.press("enter")
+        await wait_for(pilot, target.exists, "the export file")
+    names = {(r["agent_id"], r["agent_name"]) for r in read_csv(target.read_text())}
+    assert names == {(AGENT.agent_id, "Reception"), (SALES, "Sales")}

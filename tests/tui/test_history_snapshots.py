@@ -20,14 +20,16 @@ def prepare(tui, *, audit_tab: bool = False, keys: tuple = ()):
         app = pilot.app
         await history_ready(pilot)
         screen = app.screen
-        await wait_for(pilot, lambda: (screen.calls.detail.call_id is not None
-                                       or not screen.calls.detail.display)
-                       and screen.calls.table.has_focus, "the detail pane and the focus")
+        calls = screen.calls
+        await wait_for(pilot, lambda: (calls.detail.call_id is not None if calls.detail_wanted
+                                       else calls.detail is None)
+                       and calls.table.has_focus, "the detail pane and the focus")
         if audit_tab:
             app.animation_level = "none"  # the tab underline would be caught mid-slide
             await pilot.press("a")
-            table = screen.audit_view.query_one("#audit-table")
-            await wait_for(pilot, lambda: screen.audit_view.loads >= 1 and table.has_focus,
+            await wait_for(pilot, lambda: screen.audit_view is not None
+                           and screen.audit_view.loads >= 1
+                           and screen.audit_view.query_one("#audit-table").has_focus,
                            "the audit records")
         if keys:
             await pilot.press(*keys)

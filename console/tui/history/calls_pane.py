@@ -3,7 +3,13 @@
 Every read runs in a thread worker on the pane's own SQLite connection (WAL: it never waits for
 the tracker's writes, and its reads never block them). A filter or sort change reads the first
 page, the table's `Edge` messages read the next/previous/first/last page by keyset; each read
-also counts the selection and the page's position in it, for the summary line.
+also counts the selection and the page's position in it, for the summary line — after the page
+is painted, so a COUNT over 100,000 calls never delays the rows.
+
+The first switch to the screen mounts only what the first frame shows: the detail pane (the
+Calls screen's, three columns) is mounted after the first page is painted when there is room
+for it, else on the first `d`. Agents are named as on the Calls table: a saved profile's name,
+else the name the API lists (`app.known_agents`), else the id's first 8 characters.
 """
 
 from __future__ import annotations
@@ -17,19 +23,28 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
 from console.history.ranges import PRESET_LABELS, PRESETS, preset_range
 from console.store.history_query import SORT_KEYS, HistoryFilter, Sort
-from console.tui.calls.call_detail import NARROW_WIDTH, CallDetail
 from console.tui.css import stylesheet
-from console.tui.history.table import PAGE_SIZE, HistoryTable, row_cells
+from console.tui.history.table import PAGE_SIZE, HistoryTable
 
 if TYPE_CHECKING:
     from console.store.history import CallStore, HistoryPage, StoredCall
+    from console.tui.calls.call_detail import CallDetail
 
 #: below this height the detail pane starts hidden (toggle it with the detail key)
 SHORT_HEIGHT = 30
+#: below this width the detail pane stacks its columns (the Calls screen's NARROW_WIDTH)
+NARROW_WIDTH = 100
+
+
+def known_agent_names(app: Any) -> dict[str, str]:
+    """agent id (lower case) → name, as the Calls table names agents: the app's known agents
+    (saved profiles first, with their saved names, then the agents `GET /agents` listed)."""
+    return {agent.agent_id.lower(): agent.name
+            for agent in getattr(app, "known_agents", ()) if agent.name}
 SORT_ORDER = tuple(SORT_KEYS)
 
 
@@ -63,10 +78,15 @@ class HistoryCalls(Vertical):
         self.sort = Sort()
         self.text_filter: dict[str, Any] = {}
         self.problems: list[str] = []
+        #: agent id (lower case) → name (`known_agent_names`)
         self.agent_names: dict[str, str] = {}
         self.shown: Shown | None = None
         self.error: str | None = None
-        self._detail_choice: bool | None = None
+        self.detail: CallDetail | None = None
+        #: the detail pane is wanted (mounted after the first page, or on `d`): while the
+        #: operator has not toggled it, when the terminal is tall enough
+        self.detail_wanted = False
+        self._detail_chosen = False
         #: pages read, and pages counted for the summary line (tests wait on them)
         self.loads = 0
         self.counted = 0
@@ -75,18 +95,14 @@ class HistoryCalls(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(id="history-range")
         yield Input(placeholder="filter: status:failed agent:NAME operator:NAME campaign:NAME "
-                                "since:7d … or a number / call id", id="history-filter")
+                                "since:7d … or a number / call id", id="history-filter",
+                    compact=True)
         yield Static(id="history-summary")
         yield HistoryTable(id="history-table")
-        yield CallDetail(id="history-detail")
 
     @property
     def table(self) -> HistoryTable:
         return self.query_one(HistoryTable)
-
-    @property
-    def detail(self) -> CallDetail:
-        return self.query_one(CallDetail)
 
     # -- the selection ---------------------------------------------------------------------
 
@@ -107,15 +123,30 @@ class HistoryCalls(Vertical):
 
     def on_mount(self) -> None:
         self._show_range()
-        self.detail.display = self.app.size.height >= SHORT_HEIGHT
-        self.detail.set_class(self.app.size.width < NARROW_WIDTH, "-narrow")
+        self.detail_wanted = self.app.size.height >= SHORT_HEIGHT
+        self.agent_names = known_agent_names(self.app)
+        self.table.agent_label = self.agent_label
+        self.app.agents_changed.subscribe(self, lambda _agents: self._agents_changed())
         self.run_worker(self._open, name="history-open", group="history-open",
                         exit_on_error=False)
+
+    def agent_label(self, agent_id: str) -> str:
+        """The Agent column's text: its name (see `known_agent_names`), else its id's start."""
+        return self.agent_names.get(agent_id.lower()) or agent_id[:8]
+
+    def agent_name(self, agent_id: str) -> str | None:
+        return self.agent_names.get(agent_id.lower())
+
+    def _agents_changed(self) -> None:
+        names = known_agent_names(self.app)
+        if names != self.agent_names:
+            self.agent_names = names
+            self.table.relabel()
+            self._show_detail(force=True)
 
     async def _open(self) -> None:
         import asyncio
 
-        from console.history.agents import agent_names, saved_agents
         from console.store.history import CallStore, StoreError
 
         shared = getattr(self.app, "call_store", None)
@@ -126,25 +157,7 @@ class HistoryCalls(Vertical):
             self.error = str(exc)
             self._summary()
             return
-        # The first page first: the saved agents' names (a profiles read, 0.2 s and more on a
-        # big file) come after it and re-label the page's agent column.
         self.reload()
-        try:
-            names = agent_names(await asyncio.to_thread(saved_agents))
-        except Exception:  # noqa: BLE001 - names are a nicety; the Profiles screen reports
-            names = {}
-        if names != self.agent_names:
-            self.agent_names = names
-            self._relabel()
-
-    def _relabel(self) -> None:
-        """The shown page again with the current agent names (cursor kept)."""
-        shown = self.shown
-        if shown is None or not shown.page.rows:
-            return
-        table = self.table
-        rows = [(call.call_id, row_cells(call, self.agent_names)) for call in shown.page.rows]
-        table.show_page(rows, table.cursor_row)
 
     def on_unmount(self) -> None:
         if self.store is not None:
@@ -170,6 +183,12 @@ class HistoryCalls(Vertical):
                         name=f"history-page-{where}", group="history-page", exclusive=True,
                         exit_on_error=False)
 
+    def refresh_first_page(self) -> None:
+        """Read the first page again when it is the one shown (keyset: as cheap as paging)."""
+        shown = self.shown
+        if shown is not None and not shown.page.more_before and not self.counting:
+            self.reload("first", self.table.cursor_row)
+
     async def _read(self, flt: HistoryFilter, sort: Sort, kwargs: dict[str, Any],
                     cursor: int) -> None:
         """The page first (on screen at once), then the counts for the summary line (a COUNT
@@ -182,11 +201,18 @@ class HistoryCalls(Vertical):
         self.shown = Shown(page, previous.first_index if previous else 0,
                            previous.total if previous else 0)
         self.counting = True
-        rows = [(call.call_id, row_cells(call, self.agent_names)) for call in page.rows]
+        rows = page.rows
         self.table.show_page(rows, cursor if cursor >= 0 else len(rows) + cursor)
         self.loads += 1
         self._summary()
-        self._show_detail()
+        # The rows reach the screen on the next frame; the detail pane and the count wait
+        # for it (both cost more than the page itself).
+        painted = asyncio.get_running_loop().create_future()
+        self.call_after_refresh(lambda: painted.done() or painted.set_result(None))
+        await painted
+        if self.detail is None and self.detail_wanted:
+            self.run_worker(self._mount_detail, group="history-detail-mount",
+                            exit_on_error=False)
 
         def count() -> tuple[int, int]:
             total = store.count(flt)
@@ -262,22 +288,33 @@ class HistoryCalls(Vertical):
         if isinstance(event, Input.Submitted):
             self.table.focus()
 
-    @on(DataTable.RowHighlighted, "#history-table")
-    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+    @on(HistoryTable.Highlighted, "#history-table")
+    def _highlighted(self, event: HistoryTable.Highlighted) -> None:
         self._show_detail()
 
-    def _show_detail(self) -> None:
-        if not self.detail.display or self.store is None:
-            return
-        table = self.table
-        if not table.row_count:
-            self.detail.show(None)
-            return
-        call_id = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
-        self.run_worker(partial(self._detail, call_id), group="history-detail", exclusive=True,
-                        exit_on_error=False)
+    async def _mount_detail(self) -> None:
+        from console.tui.calls.call_detail import CallDetail
 
-    async def _detail(self, call_id: str) -> None:
+        if self.detail is not None:
+            return
+        detail = CallDetail(id="history-detail")
+        detail.set_class(self.app.size.width < NARROW_WIDTH, "-narrow")
+        self.detail = detail
+        await self.mount(detail)
+        self._show_detail()
+
+    def _show_detail(self, force: bool = False) -> None:
+        detail = self.detail
+        if detail is None or not detail.display or self.store is None:
+            return
+        call_id = self.table.cursor_call_id
+        if call_id is None:
+            detail.show(None)
+            return
+        self.run_worker(partial(self._detail, call_id, force), group="history-detail",
+                        exclusive=True, exit_on_error=False)
+
+    async def _detail(self, call_id: str, force: bool = False) -> None:
         import asyncio
 
         store = self.store
@@ -287,12 +324,11 @@ class HistoryCalls(Vertical):
             return (row, store.timeline(call_id)) if row is not None else None
 
         found = await asyncio.to_thread(read)
-        if found is None:
+        if found is None or self.detail is None:
             return
         row, timeline = found
-        self.detail.show(stored_as_tracked(row, timeline),
-                         agent_name=self.agent_names.get(row.agent_id),
-                         region=getattr(self.app, "default_region", "US") or "US")
+        self.detail.show(stored_as_tracked(row, timeline), agent_name=self.agent_name(row.agent_id),
+                         region=getattr(self.app, "default_region", "US") or "US", force=force)
 
     # -- actions (the screen's keys) -------------------------------------------------------
 
@@ -312,8 +348,31 @@ class HistoryCalls(Vertical):
         self._show_range()
         self.reload()
 
+    def on_resize(self) -> None:
+        """Without the operator's choice, the detail pane follows the terminal's height."""
+        if self._detail_chosen or self.shown is None:
+            return
+        wanted = self.app.size.height >= SHORT_HEIGHT
+        if wanted != self.detail_wanted:
+            self.detail_wanted = wanted
+            if self.detail is not None:
+                self.detail.display = wanted
+                self._show_detail()
+            elif wanted:
+                self.run_worker(self._mount_detail, group="history-detail-mount",
+                                exit_on_error=False)
+        if self.detail is not None:
+            self.detail.set_class(self.app.size.width < NARROW_WIDTH, "-narrow")
+
     def toggle_detail(self) -> None:
+        self._detail_chosen = True
+        if self.detail is None:
+            self.detail_wanted = True
+            self.run_worker(self._mount_detail, group="history-detail-mount",
+                            exit_on_error=False)
+            return
         self.detail.display = not self.detail.display
+        self.detail_wanted = self.detail.display
         self._show_detail()
 
     def focus_filter(self) -> None:

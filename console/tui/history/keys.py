@@ -27,8 +27,9 @@ HISTORY_EXPORT = KeySpec("history.export", "x", "export", "Export",
                               "or JSON lines (by the file's suffix).")
 HISTORY_FETCH = KeySpec("history.fetch", "ctrl+f", "fetch", "Fetch",
                         "Fetch the range's calls from the API",
-                        help="Read the date range's calls of the saved agents (or the agent: "
-                             "filter's) from the API into the history. Again to cancel.")
+                        help="Read the date range's calls of the saved agents (none saved: "
+                             "the agents the API lists; or the agent: filter's) from the API "
+                             "into the history. Again to cancel.")
 HISTORY_AUDIT = KeySpec("history.audit", "a", "toggle_tab", "Audit",
                         "Show the audit log (or the calls again)",
                         help="Switch between the calls and the audit log.")

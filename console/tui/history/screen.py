@@ -1,27 +1,34 @@
 """The History screen (F11): the calls tab (every stored call of this environment, paged from
 SQLite, filtered, sorted, exported, fetched from the API) and the audit log tab.
 
-Keys act on the calls tab (the audit tab has its filter line and table only). Export and fetch
-run in workers; fetching can be cancelled with its key. Server text is `Text`, never markup.
+Keys act on the calls tab (the audit tab has its filter line, `/`, and table only). Export and
+fetch run in workers; fetching can be cancelled with its key. Server text is `Text`, never markup.
+The audit tab's view is mounted when the tab is first opened (the first switch to the screen
+mounts only the calls tab).
 """
 
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING
 
+from textual import on
 from textual.app import ComposeResult
-from textual.widgets import TabbedContent, TabPane
 from textual.worker import Worker
 
 from console.tui.css import stylesheet
-from console.tui.history.audit_pane import AuditView
 from console.tui.history.calls_pane import HistoryCalls
 from console.tui.history.keys import HISTORY_KEYS
+from console.tui.history.tabs import ViewTabs
 from console.tui.keys import bindings
 from console.tui.screens.base import ConsoleScreen
 
+if TYPE_CHECKING:
+    from console.tui.history.audit_pane import AuditView
+
 FETCH_GROUP = "history-fetch"
+#: actions of the calls tab only
+CALLS_ONLY = ("next_range", "next_sort", "reverse_sort", "toggle_detail", "export", "fetch")
 
 
 class HistoryScreen(ConsoleScreen):
@@ -35,45 +42,56 @@ class HistoryScreen(ConsoleScreen):
     def __init__(self) -> None:
         super().__init__(id="history-screen")
         self._fetch: Worker | None = None
+        self._audit: AuditView | None = None
 
     def compose_body(self) -> ComposeResult:
-        with TabbedContent(id="history-tabs"):
-            with TabPane("Calls", id="history-calls-tab"):
-                yield HistoryCalls(id="history-calls")
-            with TabPane("Audit", id="history-audit-tab"):
-                yield AuditView(id="history-audit")
+        yield ViewTabs(id="history-tabs")
+        yield HistoryCalls(id="history-calls")
+
+    def on_screen_resume(self) -> None:
+        """Shown again: the first page is read again (calls placed meanwhile appear); a
+        later page stays as it was."""
+        self.calls.refresh_first_page()
 
     @property
     def calls(self) -> HistoryCalls:
         return self.query_one(HistoryCalls)
 
     @property
-    def audit_view(self) -> AuditView:
-        return self.query_one(AuditView)
+    def audit_view(self) -> AuditView | None:
+        """The audit tab's view, once the tab has been opened."""
+        return self._audit
 
-    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        """A tab shown (key or click): its table takes the focus (the keys act on it)."""
-        if event.pane.id == "history-audit-tab" and not self.audit_view.loads:
-            self.audit_view.reload()
-        self.refresh_bindings()
-        self.call_after_refresh(self._focus_active_table)
+    async def show_tab(self, tab: str) -> None:
+        """Show the calls or the audit tab; its table takes the focus (the keys act on it).
+        The audit view is mounted and read the first time its tab is shown."""
+        if tab == "audit" and self._audit is None:
+            from console.tui.history.audit_pane import AuditView
 
-    def _focus_active_table(self) -> None:
-        """Focus the table of the tab shown *now*: TabbedContent shows the pane of whatever
-        gets the focus, so focusing a table of a tab left meanwhile would switch back."""
-        if self._on_calls():
+            self._audit = AuditView(id="history-audit")
+            self._audit.display = False
+            await self.mount(self._audit, after=self.calls)
+            self._audit.reload()
+        self.query_one(ViewTabs).show(tab)
+        self.calls.display = tab == "calls"
+        if self._audit is not None:
+            self._audit.display = tab == "audit"
+        if tab == "calls":
             self.calls.table.focus()
-        else:
-            self.audit_view.query_one("#audit-table").focus()
+        elif self._audit is not None:
+            self._audit.query_one("#audit-table").focus()
+        self.refresh_bindings()
+
+    @on(ViewTabs.Chosen)
+    async def _tab_chosen(self, event: ViewTabs.Chosen) -> None:
+        await self.show_tab(event.tab)
 
     def _on_calls(self) -> bool:
-        return self.query_one(TabbedContent).active == "history-calls-tab"
+        return self.query_one(ViewTabs).active == "calls"
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("next_range", "next_sort", "reverse_sort", "toggle_detail", "export",
-                      "focus_filter", "fetch") and not self._on_calls():
-            return None  # shown disabled on the audit tab
-        return True
+        """The calls tab's keys are hidden on the audit tab (its footer keeps its own)."""
+        return action not in CALLS_ONLY or self._on_calls()
 
     # -- keys -------------------------------------------------------------------------------
 
@@ -90,12 +108,13 @@ class HistoryScreen(ConsoleScreen):
         self.calls.toggle_detail()
 
     def action_focus_filter(self) -> None:
-        self.calls.focus_filter()
+        if self._on_calls():
+            self.calls.focus_filter()
+        elif self._audit is not None:
+            self._audit.query_one("#audit-filter").focus()
 
-    def action_toggle_tab(self) -> None:
-        tabs = self.query_one(TabbedContent)
-        tabs.active = ("history-audit-tab" if tabs.active == "history-calls-tab"
-                       else "history-calls-tab")  # TabActivated moves the focus
+    async def action_toggle_tab(self) -> None:
+        await self.show_tab("audit" if self._on_calls() else "calls")
 
     # -- export -----------------------------------------------------------------------------
 
@@ -168,18 +187,18 @@ class HistoryScreen(ConsoleScreen):
                                       exit_on_error=False)
 
     async def _fetch_range(self) -> None:
-        import asyncio
 
-        from console.history.agents import AgentRef, saved_agents
+        from console.history.agents import AgentRef
         from console.history.fetch import fetch_history
 
         calls = self.calls
         flt = calls.current_filter()
-        names = calls.agent_names
         if flt.agent_ids:
-            agents = [AgentRef(a, names.get(a)) for a in flt.agent_ids]
-        else:
-            agents = await asyncio.to_thread(saved_agents)
+            agents = [AgentRef(a, calls.agent_name(a)) for a in flt.agent_ids]
+        else:  # the saved agents; with none saved, the agents the API listed
+            known = self.app.known_agents
+            chosen = [a for a in known if a.source == "profile"] or known
+            agents = [AgentRef(a.agent_id, a.name or None) for a in chosen]
         if not agents:
             self.app.notify("No agent to fetch: save agents on the Profiles screen, or filter "
                             "agent:UUID.", severity="warning", markup=False)
