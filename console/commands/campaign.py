@@ -283,10 +283,23 @@ def _control_running(name: str, control: str) -> None:
 
 
 def _ask(journal, name: str, control: str) -> None:
-    """Leave the control for the running process and wait until it took it."""
+    """Leave the control for the running process and wait until it took it and, for a
+    pause or a resume, wrote the state it leads to (taking the request and writing the state
+    are two steps there: a `status` right after must already say it)."""
+    from console.store.journal import PAUSED, RUNNING
+
     journal.request_control(name, control, by=_operator(settings()))
+    expected = {"pause": PAUSED, "resume": RUNNING}.get(control)
     deadline = time.monotonic() + CONTROL_WAIT
-    while journal.pending_control(name) is not None:
+
+    def applied() -> bool:
+        if journal.pending_control(name) is not None:
+            return False
+        record = journal.get(name)
+        return expected is None or record is None or record.state == expected \
+            or not _running_elsewhere(name)
+
+    while not applied():
         if time.monotonic() > deadline:
             fail(f"asked campaign {name!r} to {control}; the process running it has not taken "
                  "the request yet (it will when it looks again)", EXIT_API)

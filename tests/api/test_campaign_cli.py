@@ -411,3 +411,44 @@ def test_pause_resume_and_stop_from_another_terminal(sim_clean, tmp_path):
     assert len(sim_calls(sim_clean, dialled)) == summary["dialled"]  # none after the stop
     idle = control("pause", "remote")
     assert idle.exit_code == 2 and "is not running (it is stopped)" in idle.stderr
+
+
+def test_pause_reports_paused_only_once_the_running_process_wrote_it(tmp_path):
+    """The running process takes a control and writes the state it leads to in two steps; a
+    `campaign pause` that returned between them said "paused" while `status` still said
+    running (seen once under load). Here the stand-in for the running process waits 0.5 s
+    between the two steps, on purpose."""
+    import threading
+
+    from click.testing import CliRunner
+
+    from console.cli import main
+    from console.store.journal import PAUSED, RUNNING, NewRow, campaign_lock
+
+    journal = Journal()
+    journal.create("held", source="held.csv", settings={}, rows=[
+        NewRow(line=2, to_number="+14155550100", verdict="dial", state="pending")])
+    journal.set_state("held", RUNNING)
+    lock = campaign_lock("held")
+    lock.acquire()                          # "running in another process"
+    done = threading.Event()
+
+    def running_process() -> None:
+        stand_in = Journal()
+        while not done.is_set():
+            if stand_in.take_control("held") is not None:
+                time.sleep(0.5)
+                stand_in.set_state("held", PAUSED)
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=running_process, daemon=True)
+    thread.start()
+    try:
+        result = CliRunner().invoke(main, ["campaign", "pause", "held"], catch_exceptions=False)
+        state_when_it_returned = Journal().get("held").state
+    finally:
+        done.set()
+        thread.join(5)
+        lock.release()
+    assert result.exit_code == 0 and "held: paused" in result.stdout, result.stderr
+    assert state_when_it_returned == PAUSED
