@@ -174,7 +174,7 @@ def percentile(values: list[float], q: float) -> float | None:
 
 # ------------------------------------------------------------------ the run
 
-async def run(calls: int, window: float) -> dict[str, Any]:
+async def run(calls: int, window: float, profile: str | None = None) -> dict[str, Any]:
     import httpx
     from rich.text import Text  # noqa: F401
     from textual import events
@@ -238,6 +238,7 @@ async def run(calls: int, window: float) -> dict[str, Any]:
 
             # -- the window ----------------------------------------------------------------
             table.focus()
+            profiler = start_profiler() if profile else None
             t0_wall, t0_cpu, t0 = time.time(), time.process_time(), time.perf_counter()
             next_key, direction = t0 + 1.0, "down"
             while time.perf_counter() - t0 < window:
@@ -253,6 +254,8 @@ async def run(calls: int, window: float) -> dict[str, Any]:
                     pending.clear()  # a lost key (should not happen): do not wait forever
                 await asyncio.sleep(0.01)
             t1_wall, t1_cpu = time.time(), time.process_time()
+            if profiler is not None:
+                stop_profiler(profiler, profile)
             stages["after the window"] = rss_mb()
             stats = app.tracker.stats()
             async with httpx.AsyncClient(base_url=sim.url, timeout=10) as admin:
@@ -323,6 +326,22 @@ async def run(calls: int, window: float) -> dict[str, Any]:
     }
 
 
+def start_profiler() -> Any:
+    """pyinstrument over the window (`--profile FILE`; `pip install pyinstrument`)."""
+    from pyinstrument import Profiler
+
+    profiler = Profiler(interval=0.001, async_mode="disabled")
+    profiler.start()
+    return profiler
+
+
+def stop_profiler(profiler: Any, path: str) -> None:
+    profiler.stop()
+    profiler.last_session.save(path + ".pyisession")  # for `pyinstrument --load`
+    with open(path, "w", encoding="utf-8") as out:
+        out.write(profiler.output_text(unicode=True, show_all=True, timeline=False))
+
+
 def rss_mb() -> float:
     """Peak resident set size of this process so far (MB; ru_maxrss is in KiB on Linux)."""
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
@@ -373,6 +392,9 @@ def main() -> int:
     parser.add_argument("--window", type=float, default=45.0,
                         help="seconds of measurement while the calls progress")
     parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument("--profile", metavar="FILE",
+                        help="write a pyinstrument profile of the window to FILE (its cost is "
+                        "then in the figures)")
     parser.add_argument("--serve-sim", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_sim:
@@ -387,7 +409,7 @@ def main() -> int:
                      "CALL_CONSOLE_PROFILES"):
             os.environ.pop(name, None)
         result = asyncio.run(asyncio.wait_for(
-            run(args.calls, args.window),
+            run(args.calls, args.window, args.profile),
             timeout=args.window + 240))
     print(json.dumps(result, indent=2) if args.json else report(result))
     return 0
