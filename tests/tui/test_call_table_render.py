@@ -119,3 +119,21 @@ async def test_a_status_change_renders_its_own_row_only(monkeypatch):
         await pilot.pause()
         assert table.cell_plain("call-003", "status").endswith("ended")
         assert set(rendered) == {"call-003"}
+
+
+async def test_changed_textual_internals_fall_back_to_update_cell(monkeypatch, caplog):
+    def refuse(table):
+        raise call_table.DataTableInternalsChanged("Textual's DataTable changed: test")
+
+    monkeypatch.setattr(call_table, "check_data_table_caches", refuse)
+    writes = count_writes(monkeypatch)
+    monkeypatch.setattr(call_table, "update_cells_in_place", None)  # must not be used
+    app = TableApp()
+    async with app.run_test(size=(120, 12)) as pilot:
+        table = app.query_one(CallTable)
+        table.apply([call(i) for i in range(5)])
+        await pilot.pause()
+        table.apply([call(3, status="ended")])
+        assert ("call-003", "status") in writes
+        assert table.get_cell("call-003", "status").plain.endswith("ended")
+        assert "redraws every cell" in caplog.text
