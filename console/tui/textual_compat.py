@@ -356,12 +356,15 @@ def update_cells_in_place(table: Any, cells: dict[Any, dict[Any, Any]]) -> int:
     lines = {header + index for index in rows.values()}
     cell_cache, row_cache = table._cell_render_cache, table._row_render_cache
     line_cache, renderables = table._line_cache, table._row_renderable_cache
-    for key in [k for k in cell_cache.keys() if (k[0], k[1]) in changed]:
-        cell_cache.discard(key)
-    for key in [k for k in row_cache.keys() if k[0] in rows]:
-        row_cache.discard(key)
-    for key in [k for k in line_cache.keys() if k[0] in lines]:
-        line_cache.discard(key)
+    for key in list(cell_cache.keys()):
+        if (key[0], key[1]) in changed:
+            cell_cache.discard(key)
+    for key in list(row_cache.keys()):
+        if key[0] in rows:
+            row_cache.discard(key)
+    for key in list(line_cache.keys()):
+        if key[0] in lines:
+            line_cache.discard(key)
     update_count = table._update_count
     for index in rows.values():
         renderables.discard((update_count, index))

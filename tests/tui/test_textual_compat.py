@@ -39,7 +39,10 @@ def test_the_data_table_guard_fails_loudly_on_caches_of_another_shape():
     from textual.cache import LRUCache
     from textual.widgets import DataTable
 
-    from console.tui.textual_compat import DataTableInternalsChanged, check_data_table_caches
+    from console.tui.textual_compat import (
+        DataTableInternalsChanged,
+        check_data_table_caches,
+    )
 
     table = DataTable()
     check_data_table_caches(table)  # the shape Textual 8.2 has (keys: see the render test)

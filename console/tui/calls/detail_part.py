@@ -147,7 +147,7 @@ class DetailPart(Widget):
         drawn_at = (width, style, self.link_style)
         if drawn_at != self._strips_for:
             self._strips_for, self._strips = drawn_at, {}
-        heights, starts = self._measure(width)
+        starts = self._measure(width)[1]
         index = bisect_right(starts, y) - 1
         if not 0 <= index < len(self._blocks):
             return Strip.blank(width, style.rich_style)
