@@ -68,6 +68,8 @@ if TYPE_CHECKING:
     from console.tracker.tracker import CallTracker
 
 LIST_PAGE_SIZE = 500  # the list route's maximum `limit`
+#: a page's calls are taken this many at a time, the loop (the UI's, in the TUI) free between
+TAKE_SLICE = 100
 DISCOVERY_SLACK = timedelta(seconds=5)  # an ended call this close before the watch began counts
 
 
@@ -238,8 +240,13 @@ class AgentLists:
             if watch is not None:
                 watch.next_at = clock.now() + delay
         else:
-            now = clock.now()
-            fallback = self._take_pages(found, wanted, watch, now, clock.wall())
+            now, wall = clock.now(), clock.wall()
+            items = list(found.values())
+            for first in range(0, len(items), TAKE_SLICE):
+                if first:  # let the UI (same loop) in between: a page is up to 500 calls
+                    await asyncio.sleep(0)
+                self._take(items[first:first + TAKE_SLICE], wanted, watch, now, wall)
+            fallback = self._missed(found, wanted)
             if watch is not None and self.watched.get(agent_id) is watch:
                 watch.since = wall0 - margin
                 watch.next_at = now + policy.discovery_interval
@@ -249,13 +256,13 @@ class AgentLists:
                 tracker._in_flight.discard(cid)
         tracker._poll_each(fallback)
 
-    def _take_pages(self, found: dict[str, CallStatus], wanted: dict[str, TrackedCall],
-                    watch: Watch | None, now: float, wall: datetime) -> list[TrackedCall]:
-        """Update the tracked calls the pages held (new ones of a watched agent are tracked);
-        return the wanted calls they did not hold."""
+    def _take(self, items: Iterable[CallStatus], wanted: dict[str, TrackedCall],
+              watch: Watch | None, now: float, wall: datetime) -> None:
+        """Update the tracked calls these items of the pages hold (new ones of a watched agent
+        are tracked)."""
         tracker = self._tracker
         list_interval = tracker.policy.list_interval
-        for item in found.values():
+        for item in items:
             call = tracker.get(item.call_id)
             if call is None:
                 if watch is not None and self._discoverable(item, watch):
@@ -272,6 +279,11 @@ class AgentLists:
                 continue
             if not call.done and call.live:
                 call.next_poll_at = min(call.next_poll_at, now + list_interval)
+
+    @staticmethod
+    def _missed(found: dict[str, CallStatus],
+                wanted: dict[str, TrackedCall]) -> list[TrackedCall]:
+        """The wanted calls the pages did not hold (each counts one more miss)."""
         missed = [c for cid, c in wanted.items() if cid not in found]
         for call in missed:
             call.list_misses += 1

@@ -79,6 +79,8 @@ class TrackedCall:
     lost_at: datetime | None = None
     #: The campaign that dialled it (its name), if one did; shown in the Calls table.
     campaign: str | None = None
+    #: (last, placed_wall, started_at) of the last `started_at` asked
+    _started: tuple[Any, Any, datetime | None] | None = field(default=None, repr=False)
 
     @property
     def lost(self) -> bool:
@@ -105,11 +107,18 @@ class TrackedCall:
 
     @property
     def started_at(self) -> datetime | None:
-        """The server's `started_at`, else when this console placed or first saw the call."""
-        started = self.last.started if self.last is not None else None
+        """The server's `started_at`, else when this console placed or first saw the call.
+        (Parsed once per read: the table sorts by it and every list refresh asks each call.)"""
+        last, placed = self.last, self.placed_wall
+        cached = self._started
+        if cached is not None and cached[0] is last and cached[1] is placed:
+            return cached[2]
+        started = last.started if last is not None else None
         if started is not None and started.tzinfo is None:
             started = started.replace(tzinfo=UTC)
-        return started or self.placed_wall
+        value = started or placed
+        self._started = (last, placed, value)
+        return value
 
     @property
     def disposition(self) -> str | None:

@@ -61,6 +61,7 @@ import asyncio
 import logging
 import math
 import random
+import threading
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -167,6 +168,14 @@ class CallTracker:
         self._in_flight: set[str] = set()
         self._next_flag_check = -math.inf
         self._changed: dict[str, TrackedCall] = {}
+        # Calls per status for `stats()`, kept up to date from the calls that changed since it
+        # last looked (it is read on every diff and tick of the Calls screen: counting 2,000
+        # calls each time was per-call work on the UI loop). A lock: `stats()` may be read
+        # from another thread.
+        self._counted: dict[str, str | None] = {}  # call id → status counted (None: lost)
+        self._counts: dict[str | None, int] = {}
+        self._recount: set[str] = set()
+        self._count_lock = threading.Lock()
 
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -308,6 +317,7 @@ class CallTracker:
 
     def _drop(self, call_id: str) -> TrackedCall | None:
         call = self._calls.pop(call_id, None)
+        self._recount_later(call_id)
         self._active.pop(call_id, None)
         self._changed.pop(call_id, None)
         self._sync.unmark(call_id)
@@ -424,13 +434,8 @@ class CallTracker:
     def stats(self) -> TrackerStats:
         now, wall = self.clock.now(), self.clock.wall()
         gate = self._gate
-        counts: dict[str, int] = {}
-        lost = 0
-        for call in list(self._calls.values()):
-            if call.lost_at is not None:
-                lost += 1
-            else:
-                counts[call.status] = counts.get(call.status, 0) + 1
+        counts = self._status_counts()
+        lost = counts.pop(None, 0)
         return TrackerStats(
             requests=gate.requests, list_requests=gate.list_requests,
             get_requests=gate.get_requests, errors=gate.errors,
@@ -440,6 +445,23 @@ class CallTracker:
             paused_for_sign_in=gate.sign_in_pause(now),
             last_error=gate.last_error, watched_agents=tuple(self._lists.watched), lost=lost,
             environment=self.environment)
+
+    def _status_counts(self) -> dict[str | None, int]:
+        """Tracked calls per status (None: lost), recounting only the calls that changed, were
+        added or dropped since the last time."""
+        with self._count_lock:
+            pending, self._recount = self._recount, set()
+            counted, counts = self._counted, self._counts
+            for call_id in pending:
+                if call_id in counted:
+                    old = counted.pop(call_id)
+                    counts[old] -= 1
+                call = self._calls.get(call_id)
+                if call is not None:
+                    key = None if call.lost_at is not None else call.status
+                    counted[call_id] = key
+                    counts[key] = counts.get(key, 0) + 1
+            return {key: count for key, count in counts.items() if count}
 
     def health(self) -> Health | None:
         """What the requests say about the API for the header (`health.assess`); None: no
@@ -635,6 +657,7 @@ class CallTracker:
 
     def _add(self, call: TrackedCall) -> None:
         self._calls[call.call_id] = call
+        self._recount_later(call.call_id)
         if not call.done:
             self._active[call.call_id] = call
 
@@ -676,9 +699,14 @@ class CallTracker:
             if update_flags(call, now, self.policy):
                 self._mark_changed(call, status=False)
 
+    def _recount_later(self, call_id: str) -> None:
+        with self._count_lock:
+            self._recount.add(call_id)
+
     def _mark_changed(self, call: TrackedCall, *, status: bool) -> None:
         call.version += 1
         self._changed[call.call_id] = call
+        self._recount_later(call.call_id)
         self._sync.mark(call, status=status)
 
     def _store_failed(self, exc: BaseException) -> None:

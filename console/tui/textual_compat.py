@@ -42,6 +42,13 @@ PRIVATE_NAMES: tuple[str, ...] = (
     "textual.command:CommandPalette._GATHER_COMMANDS_GROUP",
     "textual.command:CommandPalette._watch__list_visible",
     "textual.command:CommandPalette._watch__show_busy",
+    "textual.widgets._data_table:DataTable()._data",
+    "textual.widgets._data_table:DataTable()._row_locations",
+    "textual.widgets._data_table:DataTable()._update_count",
+    "textual.widgets._data_table:DataTable()._cell_render_cache",
+    "textual.widgets._data_table:DataTable()._row_render_cache",
+    "textual.widgets._data_table:DataTable()._row_renderable_cache",
+    "textual.widgets._data_table:DataTable()._line_cache",
 )
 
 
@@ -248,3 +255,122 @@ class PaletteSearchGuard(CommandPalette):
     async def _watch__show_busy(self) -> None:
         if self.query(CommandList):
             await CommandPalette._watch__show_busy(self)
+
+
+# -- DataTable: rewrite cells without dropping every render cache -------------------------------
+#
+# `DataTable.update_cell` bumps `_update_count`, which is part of the key of every render cache
+# of the table (cells, row lines, row renderables, lines): one changed cell makes the next
+# frame render every visible cell again through Rich. With 2,000 live calls (a status changing
+# every few ms, durations ticking every second) that was most of the Calls screen's CPU and
+# the keystroke delays. `update_cells_in_place` writes the cells and forgets the cached
+# renders of THOSE cells and of their rows' lines only, then repaints those rows: every other
+# row is drawn from the caches.
+#
+# The cache keys it relies on (Textual 8.2, widgets/_data_table.py):
+#   _cell_render_cache    (row_key, column_key, base_style, cursor, hover, ..., update_count, ...)
+#   _row_render_cache     (row_key, line_no, base_style, cursor_location, ..., update_count, ...)
+#   _row_renderable_cache (update_count, row_index)
+#   _line_cache           (y, x1, x2, width, cursor, hover, ..., update_count, ...), y = the
+#                         line in the table's content: header lines + the row's index for rows
+#                         of height 1
+# `check_data_table_caches` fails loudly (DataTableInternalsChanged) when a table's caches no
+# longer have that shape; the table then falls back to `update_cell` (correct, only slower),
+# and tests/tui/test_textual_compat.py fails on such a Textual version.
+
+
+class DataTableInternalsChanged(RuntimeError):
+    """Textual's DataTable caches no longer look as `update_cells_in_place` expects."""
+
+
+_CACHES = ("_cell_render_cache", "_row_render_cache", "_row_renderable_cache", "_line_cache")
+
+
+def check_data_table_caches(table: Any) -> None:
+    """Raise `DataTableInternalsChanged` unless `table`'s private state and cache keys have
+    the shape `update_cells_in_place` relies on (checked on the entries present now: call it
+    after the table rendered)."""
+    from textual.cache import LRUCache
+    from textual.widgets._data_table import ColumnKey, RowKey
+
+    problems = []
+    for name in ("_data", "_row_locations", "_update_count", *_CACHES):
+        if not hasattr(table, name):
+            problems.append(f"DataTable.{name} is gone")
+    if not problems:
+        for name in _CACHES:
+            if not isinstance(getattr(table, name), LRUCache):
+                problems.append(f"DataTable.{name} is not an LRUCache")
+    if not problems:
+        for key in list(table._cell_render_cache.keys()):
+            if not (isinstance(key, tuple) and isinstance(key[0], RowKey)
+                    and isinstance(key[1], ColumnKey)):
+                problems.append(f"a _cell_render_cache key is {key!r:.80}")
+                break
+        for key in list(table._row_render_cache.keys()):
+            if not (isinstance(key, tuple) and isinstance(key[0], RowKey)
+                    and isinstance(key[1], int)):
+                problems.append(f"a _row_render_cache key is {key!r:.80}")
+                break
+        for key in list(table._row_renderable_cache.keys()):
+            if not (isinstance(key, tuple) and len(key) == 2
+                    and all(isinstance(part, int) for part in key)):
+                problems.append(f"a _row_renderable_cache key is {key!r:.80}")
+                break
+        for key in list(table._line_cache.keys()):
+            if not (isinstance(key, tuple) and isinstance(key[0], int)):
+                problems.append(f"a _line_cache key is {key!r:.80}")
+                break
+    if problems:
+        raise DataTableInternalsChanged(
+            "Textual's DataTable changed: " + "; ".join(problems)
+            + " (see update_cells_in_place in console/tui/textual_compat.py)")
+
+
+def update_cells_in_place(table: Any, cells: dict[Any, dict[Any, Any]]) -> int:
+    """Write `cells` ({row key: {column key: value}}) into the DataTable `table` like
+    `update_cell` (no column width update), but forget only the cached renders of those cells
+    and their rows' lines, and repaint only those rows. Rows must be one line high. Returns
+    the number of cells written; raises CellDoesNotExist like `update_cell`."""
+    from textual.widgets._data_table import CellDoesNotExist, ColumnKey, RowKey
+
+    if not cells:
+        return 0
+    data, locations = table._data, table._row_locations
+    header = table.header_height if table.show_header else 0
+    changed: set[tuple[Any, Any]] = set()
+    rows: dict[Any, int] = {}
+    for row_key, columns in cells.items():
+        row_key = RowKey(row_key) if isinstance(row_key, str) else row_key
+        index = locations.get(row_key)
+        if index is None:
+            raise CellDoesNotExist(f"No cell exists for row_key={row_key!r}.")
+        row = data[row_key]
+        for column_key, value in columns.items():
+            column_key = ColumnKey(column_key) if isinstance(column_key, str) else column_key
+            if column_key not in row:
+                raise CellDoesNotExist(f"No cell exists for column_key={column_key!r}.")
+            row[column_key] = value
+            changed.add((row_key, column_key))
+        rows[row_key] = index
+    lines = {header + index for index in rows.values()}
+    cell_cache, row_cache = table._cell_render_cache, table._row_render_cache
+    line_cache, renderables = table._line_cache, table._row_renderable_cache
+    for key in list(cell_cache.keys()):
+        if (key[0], key[1]) in changed:
+            cell_cache.discard(key)
+    for key in list(row_cache.keys()):
+        if key[0] in rows:
+            row_cache.discard(key)
+    for key in list(line_cache.keys()):
+        if key[0] in lines:
+            line_cache.discard(key)
+    update_count = table._update_count
+    for index in rows.values():
+        renderables.discard((update_count, index))
+    top = int(table.scroll_y) + header
+    bottom = int(table.scroll_y) + table.size.height
+    for line in sorted(lines):
+        if top <= line < bottom:  # on screen: repaint that line only
+            table.refresh_lines(line)
+    return len(changed)

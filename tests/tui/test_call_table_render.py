@@ -1,7 +1,8 @@
 """The live table writes to the DataTable only what changed on screen (issue 16): a diff that
-changes rows off screen and the per-second duration tick leave the visible rows alone (every
-DataTable `update_cell` redraws every visible cell), and a row shows its latest cells as soon
-as it scrolls into view. Counted calls, no timings; a small table (60 rows in a 10-row view).
+changes rows off screen and the per-second duration tick leave the visible rows alone, a row
+shows its latest cells as soon as it scrolls into view, and a call's change renders that
+call's row only (a DataTable `update_cell` redraws every visible cell). Counted calls and
+renders, no timings; small tables (60 and 20 rows in an 11-row view).
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from textual.widgets import DataTable
 from waiting import wait_for
 
 from console.tracker.model import TrackedCall
+from console.tui.calls import call_table
 from console.tui.calls.call_table import CallTable, RowContext
+from console.tui.textual_compat import check_data_table_caches
 
 ROWS = 60
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -34,15 +37,28 @@ class TableApp(App):
         yield CallTable(RowContext(now=lambda: self.clock[0], region="US"))
 
 
-async def test_only_rows_on_screen_are_written_and_scrolled_rows_show_the_latest(monkeypatch):
+def count_writes(monkeypatch) -> list[tuple[str, str]]:
+    """Every cell the table writes into its DataTable: (row key, column key)."""
     writes: list[tuple[str, str]] = []
     original = DataTable.update_cell
+    in_place = call_table.update_cells_in_place
 
     def counted(self, row_key, column_key, value, **kwargs):
         writes.append((str(row_key), str(column_key)))
         return original(self, row_key, column_key, value, **kwargs)
 
+    def counted_in_place(table, cells):
+        writes.extend((str(row), str(column)) for row, row_cells in cells.items()
+                      for column in row_cells)
+        return in_place(table, cells)
+
     monkeypatch.setattr(DataTable, "update_cell", counted)
+    monkeypatch.setattr(call_table, "update_cells_in_place", counted_in_place)
+    return writes
+
+
+async def test_only_rows_on_screen_are_written_and_scrolled_rows_show_the_latest(monkeypatch):
+    writes = count_writes(monkeypatch)
     app = TableApp()
     async with app.run_test(size=(120, 12)) as pilot:
         table = app.query_one(CallTable)
@@ -74,3 +90,50 @@ async def test_only_rows_on_screen_are_written_and_scrolled_rows_show_the_latest
         await pilot.pause()
         assert ("call-059", "status") in writes
         assert table.get_cell("call-059", "status").plain.endswith("ended")
+
+
+async def test_a_status_change_renders_its_own_row_only(monkeypatch):
+    """A DataTable `update_cell` drops every render cache: the next frame rendered all 11
+    visible rows again. A call's change now renders that call's cells, nothing else."""
+    rendered: list[str] = []
+    original = call_table.CellText.__rich_console__
+
+    def counted(self, console, options):
+        rendered.append(self.call_id)
+        return original(self, console, options)
+
+    monkeypatch.setattr(call_table.CellText, "__rich_console__", counted)
+    app = TableApp()
+    async with app.run_test(size=(120, 12)) as pilot:
+        table = app.query_one(CallTable)
+        table.apply([call(i) for i in range(20)])
+        await wait_for(pilot, lambda: {f"call-{i:03d}" for i in range(11)} <= set(rendered),
+                       "the first frame")
+        await pilot.pause()
+        # The caches have the shape the in-place writes rely on (textual_compat's guard).
+        check_data_table_caches(table)
+        rendered.clear()
+
+        table.apply([call(3, status="ended")])
+        await wait_for(pilot, lambda: "call-003" in rendered, "the changed row drawn")
+        await pilot.pause()
+        assert table.cell_plain("call-003", "status").endswith("ended")
+        assert set(rendered) == {"call-003"}
+
+
+async def test_changed_textual_internals_fall_back_to_update_cell(monkeypatch, caplog):
+    def refuse(table):
+        raise call_table.DataTableInternalsChanged("Textual's DataTable changed: test")
+
+    monkeypatch.setattr(call_table, "check_data_table_caches", refuse)
+    writes = count_writes(monkeypatch)
+    monkeypatch.setattr(call_table, "update_cells_in_place", None)  # must not be used
+    app = TableApp()
+    async with app.run_test(size=(120, 12)) as pilot:
+        table = app.query_one(CallTable)
+        table.apply([call(i) for i in range(5)])
+        await pilot.pause()
+        table.apply([call(3, status="ended")])
+        assert ("call-003", "status") in writes
+        assert table.get_cell("call-003", "status").plain.endswith("ended")
+        assert "redraws every cell" in caplog.text

@@ -31,3 +31,25 @@ def test_private_textual_name_exists(name):
             continue
         assert hasattr(found, part), f"Textual no longer has {name} (see textual_compat.py)"
         found = getattr(found, part)
+
+
+def test_the_data_table_guard_fails_loudly_on_caches_of_another_shape():
+    """`update_cells_in_place` relies on the keys of DataTable's render caches; a Textual whose
+    keys look otherwise is refused by name (the Calls table then falls back to update_cell)."""
+    from textual.cache import LRUCache
+    from textual.widgets import DataTable
+
+    from console.tui.textual_compat import (
+        DataTableInternalsChanged,
+        check_data_table_caches,
+    )
+
+    table = DataTable()
+    check_data_table_caches(table)  # the shape Textual 8.2 has (keys: see the render test)
+    table._cell_render_cache = LRUCache(10)
+    table._cell_render_cache[("row", "column")] = []  # keys that are not RowKey/ColumnKey
+    with pytest.raises(DataTableInternalsChanged, match="_cell_render_cache"):
+        check_data_table_caches(table)
+    del table._line_cache
+    with pytest.raises(DataTableInternalsChanged, match="_line_cache is gone"):
+        check_data_table_caches(table)

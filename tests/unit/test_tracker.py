@@ -1058,3 +1058,48 @@ async def test_on_wait_is_told_of_each_backoff_and_each_global_pause(
             (signed_out, None, t.policy.auth_pause)]
     finally:
         await t.stop()
+
+
+async def test_status_counts_follow_every_change_and_look_at_changed_calls_only(
+        tracker: CallTracker, api: FakeApi, clock: ManualClock, monkeypatch) -> None:
+    """`stats()` is read on every diff and tick of the Calls screen: it recounts only the
+    calls that changed (were added, read, lost, dropped) since it last counted."""
+    statuses = ["initiated", "ringing", "answered", "answered", "ended"]
+    calls = [tracker.track(placed(api.add(status=s), s), None, None) for s in statuses]
+
+    def brute() -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for c in dict.values(tracker._calls):
+            if not c.lost:
+                counts[c.status] = counts.get(c.status, 0) + 1
+        return counts
+
+    assert tracker.stats().counts == brute() == {"initiated": 1, "ringing": 1, "answered": 2,
+                                                 "ended": 1}
+    looked: list[str] = []
+
+    class Watching(dict):
+        def get(self, key, default=None):
+            looked.append(key)
+            return dict.get(self, key, default)
+
+        def values(self):
+            looked.append("every call")
+            return dict.values(self)
+
+    tracker._calls = Watching(tracker._calls)
+    assert tracker.stats().counts == brute() and looked == []  # nothing changed: no call read
+
+    api.set(calls[0].call_id, status="answered")
+    await tracker.start()
+    await clock.run_for(1.5)
+    looked.clear()
+    stats = tracker.stats()
+    assert stats.counts == brute() and stats.counts["answered"] == 3
+    assert looked and len(looked) <= len(calls)  # the calls read, not every call each time
+
+    tracker._lose(calls[1])
+    tracker.dismiss(calls[1].call_id)  # lost, then off the tracker
+    tracker.forget(calls[4].call_id)
+    stats = tracker.stats()
+    assert stats.counts == brute() and stats.lost == 0 and stats.tracked == 3

@@ -14,15 +14,14 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Static
 
 from console.api.safe_text import clip_strings, visible
 from console.calls.dispositions import explain
 from console.tui.calls.call_table import format_duration, format_number
+from console.tui.calls.detail_part import DetailPart
 from console.tui.calls.status_style import flag_sentence, sorted_flags, status_text
 from console.tui.css import stylesheet
 
@@ -209,33 +208,26 @@ class CallDetail(Horizontal):
         self.call_id: str | None = None
         self._version: int | None = None
         self._shown: dict[str, Text] = {}             # what each part shows
-        self._shapes: dict[str, tuple[int, bool]] = {}  # (lines, none wraps) of it
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="detail-fields"):
-            yield Static(Text("Select a call to see its details.", style="dim"),
-                         id="detail-fields-text")
+            yield DetailPart(Text("Select a call to see its details.", style="dim"),
+                             id="detail-fields-text")
         with VerticalScroll(id="detail-timeline"):
-            yield Static("", id="detail-timeline-text")
+            yield DetailPart("", id="detail-timeline-text")
         with VerticalScroll(id="detail-request"):
-            yield Static("", id="detail-request-text")
+            yield DetailPart("", id="detail-request-text")
 
     def _set(self, selector: str, text: Text) -> None:
-        """Put `text` in a part of the pane: nothing when it is what is shown, and no layout
-        pass when its height cannot have changed (same number of lines, none as wide as the
-        part, so none wraps). A layout pass repaints the whole screen, the live table too:
-        with the pane following a busy call that was most of the Calls screen's frames."""
-        static = self.query_one(selector, Static)
+        """Put `text` in a part of the pane (nothing when it is what is shown). The part
+        repaints only the lines that changed and asks for a layout pass only when its size
+        changes (`DetailPart.update`): a layout pass repaints much of the screen, and the
+        pane changes with every cursor move and every change of the selected call."""
         shown = self._shown.get(selector)
         if shown is not None and shown == text:
             return
-        lines = text.plain.split("\n")
-        width = static.size.width
-        fits = width > 0 and max(map(cell_len, lines)) < width
-        shape = (len(lines), fits)
-        old_shape = self._shapes.get(selector)
-        self._shown[selector], self._shapes[selector] = text, shape
-        static.update(text, layout=not (fits and shape == old_shape))
+        self._shown[selector] = text
+        self.query_one(selector, DetailPart).update(text)
 
     def show(self, call: TrackedCall | None, *, agent_name: str | None = None,
              region: str = "US", force: bool = False) -> None:

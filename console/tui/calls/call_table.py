@@ -1,20 +1,24 @@
 """The live calls table: one row per call (row key = call id), fixed column keys and widths.
 
 Updates are diffs (design.md §3): `apply()` takes the calls a tracker batch changed and, inside
-one `app.batch_update()`, adds rows for new calls, calls `update_cell` only for the cells whose
-value changed (each cell keeps a small signature of what it shows) and removes rows that no
+one `app.batch_update()`, adds rows for new calls, rewrites only the cells whose value changed
+(each cell keeps a small signature of what it shows) and removes rows that no
 longer pass the filter. It never clears and refills, never passes `update_width=True`, and
 keeps the cursor on the same call (by row key) and the scroll offset where they were.
 
 `tick()` is driven by ONE one-second timer of the screen: it rewrites only the duration cells
 of live answered rows (their duration is computed here from the tracker's clock).
 
-Only rows on screen are written to the DataTable. Every `update_cell` makes the DataTable drop
-all its render caches and draw every visible cell again, so with 2,000 calls a diff that wrote
-each changed cell (and a tick that rewrote every answered call's duration) kept the table
-repainting: most of the console's CPU. A changed cell of a row off screen is kept here
-(`_pending`) and written when the row scrolls (or is sorted) into view; the duration tick
-looks at the rows on screen only. Signatures, sorting and `cell_plain` always see the latest.
+Only rows on screen are written to the DataTable, and without dropping its render caches.
+`DataTable.update_cell` makes the table drop ALL its render caches and draw every visible cell
+again, so with 2,000 calls a diff (or the duration tick) kept the whole table repainting: most
+of the console's CPU, and keystrokes waiting behind those frames. So the cells a diff changes
+are collected and written once at its end with `textual_compat.update_cells_in_place`, which
+forgets the cached renders of those cells (and their rows' lines) only and repaints only their
+rows; every other row comes from the caches. A changed cell of a row off screen
+is kept here (`_pending`) and written when the row scrolls (or is sorted) into view; the
+duration tick looks at the rows on screen only; a sort that leaves the order as it was does
+not touch the DataTable. Signatures, sorting and `cell_plain` always see the latest.
 
 Every cell is a `rich.text.Text` built from plain strings: a server string that looks like
 markup (`[bold red]x`) is shown as typed, and its control characters as escapes (`cell_value`).
@@ -25,6 +29,7 @@ cell, sorts after the failed calls and keeps its other cells as last known.
 
 from __future__ import annotations
 
+import logging
 import time as _time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -54,9 +59,16 @@ from console.tui.calls.status_style import (
 )
 from console.tui.css import stylesheet
 from console.tui.keys import CALL_TABLE_KEYS, bindings
+from console.tui.textual_compat import (
+    DataTableInternalsChanged,
+    check_data_table_caches,
+    update_cells_in_place,
+)
 
 if TYPE_CHECKING:
     from console.tracker import TrackedCall
+
+log = logging.getLogger("console.tui.calls")
 
 
 #: every column the table can show (which ones it does, and how wide: `columns.py`)
@@ -285,6 +297,10 @@ class CallTable(DataTable):
         self._ticking: set[str] = set()              # live answered rows (duration ticks)
         self._pending: dict[str, dict[str, Text]] = {}  # cells of rows off screen, not yet
         #                                                 written to the DataTable
+        self._writes: dict[str, dict[str, Text]] = {}   # cells of rows on screen, written
+        #                                                 at the end of the diff (`_flush`)
+        #: False: Textual's DataTable internals changed; cells go through `update_cell`
+        self._in_place: bool | None = None  # None: not checked yet
         self.sort_column = "started"
         self.sort_reverse = True
         #: called after every diff with (call, column) for each written cell (benchmarks, tests)
@@ -311,6 +327,7 @@ class CallTable(DataTable):
                 self._sigs[call_id][_INDEX["flags"]] = cell_signature(call, "flags", self.ctx)
         self.clear(columns=True)
         self._pending.clear()
+        self._writes.clear()
         for key in columns:
             self.add_column(self._label(SPECS[key]), width=widths[key], key=key)
         for call_id, call in self._calls.items():
@@ -402,29 +419,53 @@ class CallTable(DataTable):
         return [key_at(Coordinate(row, 0)).row_key.value for row in rows]  # type: ignore[misc]
 
     def _write(self, call_id: str, column: str, cell: Text) -> None:
-        """A cell's new text: into the DataTable when its row is on screen, else kept."""
+        """A cell's new text: to the DataTable (at the end of the diff) when its row is on
+        screen, else kept."""
         if self._on_screen(call_id):
-            for kept, value in self._pending.pop(call_id, {}).items():
-                self.update_cell(call_id, kept, value)
-            self.update_cell(call_id, column, cell)
+            row = self._writes.setdefault(call_id, {})
+            kept = self._pending.pop(call_id, None)
+            if kept:
+                row.update(kept)
+            row[column] = cell
         else:
             self._pending.setdefault(call_id, {})[column] = cell
+
+    def _flush(self) -> int:
+        """Write the collected cells into the DataTable: in place (only their rows' renders
+        are forgotten), or through `update_cell` if Textual's internals changed."""
+        writes, self._writes = self._writes, {}
+        writes = {cid: cells for cid, cells in writes.items() if cid in self._calls}
+        if not writes:
+            return 0
+        if self._in_place is None and self._cell_render_cache:
+            try:
+                check_data_table_caches(self)
+                self._in_place = True
+            except DataTableInternalsChanged as exc:
+                log.error("%s; the Calls table redraws every cell on each change", exc)
+                self._in_place = False
+        if self._in_place:
+            return update_cells_in_place(self, writes)
+        written = 0
+        for call_id, cells in writes.items():
+            for column, cell in cells.items():
+                self.update_cell(call_id, column, cell)
+                written += 1
+        return written
 
     def show_visible(self) -> int:
         """Write the kept cells of the rows now on screen, and their durations; returns the
         number of cells written. Called after a scroll, a resize and a sort."""
-        written = 0
         if not self._pending and not self._ticking:
-            return 0
+            return self._flush()
         with self.app.batch_update():
             for call_id in self._visible_ids():
                 cells = self._pending.pop(call_id, None)
-                for column, cell in (cells or {}).items():
-                    self.update_cell(call_id, column, cell)
-                    written += 1
+                if cells:
+                    self._writes.setdefault(call_id, {}).update(cells)
                 if call_id in self._ticking:
-                    written += self._tick_row(call_id)
-        return written
+                    self._tick_row(call_id)
+            return self._flush()
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
@@ -483,6 +524,7 @@ class CallTable(DataTable):
     def _remove(self, call_id: str, stats: DiffStats) -> None:
         self.remove_row(call_id)
         self._pending.pop(call_id, None)
+        self._writes.pop(call_id, None)
         self._calls.pop(call_id, None)
         self._sigs.pop(call_id, None)
         self._ticking.discard(call_id)
@@ -506,11 +548,12 @@ class CallTable(DataTable):
                 elif shown:
                     self._remove(call.call_id, stats)
             if resort:
-                self._sort()
-                stats.resorted = True
+                stats.resorted = self._sort()
             if stats.added or stats.removed or stats.resorted:
                 self._keep_cursor(selected)
-                self.show_visible()  # rows that moved into view
+                self.show_visible()  # rows that moved into view (and the collected cells)
+            else:
+                self._flush()
         return stats
 
     def sync(self, calls: Iterable[TrackedCall],
@@ -532,6 +575,7 @@ class CallTable(DataTable):
                 self._sigs.clear()
                 self._ticking.clear()
                 self._pending.clear()
+                self._writes.clear()
                 stats.removed += len(going)
             else:
                 for call_id in going:
@@ -559,6 +603,7 @@ class CallTable(DataTable):
             for call_id in self._visible_ids():
                 if call_id in self._ticking:
                     changed += self._tick_row(call_id)
+            self._flush()
         return changed
 
     def _tick_row(self, call_id: str) -> int:
@@ -573,7 +618,8 @@ class CallTable(DataTable):
         sigs[_DURATION] = sig
         if "duration" not in self.shown_columns:
             return 0
-        self.update_cell(call_id, "duration", cell_text(call, "duration", sig, self.ctx))
+        self._writes.setdefault(call_id, {})["duration"] = cell_text(call, "duration", sig,
+                                                                     self.ctx)
         return 1
 
     def refresh_column(self, column: str) -> None:
@@ -582,6 +628,7 @@ class CallTable(DataTable):
         with self.app.batch_update():
             for call in list(self._calls.values()):
                 self._update(call, stats)
+            self._flush()
 
     # -- sorting -------------------------------------------------------------------------------
 
@@ -601,13 +648,19 @@ class CallTable(DataTable):
             self.show_visible()
         self.refresh()
 
-    def _sort(self) -> None:
+    def _sort(self) -> bool:
+        """Put the rows in the sort order; False when they already were (the DataTable is
+        not touched: its sort drops every render cache)."""
         if self.row_count < 2:
-            return
+            return False
         column, ctx, calls = self.sort_column, self.ctx, self._calls
         keys = {cid: (sort_value(call, column, ctx), call.call_id) for cid, call in calls.items()}
+        order = sorted(keys, key=keys.__getitem__, reverse=self.sort_reverse)
+        if order == [row.key.value for row in self.ordered_rows]:
+            return False
         self.sort(self.shown_columns[0], key=lambda cell: keys[cell.call_id],
                   reverse=self.sort_reverse)
+        return True
 
     def _keep_cursor(self, call_id: str | None) -> None:
         if call_id is None or call_id not in self._calls:
