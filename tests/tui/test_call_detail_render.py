@@ -92,3 +92,15 @@ async def test_a_change_renders_and_repaints_only_the_lines_it_touched(monkeypat
         assert part.size.height == height
         assert part.blocks_rendered == drawn + 1
         assert "0.5" in str(part.render())
+
+
+def test_a_label_as_long_as_the_label_column_keeps_a_space_before_its_value():
+    from rich.text import Text
+
+    from console.tui.calls.call_detail import KEY_WIDTH, _line
+
+    text = Text()
+    _line(text, "language_detected", "en")
+    _line(text, "status", "ended")
+    assert len("language_detected") == KEY_WIDTH
+    assert text.plain.splitlines() == ["language_detected en", "status".ljust(KEY_WIDTH) + "ended"]

@@ -51,7 +51,9 @@ def _when(value: datetime) -> str:
 
 def _line(text: Text, key: str, value: Any, style: str = "") -> None:
     """One `key  value` line; a plain value (server text) is made visible and clipped."""
-    text.append(f"{visible(key, KEY_WIDTH * 4):<{KEY_WIDTH}}", style="bold")
+    label = visible(key, KEY_WIDTH * 4)
+    # at least one space after the label: `language_detected` is as long as the column
+    text.append(f"{label:<{max(KEY_WIDTH, len(label) + 1)}}", style="bold")
     if isinstance(value, Text):
         text.append_text(value)
     else:
