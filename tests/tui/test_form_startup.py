@@ -64,3 +64,34 @@ def test_first_frame_form_imports_nothing_heavy():
         "print(','.join(heavy))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_the_collector_is_off_from_run_until_the_form_is_mounted(tui_offline, monkeypatch):
+    """`CallConsoleApp.run` (the CLI's start) turns the garbage collector off until the form
+    is mounted, with what the imports made frozen (never scanned by a later collection)."""
+    import gc
+
+    seen: dict[str, object] = {}
+    first_frame_done = CallConsoleApp._first_frame_done
+
+    def at_first_frame(app: CallConsoleApp) -> None:
+        seen["first frame"] = gc.isenabled()
+        seen["frozen"] = gc.get_freeze_count()
+        first_frame_done(app)
+
+    monkeypatch.setattr(CallConsoleApp, "_first_frame_done", at_first_frame)
+    app = tui_offline.app(connected=False)
+
+    async def auto_pilot(pilot) -> None:
+        await tui_offline.wait_for(pilot, lambda: app.screen.form_ready, "the whole form")
+        await tui_offline.wait_for(pilot, lambda: app.session_ready, "the settings thread")
+        seen["form mounted"] = gc.isenabled()
+        app.exit()
+
+    try:
+        app.run(headless=True, size=SIZE, auto_pilot=auto_pilot)
+    finally:
+        gc.unfreeze()
+        gc.enable()
+    assert seen == {"first frame": False, "frozen": seen["frozen"], "form mounted": True}
+    assert seen["frozen"] > 10_000
