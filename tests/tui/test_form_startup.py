@@ -95,3 +95,36 @@ def test_the_collector_is_off_from_run_until_the_form_is_mounted(tui_offline, mo
         gc.enable()
     assert seen == {"first frame": False, "frozen": seen["frozen"], "form mounted": True}
     assert seen["frozen"] > 10_000
+
+
+async def test_the_first_frame_styles_each_node_once(tui_offline, monkeypatch):
+    """CSS is most of the first frame's work: each node of the form's first frame is styled
+    when it mounts and not again (no restyle on the screen's first resume, none for an order
+    pseudo-class, none of an input before it is mounted); only the input that takes the
+    caret is restyled, for :focus."""
+    from collections import Counter
+
+    from textual.css.stylesheet import Stylesheet
+    from textual.widget import Widget
+
+    styled: Counter[Widget] = Counter()
+    apply = Stylesheet.apply
+
+    def counting_apply(self, node, **kwargs):
+        if isinstance(node, Widget):
+            styled[node] += 1
+        return apply(self, node, **kwargs)
+
+    held: list[CallConsoleApp] = []
+    monkeypatch.setattr(CallConsoleApp, "_first_frame_done", lambda app: held.append(app))
+    monkeypatch.setattr(Stylesheet, "apply", counting_apply)
+    app = tui_offline.app(connected=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await tui_offline.wait_for(pilot, lambda: held, "the first frame")
+        screen = app.screen
+        caret = screen.field("to_number").input
+        form = [screen, *screen.query_one("#call-body").walk_children(with_self=True)]
+        again = {f"{type(node).__name__}#{node.id}": styled[node] for node in form
+                 if styled[node] > (2 if node is caret else 1)}
+        assert len(form) > 25 and all(styled[node] for node in form)
+        assert again == {}

@@ -16,6 +16,19 @@ from console.tui.fields.frame import FieldFrame
 DISPLAY_NAME_MAX = 128
 
 
+class FieldInput(Input):
+    """A field's `Input`, styled once: when it mounts.
+
+    `Input(compact=True)` toggles its compact class in its constructor, and Textual restyles
+    the new input (and its four component classes) on the spot, before it is mounted; the
+    mount styles it again. A restyle asked for before the input has a parent is skipped: the
+    mount applies the stylesheet to it anyway."""
+
+    def update_node_styles(self, animate: bool = True) -> None:
+        if self.parent is not None:
+            super().update_node_styles(animate)
+
+
 class TextField(FieldFrame):
     """One compact `Input`. The value is the text as typed; '' means the API default."""
 
@@ -27,8 +40,8 @@ class TextField(FieldFrame):
         self._initial = value
 
     def compose_body(self) -> ComposeResult:
-        yield Input(self._initial, placeholder=self.placeholder, compact=True,
-                    id=f"{self.field_name}-input", select_on_focus=False)
+        yield FieldInput(self._initial, placeholder=self.placeholder, compact=True,
+                         id=f"{self.field_name}-input", select_on_focus=False)
 
     @property
     def input(self) -> Input:
