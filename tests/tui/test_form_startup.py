@@ -128,3 +128,30 @@ async def test_the_first_frame_styles_each_node_once(tui_offline, monkeypatch):
                  if styled[node] > (2 if node is caret else 1)}
         assert len(form) > 25 and all(styled[node] for node in form)
         assert again == {}
+
+
+async def test_the_rest_of_the_form_waits_while_typed_keys_are_being_delivered(
+        tui_offline, monkeypatch):
+    """A burst of keys goes first: the form's later parts are not mounted (each step holds
+    the app's loop) while keys typed so far are still on their way to To."""
+    from console.tui.call import body
+
+    pending = True
+    asked = 0
+
+    def keys_pending(app: CallConsoleApp) -> bool:
+        nonlocal asked
+        asked += 1
+        return pending
+
+    monkeypatch.setattr(CallConsoleApp, "keys_pending", property(keys_pending))
+    # no release by the deadline in this test
+    monkeypatch.setattr(body, "KEYS_WAIT", 60.0, raising=False)
+    app = tui_offline.app(connected=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await tui_offline.wait_for(pilot, lambda: asked >= 3, "the form to ask about keys",
+                                   timeout=5)
+        assert not screen.query("#agent-select") and not screen.form_ready
+        pending = False
+        await tui_offline.wait_for(pilot, lambda: screen.form_ready, "the whole form")
