@@ -17,7 +17,6 @@ from console.tui.fields.switch_field import (
     WaitAnsweredField,
 )
 
-
 #: the class of the left field of a pair. The form's CSS selects it by class, not with
 #: `:first-child`: a rule with an order pseudo-class makes Textual restyle every FieldFrame (and
 #: all inside it) once more after each mount, the first frame's core fields too.
