@@ -55,12 +55,13 @@ async def test_keys_typed_at_once_land_in_to(tui_offline):
 
 
 def test_first_frame_form_imports_nothing_heavy():
-    """The core fields of the first frame do not bring httpx, pydantic or phonenumbers."""
+    """The app and the core fields of the first frame do not bring httpx, pydantic or
+    phonenumbers, nor json (the error reporter's and Send's safe-text helpers)."""
     code = (
         "import sys\n"
-        "import console.tui.call.body, console.tui.call.screen\n"
-        "heavy = [m for m in ('httpx', 'pydantic', 'phonenumbers', 'console.calls.draft')"
-        " if m in sys.modules]\n"
+        "import console.tui.app, console.tui.call.body, console.tui.call.screen\n"
+        "heavy = [m for m in ('httpx', 'pydantic', 'phonenumbers', 'console.calls.draft',"
+        " 'json') if m in sys.modules]\n"
         "print(','.join(heavy))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
