@@ -24,6 +24,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -34,7 +35,6 @@ from textual.signal import Signal
 from textual.worker import Worker, WorkerState
 
 from console.tui.account import AccountController
-from console.tui.failures import FailureReporter
 from console.tui.keys import ENV_SWITCH, PALETTE, QUIT, SIGN_IN
 from console.tui.known_agents import KnownAgent
 from console.tui.look.look_and_feel import LookAndFeelApp
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from console.sim.runner import SimServer
     from console.sim.state import SimConfig
     from console.store.profiles import ProfilesStore
+    from console.tui.failures import FailureReporter
 
 #: --demo simulator: real time, room for a busy demo.
 DEMO_TIME_SCALE = 1.0
@@ -134,7 +135,6 @@ class CallConsoleApp(LookAndFeelApp):
             from console.tui.textual_compat import install_error_boundary
 
             install_error_boundary()
-        self.failures = FailureReporter(self)
         #: What the console told the operator (toasts) since the last `clear_notifications`,
         #: newest last; Textual forgets a toast once it times out.
         self.notices: deque[Notification] = deque(maxlen=NOTICES_KEPT)
@@ -231,6 +231,23 @@ class CallConsoleApp(LookAndFeelApp):
         super().clear_notifications()
         self.notices.clear()
 
+    def run(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the console (the CLI's way; tests use `run_test`).
+
+        The garbage collector stays off from here until the Call form is mounted
+        (`_after_first_frame`): the first frame allocates thousands of objects, enough for
+        several collections, one of them a full one over every object the imports made
+        (~40-60 ms of the first frame here). Those objects live as long as the process, so
+        they are frozen first (`gc.freeze`): no later full collection scans them either."""
+        import gc
+
+        gc.freeze()
+        gc.disable()
+        try:
+            return super().run(*args, **kwargs)
+        finally:
+            gc.enable()
+
     def on_mount(self) -> None:
         if self._keymap_overrides:
             self.update_keymap(self._keymap_overrides)
@@ -270,6 +287,9 @@ class CallConsoleApp(LookAndFeelApp):
                     await result
         finally:
             if prepare:
+                import gc
+
+                gc.enable()  # off since `run` (start-up)
                 self.run_worker(self._prepare, thread=True, name="prepare", group="startup",
                                 exit_on_error=False)
 
@@ -323,6 +343,14 @@ class CallConsoleApp(LookAndFeelApp):
         else:
             self.fatal_message = f"call-console: could not start: {error!r}"
             self.exit_when_settled(1)
+
+    @cached_property
+    def failures(self) -> FailureReporter:
+        """Reports handler errors (survive_errors). Made on the first one: its imports (json,
+        the safe-text helpers) are not on the way to the first frame."""
+        from console.tui.failures import FailureReporter
+
+        return FailureReporter(self)
 
     def handler_failed(self, error: BaseException, where: object | None) -> None:
         """An unexpected error in a handler (survive_errors): logged, shown once, go on."""

@@ -128,6 +128,8 @@ def validate_config_once(env: str | None, *, demo: bool = False,
     """
     from console import paths
 
+    if _only_defaults():
+        return None  # a first start: nothing to check but the defaults (no pydantic import)
     stamp = paths.data_dir() / CHECKED_STAMP
     fingerprint = _config_fingerprint(env, demo=demo)
     try:
@@ -161,6 +163,25 @@ def validate_config_once(env: str | None, *, demo: bool = False,
 #: next (per SSH session, per operator): left out, so they do not force a new check
 _UNCHECKED_VARIABLES = frozenset({"CALL_CONSOLE_TOKEN", "CALL_CONSOLE_OPERATOR",
                                   "CALL_CONSOLE_SSH_SESSION", "CALL_CONSOLE_AUDIT_LOG"})
+
+
+#: `CALL_CONSOLE_*` variables that are not settings (where the files are; debug logging)
+_NOT_SETTINGS = frozenset({"CALL_CONSOLE_CONFIG_DIR", "CALL_CONSOLE_DATA_DIR",
+                           "CALL_CONSOLE_LOG_DIR", "CALL_CONSOLE_PROFILES",
+                           "CALL_CONSOLE_DEBUG"})
+
+
+def _only_defaults() -> bool:
+    """No config.toml and no `CALL_CONSOLE_*` variable the check would have to judge (those
+    it accepts any value of, `_UNCHECKED_VARIABLES`, aside): the settings are the defaults,
+    which always pass. The first start of a new operator, before anything is configured."""
+    from console import paths
+
+    if paths.config_file().exists():
+        return False
+    return not any(name.upper().startswith("CALL_CONSOLE_")
+                   and name.upper() not in _NOT_SETTINGS | _UNCHECKED_VARIABLES
+                   for name in os.environ)
 
 
 def _config_fingerprint(env: str | None, *, demo: bool) -> str:

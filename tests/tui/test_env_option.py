@@ -5,6 +5,7 @@ changed since it last passed. The app checks again right after its first frame."
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -128,3 +129,22 @@ async def test_an_invalid_environment_ends_with_2_right_after_the_first_frame():
     assert app.fatal_message.startswith("call-console: configuration error: ")
     assert f"{paths.config_file()}:8: environments.staging.base_url: must be an http://" \
         in app.fatal_message
+
+
+def test_a_first_start_with_nothing_configured_checks_without_pydantic(tmp_path):
+    """No config.toml and no settings variables: the full check has only the defaults to
+    judge, so the first start does not load pydantic (~100 ms) before its first frame."""
+    code = ("import sys\n"
+            "from console.tui import launch\n"
+            "print(launch.validate_config_once(None), 'pydantic' in sys.modules)\n")
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("CALL_CONSOLE_")}
+    env.update(CALL_CONSOLE_CONFIG_DIR=str(tmp_path / "config"),
+               CALL_CONSOLE_DATA_DIR=str(tmp_path / "data"),
+               CALL_CONSOLE_TOKEN="any-token", CALL_CONSOLE_OPERATOR="ann")
+    first = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                           text=True, check=True)
+    assert first.stdout.split() == ["None", "False"]
+    env["CALL_CONSOLE_DEFAULT_REGION"] = "Narnia"                 # a setting: checked
+    bad = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True)
+    assert "CALL_CONSOLE_DEFAULT_REGION" in bad.stdout and bad.stdout.split()[-1] == "True"

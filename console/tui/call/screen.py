@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
+from textual.message import Message
 from textual.widgets import Button, Static
 from textual.worker import Worker, WorkerState
 
@@ -82,6 +83,7 @@ class CallScreen(ConsoleScreen):
         self._form_mounted = False
         self._form_settled = asyncio.Event()  # the form's mount finished (or was skipped)
         self._binding_state: tuple[Any, ...] = ()
+        self._resumed = False  # see post_message
 
     # -- layout -----------------------------------------------------------------------------
 
@@ -130,6 +132,15 @@ class CallScreen(ConsoleScreen):
     @property
     def preview(self) -> PreviewPane:
         return self.query_one("#preview")  # type: ignore[return-value]
+
+    def post_message(self, message: Message) -> bool:
+        if isinstance(message, events.ScreenResume) and not self._resumed:
+            # The first resume follows the compose: every node was styled as it mounted,
+            # from this stylesheet. Restyling them all again (Textual's default) cost the
+            # first frame a third of its CSS work. Later resumes restyle as usual.
+            self._resumed = True
+            message.refresh_styles = False
+        return super().post_message(message)
 
     def on_mount(self) -> None:
         super().on_mount()

@@ -14,8 +14,6 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from console.api.safe_text import visible
-
 if TYPE_CHECKING:
     from textual.timer import Timer
     from textual.worker import Worker
@@ -127,6 +125,8 @@ class Sending:
             self._show_unknown(outcome.window, outcome.cause)
 
     def _show_placed(self, placed: CallResponse, request: OutboundCallRequest) -> None:
+        # safe_text (json) here, not at the top: this module is on the first frame's path
+        from console.api.safe_text import visible
         from console.tui.call import outcome_text
 
         screen, app = self.screen, self.screen.app
@@ -230,6 +230,7 @@ class Sending:
             screen.app.push_screen(ReconcileScreen(list(result.matches)), chosen)
 
     def _reconciled(self, call: Any) -> None:
+        from console.api.safe_text import visible
         from console.tui.call import outcome_text
 
         screen = self.screen

@@ -17,6 +17,11 @@ from console.tui.fields.switch_field import (
     WaitAnsweredField,
 )
 
+#: the class of the left field of a pair. The form's CSS selects it by class, not with
+#: `:first-child`: a rule with an order pseudo-class makes Textual restyle every FieldFrame (and
+#: all inside it) once more after each mount, the first frame's core fields too.
+PAIR_FIRST = "-pair-first"
+
 
 def option_pairs(*, blank_timeouts: bool = False) -> list[Horizontal]:
     """Priority and media encryption, the two timeouts, then the four switches.
@@ -25,12 +30,13 @@ def option_pairs(*, blank_timeouts: bool = False) -> list[Horizontal]:
     only the fields it names).
     """
     timeout_value = {"value": ""} if blank_timeouts else {}
+    first = {"classes": PAIR_FIRST}
     return [
-        Horizontal(PriorityField(), MediaEncryptionField(), classes="pair"),
-        Horizontal(RingingTimeoutField(**timeout_value), MaxDurationField(**timeout_value),
-                   classes="pair"),
-        Horizontal(KrispField(), WaitAnsweredField(), classes="pair"),
-        Horizontal(DialtoneField(), HideNumberField(), classes="pair"),
+        Horizontal(PriorityField(**first), MediaEncryptionField(), classes="pair"),
+        Horizontal(RingingTimeoutField(**timeout_value, **first),
+                   MaxDurationField(**timeout_value), classes="pair"),
+        Horizontal(KrispField(**first), WaitAnsweredField(), classes="pair"),
+        Horizontal(DialtoneField(**first), HideNumberField(), classes="pair"),
     ]
 
 

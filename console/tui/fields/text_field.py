@@ -14,6 +14,21 @@ from console.tui.fields.frame import FieldFrame
 #: LiveKit's limit for the caller-ID display name (same as console.api.models.DISPLAY_NAME_MAX,
 #: repeated here so the first frame does not import pydantic).
 DISPLAY_NAME_MAX = 128
+#: the class `Input(compact=True)` toggles (Textual's name; frame.tcss styles it too)
+COMPACT_CLASS = "-textual-compact"
+
+
+def compact_input(value: str, **kwargs: Any) -> Input:
+    """A compact `Input`, styled once: when it mounts.
+
+    `Input(compact=True)` toggles its compact class in its constructor, and Textual restyles
+    the new input (and its four component classes) on the spot, before it is mounted; the
+    mount styles it again. Here the value and the class are set without a restyle: the mount
+    applies the stylesheet anyway."""
+    made = Input(value, **kwargs)
+    made.set_reactive(Input.compact, True)
+    made.add_class(COMPACT_CLASS, update=False)
+    return made
 
 
 class TextField(FieldFrame):
@@ -27,8 +42,8 @@ class TextField(FieldFrame):
         self._initial = value
 
     def compose_body(self) -> ComposeResult:
-        yield Input(self._initial, placeholder=self.placeholder, compact=True,
-                    id=f"{self.field_name}-input", select_on_focus=False)
+        yield compact_input(self._initial, placeholder=self.placeholder,
+                            id=f"{self.field_name}-input", select_on_focus=False)
 
     @property
     def input(self) -> Input:
