@@ -32,6 +32,8 @@ from textual.strip import Strip
 from textual.visual import Visual
 from textual.widget import Widget
 
+from console.tui.css import stylesheet
+
 BlockKey = tuple[str, tuple[Any, ...]]
 
 
@@ -41,11 +43,7 @@ def _key(block: Content) -> BlockKey:
 
 
 class DetailPart(Widget):
-    DEFAULT_CSS = """
-    DetailPart {
-        height: auto;
-    }
-    """
+    DEFAULT_CSS = stylesheet(__file__)
 
     def __init__(self, text: Text | str = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)
