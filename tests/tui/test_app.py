@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import subprocess
-import sys
 import time
 
 import pytest
+
+from imported import loaded_after
 
 from console.sim.state import DEMO_AGENTS, SimConfig
 from console.tui import launch
@@ -23,17 +23,12 @@ SIZE = (120, 40)
 def test_first_frame_imports_nothing_heavy():
     """Everything the first frame needs is importable without httpx, pydantic, phonenumbers,
     FastAPI or uvicorn: those load after it."""
-    code = (
-        "import sys\n"
+    assert loaded_after(
         "import console.tui.launch, console.tui.app, console.tui.call.screen\n"
         "from console.tui.app import make_app\n"
-        "make_app()\n"
-        "heavy = [m for m in ('httpx', 'pydantic', 'phonenumbers', 'fastapi', 'uvicorn',"
-        " 'console.config.settings', 'console.api.client', 'console.calls.draft', 'console.sim.runner')"
-        " if m in sys.modules]\n"
-        "print(','.join(heavy))\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == ""
+        "make_app()",
+        ("httpx", "pydantic", "phonenumbers", "fastapi", "uvicorn", "console.config.settings",
+         "console.api.client", "console.calls.draft", "console.sim.runner")) == []
 
 
 async def test_not_configured_says_how_to_connect(tui_offline):

@@ -8,8 +8,7 @@ anywhere but To.
 
 from __future__ import annotations
 
-import subprocess
-import sys
+from imported import loaded_after
 
 from console.tui.app import CallConsoleApp
 
@@ -57,14 +56,9 @@ async def test_keys_typed_at_once_land_in_to(tui_offline):
 def test_first_frame_form_imports_nothing_heavy():
     """The app and the core fields of the first frame do not bring httpx, pydantic or
     phonenumbers, nor json (the error reporter's and Send's safe-text helpers)."""
-    code = (
-        "import sys\n"
-        "import console.tui.app, console.tui.call.body, console.tui.call.screen\n"
-        "heavy = [m for m in ('httpx', 'pydantic', 'phonenumbers', 'console.calls.draft',"
-        " 'json') if m in sys.modules]\n"
-        "print(','.join(heavy))\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == ""
+    assert loaded_after(
+        "import console.tui.app, console.tui.call.body, console.tui.call.screen",
+        ("httpx", "pydantic", "phonenumbers", "console.calls.draft", "json")) == []
 
 
 def test_the_collector_is_off_from_run_until_the_form_is_mounted(tui_offline, monkeypatch):
