@@ -14,8 +14,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Input, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Button, Input, Static
 
 from console.tui.keys import (
     PROFILES_DELETE,
@@ -32,6 +31,7 @@ from console.tui.profiles.checks import Problem, name_problem, references_text
 from console.tui.profiles.editors import EDITORS, EntryEditor, TemplateEditor
 from console.tui.profiles.entry_writes import EntryWrites
 from console.tui.fields.frame import FieldFrame
+from console.tui.widgets.virtual_list import VirtualList, VirtualOption
 
 if TYPE_CHECKING:
     from console.store.profiles import ProfilesStore
@@ -40,10 +40,25 @@ if TYPE_CHECKING:
 # -- the list --------------------------------------------------------------------------------
 
 
-class ProfileList(OptionList):
-    """The entries of one kind; n / d / r / delete / slash / i / e act on it (see keys.py)."""
+class ProfileList(VirtualList):
+    """The entries of one kind, two lines each (name, summary); n / d / r / delete / slash /
+    i / e act on it (see keys.py). Only the rows on screen are drawn: 5,000 entries fill it at
+    once."""
 
     BINDINGS = bindings(*PROFILES_LIST_KEYS)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(option_height=2, **kwargs)
+
+
+def entry_prompt(kind_id: str, name: str, entry: Any, about: str) -> Text:
+    """The two lines of an entry in the list: its name (bold), then its summary (dim)."""
+    prompt = Text(no_wrap=True, overflow="ellipsis")
+    prompt.append(name, style="bold")
+    if kind_id == "agent" and entry.watch:
+        prompt.append("  ◉ watched", style="italic")
+    prompt.append("\n  " + about, style="dim")
+    return prompt
 
 
 def summary(kind_id: str, entry: Any) -> str:
@@ -181,19 +196,15 @@ class KindPart(EntryWrites, Horizontal):
         highlighted = self.highlighted_name()
         options = []
         if store is not None:
+            kind_id, wanted_text = self.kind.id, self._filter
             for name, entry in store.profiles.section(self.kind).items():
-                about = summary(self.kind.id, entry)
-                if self._filter and self._filter not in f"{name} {about}".lower():
+                about = summary(kind_id, entry)
+                if wanted_text and wanted_text not in f"{name} {about}".lower():
                     continue
-                prompt = Text(no_wrap=True, overflow="ellipsis")
-                prompt.append(name, style="bold")
-                if self.kind.id == "agent" and entry.watch:
-                    prompt.append("  ◉ watched", style="italic")
-                prompt.append("\n  " + about, style="dim")
-                options.append(Option(prompt, id=name))
-        with listing.prevent(OptionList.OptionHighlighted):
-            listing.clear_options()
-            listing.add_options(options)
+                options.append(VirtualOption(name, lambda n=name, e=entry, a=about:
+                                             entry_prompt(kind_id, n, e, a)))
+        with listing.prevent(VirtualList.OptionHighlighted):
+            listing.set_options(options)
             wanted = self.selected if self.selected is not None else highlighted
             index = next((i for i, o in enumerate(options) if o.id == wanted), None)
             if index is None and options:
@@ -312,14 +323,14 @@ class KindPart(EntryWrites, Horizontal):
             return
         self._load(name)
 
-    @on(OptionList.OptionHighlighted)
-    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+    @on(VirtualList.OptionHighlighted)
+    def _highlighted(self, event: VirtualList.OptionHighlighted) -> None:
         event.stop()
         self._apply_read_only()
         self.open_highlighted()
 
-    @on(OptionList.OptionSelected)
-    def _selected(self, event: OptionList.OptionSelected) -> None:
+    @on(VirtualList.OptionSelected)
+    def _selected(self, event: VirtualList.OptionSelected) -> None:
         event.stop()
         if self.dirty:
             from console.tui.dialogs.confirm import ConfirmScreen
