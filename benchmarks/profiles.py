@@ -10,7 +10,12 @@ work, which moves less when other jobs share the machine) of:
 - add (store): `store.add_agent(...)` on a loaded store: lock, re-read, edit, validate, atomic
   write, in this process;
 - add (CLI): `call-console profiles --file F add agent NAME UUID` as a child process, start-up
-  included (what an operator or a script waits for);
+  included (what an operator or a script waits for). The first add after the file changed by
+  other means reads and checks it whole and keeps its outline (`add_cli_first_ms`); the next
+  ones use that outline (the median, `add_cli_ms`). The children write bytecode to a temp
+  pycache (as an installed console has its .pyc files; PYTHONDONTWRITEBYTECODE would make each
+  child compile the console's modules again) after one untimed `profiles validate`, and keep
+  their data (the outline cache) in the temp dir;
 - tui: the console (headless, not connected) on that file: from the store opened to the F4
   list showing every agent (`f4_list_ms`), and the longest the UI loop went without a turn
   from start-up to then (`ui_max_stall_ms`: a freeze shows here), one run each.
@@ -169,12 +174,20 @@ def measure(entries: int, runs: int, command: list[str]) -> dict[str, object]:
             with add_store:
                 store.add_agent(f"bench-store-{run}", uuid_for(10**9 + run))
 
-        env = dict(os.environ, CALL_CONSOLE_PROFILES=str(path))
-        add_cli = Timer(children=True)
-        for run in range(runs):
+        env = dict(os.environ, CALL_CONSOLE_PROFILES=str(path),
+                   CALL_CONSOLE_CONFIG_DIR=str(work / "config"),
+                   CALL_CONSOLE_DATA_DIR=str(work / "data"),
+                   PYTHONPYCACHEPREFIX=str(work / "pycache"))
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        subprocess.run(command + ["profiles", "--file", str(path), "validate"], env=env,
+                       check=True, capture_output=True)
+        path.write_text(path.read_text(encoding="utf-8") + "\n# edited by hand\n",
+                        encoding="utf-8")  # as another editor would: no outline of it yet
+        add_cli_first, add_cli = Timer(children=True), Timer(children=True)
+        for run in range(runs + 1):
             argv = command + ["profiles", "--file", str(path), "add", "agent",
                               f"bench-cli-{run}", uuid_for(2 * 10**9 + run)]
-            with add_cli:
+            with add_cli_first if run == 0 else add_cli:
                 subprocess.run(argv, env=env, check=True, capture_output=True)
 
         import asyncio
@@ -186,7 +199,8 @@ def measure(entries: int, runs: int, command: list[str]) -> dict[str, object]:
 
         return {"entries": sum(counts.values()), "counts": counts,
                 "bytes": path.stat().st_size, "runs": runs, **load.figures("load"),
-                **add_store.figures("add_store"), **add_cli.figures("add_cli"), **tui}
+                **add_store.figures("add_store"), **add_cli_first.figures("add_cli_first"),
+                **add_cli.figures("add_cli"), **tui, "loadavg": round(os.getloadavg()[0], 2)}
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -204,14 +218,18 @@ def main() -> None:
         print(json.dumps(figures))
         return
     print(f"profiles file: {figures['entries']} entries {figures['counts']}, "
-          f"{figures['bytes']} bytes; medians of {figures['runs']} runs")
-    for name, label in (("load", "load (ProfilesStore.load)"),
-                        ("add_store", "add agent (store, in process)"),
-                        ("add_cli", "profiles add agent (CLI process)")):
-        print(f"{label:<33}{figures[name + '_ms']:>8} ms  "
-              f"(CPU {figures[name + '_cpu_ms']} ms)")
-    print(f"{'F4 list shown (TUI)':<33}{figures['f4_list_ms']:>8} ms")
-    print(f"{'longest UI stall (start to F4)':<33}{figures['ui_max_stall_ms']:>8} ms")
+          f"{figures['bytes']} bytes; medians of {figures['runs']} runs; "
+          f"load average {figures['loadavg']}")
+    for name, label, target in (
+            ("load", "load (ProfilesStore.load)", ""),
+            ("add_store", "add agent (store, in process)", ""),
+            ("add_cli_first", "profiles add agent, first (CLI)", ""),
+            ("add_cli", "profiles add agent (CLI process)", "target <= 500 ms")):
+        print(f"{label:<35}{figures[name + '_ms']:>8} ms  "
+              f"(CPU {figures[name + '_cpu_ms']} ms)  {target}".rstrip())
+    print(f"{'F4 list shown (TUI)':<35}{figures['f4_list_ms']:>8} ms  target <= 300 ms")
+    print(f"{'longest UI stall (start to F4)':<35}{figures['ui_max_stall_ms']:>8} ms  "
+          "target: well under 300 ms")
 
 
 if __name__ == "__main__":

@@ -17,8 +17,6 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
-from console.api.models import DISPLAY_NAME_MAX
-
 SCHEMA_VERSION = 1
 
 # --- kinds ------------------------------------------------------------------------------
@@ -199,6 +197,7 @@ class CallerId(_Entry):
     @field_validator("display_name")
     @classmethod
     def _display(cls, value: str | None) -> str | None:
+        from console.api.models import DISPLAY_NAME_MAX  # (lazy: the API's models are big)
         from console.telephony.sip import check_display_name
 
         if value is not None and len(value) > DISPLAY_NAME_MAX:
