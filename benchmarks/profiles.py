@@ -16,9 +16,10 @@ work, which moves less when other jobs share the machine) of:
   pycache (as an installed console has its .pyc files; PYTHONDONTWRITEBYTECODE would make each
   child compile the console's modules again) after one untimed `profiles validate`, and keep
   their data (the outline cache) in the temp dir;
-- tui: the console (headless, not connected) on that file: from the store opened to the F4
-  list showing every agent (`f4_list_ms`), and the longest the UI loop went without a turn
-  from start-up to then (`ui_max_stall_ms`: a freeze shows here), one run each.
+- tui: the console (headless, not connected) on that file: from F4 to the frame that draws
+  the list of every agent (`f4_list_ms`), to the editor beside it mounted and the app idle
+  (`f4_settled_ms`), and the longest the UI loop went without a turn from start-up to then
+  (`ui_max_stall_ms`: a freeze shows here), one run each.
 
 Only the public API is used (`console.store.profiles.ProfilesStore` and the command), so the
 same script measures any version of the store, e.g. before and after a refactoring: run it with
@@ -105,7 +106,11 @@ class Timer:
 
 
 async def _tui_figures(agents: int) -> dict[str, float]:
-    """Start the console on the file in CALL_CONSOLE_PROFILES; press F4; time the list."""
+    """Start the console on the file in CALL_CONSOLE_PROFILES; press F4; time the list.
+
+    Beside each wall-clock figure, the CPU time this process spent in it (`_cpu_ms`: the
+    threads of the console together; a stall's CPU is capped at its wall time). Where other
+    jobs share the machine the wall figures grow with the load; the CPU ones far less."""
     import asyncio
 
     from console.account.session import ConsoleSession
@@ -113,16 +118,17 @@ async def _tui_figures(agents: int) -> dict[str, float]:
     from console.tui.app import make_app
 
     app = make_app(session=ConsoleSession(Settings(operator="bench")))
-    stalls = [0.0]
+    stalls = [0.0, 0.0]  # longest wall gap, most CPU (capped by its wall) in one gap
     running = True
 
     async def watch_loop() -> None:
-        last = time.perf_counter()
+        last, last_cpu = time.perf_counter(), time.process_time()
         while running:
             await asyncio.sleep(0.005)
-            now = time.perf_counter()
+            now, cpu = time.perf_counter(), time.process_time()
             stalls[0] = max(stalls[0], now - last)
-            last = now
+            stalls[1] = max(stalls[1], min(now - last, cpu - last_cpu))
+            last, last_cpu = now, cpu
 
     async def until(predicate, timeout: float = 120.0) -> None:
         deadline = time.perf_counter() + timeout
@@ -142,14 +148,22 @@ async def _tui_figures(agents: int) -> dict[str, float]:
         watcher = asyncio.create_task(watch_loop())
         await until(lambda: app.profiles is not None and app.session_ready)
         await pilot.pause()
-        start = time.perf_counter()
-        await pilot.press("f4")
-        await until(listed)
+        start, start_cpu = time.perf_counter(), time.process_time()
+        press = asyncio.create_task(pilot.press("f4"))  # (press waits for the app to idle)
+        await until(lambda: listed()
+                    and app.screen.query_one("#part-agents").entries.rows_drawn > 0)
+        shown, shown_cpu = time.perf_counter() - start, time.process_time() - start_cpu
+        part = app.screen.query_one("#part-agents")
+        await until(part.editor_ready.is_set)
+        await press
         await pilot.pause()
-        shown = time.perf_counter() - start
+        settled = time.perf_counter() - start
         running = False
         await watcher
-    return {"f4_list_ms": round(shown * 1000, 1), "ui_max_stall_ms": round(stalls[0] * 1000, 1)}
+    return {"f4_list_ms": round(shown * 1000, 1), "f4_list_cpu_ms": round(shown_cpu * 1000, 1),
+            "f4_settled_ms": round(settled * 1000, 1),
+            "ui_max_stall_ms": round(stalls[0] * 1000, 1),
+            "ui_max_stall_cpu_ms": round(stalls[1] * 1000, 1)}
 
 
 def measure(entries: int, runs: int, command: list[str]) -> dict[str, object]:
@@ -227,9 +241,11 @@ def main() -> None:
             ("add_cli", "profiles add agent (CLI process)", "target <= 500 ms")):
         print(f"{label:<35}{figures[name + '_ms']:>8} ms  "
               f"(CPU {figures[name + '_cpu_ms']} ms)  {target}".rstrip())
-    print(f"{'F4 list shown (TUI)':<35}{figures['f4_list_ms']:>8} ms  target <= 300 ms")
+    print(f"{'F4 list shown (TUI)':<35}{figures['f4_list_ms']:>8} ms  "
+          f"(CPU {figures['f4_list_cpu_ms']} ms)  target <= 300 ms")
+    print(f"{'F4 editor mounted, app idle':<35}{figures['f4_settled_ms']:>8} ms")
     print(f"{'longest UI stall (start to F4)':<35}{figures['ui_max_stall_ms']:>8} ms  "
-          "target: well under 300 ms")
+          f"(CPU {figures['ui_max_stall_cpu_ms']} ms)  target: well under 300 ms")
 
 
 if __name__ == "__main__":

@@ -162,6 +162,7 @@ class Agent(_Entry):
 
     id: str
     watch: bool = False
+    _agent_id: str = PrivateAttr(default="")
 
     @field_validator("id")
     @classmethod
@@ -172,10 +173,15 @@ class Agent(_Entry):
             raise ValueError(message)
         return value
 
+    def model_post_init(self, context: Any) -> None:
+        # Worked out once, as the file is read (in the store's thread): the UI lists and
+        # indexes every agent by it.
+        self._agent_id = str(UUID(self.id.strip()))
+
     @property
     def agent_id(self) -> str:
         """The UUID in canonical form, as the request sends it."""
-        return str(UUID(self.id.strip()))
+        return self._agent_id
 
 
 class CallerId(_Entry):

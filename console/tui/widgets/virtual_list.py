@@ -132,6 +132,8 @@ class VirtualList(ScrollView, can_focus=True):
         self._hover: int | None = None
         #: (index, style, padding, width) -> the row's strips; cleared when the rows change
         self._renders: LRUCache[tuple, list[Strip]] = LRUCache(maxsize=256)
+        self._rows_drawn = 0
+        self._painted = False
 
     # -- the rows -------------------------------------------------------------------------
 
@@ -147,6 +149,17 @@ class VirtualList(ScrollView, can_focus=True):
         return self._options[index]
 
     @property
+    def rows_drawn(self) -> int:
+        """How many times a row was made into lines since the rows were set (what a redraw
+        found in its cache is not counted): 0 until the list is first drawn."""
+        return self._rows_drawn
+
+    @property
+    def painted(self) -> bool:
+        """Whether the list has been drawn on screen at least once (rows or not)."""
+        return self._painted
+
+    @property
     def highlighted_option(self) -> VirtualOption | None:
         index = self.highlighted
         return self._options[index] if index is not None else None
@@ -155,6 +168,7 @@ class VirtualList(ScrollView, can_focus=True):
         """Replace every row (the highlight index is kept when still in range)."""
         self._options = list(options)
         self._renders.clear()
+        self._rows_drawn = 0
         self._hover = None
         self._update_virtual_size()
         if self.highlighted is not None and self.highlighted >= len(self._options):
@@ -189,6 +203,7 @@ class VirtualList(ScrollView, can_focus=True):
         key = (index, style, padding, width)
         strips = self._renders.get(key)
         if strips is None:
+            self._rows_drawn += 1
             visual = visualize(self, self._options[index].prompt, markup=False)
             if padding:
                 visual = Padding(visual, padding)
@@ -202,6 +217,7 @@ class VirtualList(ScrollView, can_focus=True):
         return strips
 
     def render_line(self, y: int) -> Strip:
+        self._painted = True
         width = self.scrollable_content_region.width
         index, line = divmod(self.scroll_offset.y + y, self.option_height)
         if not 0 <= index < len(self._options):
