@@ -137,12 +137,17 @@ async def _tui_figures(agents: int) -> dict[str, float]:
                 raise TimeoutError("the console did not get there in time")
             await asyncio.sleep(0.002)
 
-    def listed() -> bool:
+    def agents_list():
+        """The Profiles screen's agents list once composed (None before)."""
         screen = app.screen
         if getattr(screen, "SCREEN_NAME", "") != "profiles":
-            return False
-        found = screen.query("#part-agents")
-        return bool(found) and found.first().entries.option_count >= agents
+            return None
+        found = screen.query("#part-agents ProfileList")
+        return found.first() if found else None
+
+    def listed() -> bool:
+        listing = agents_list()
+        return listing is not None and listing.option_count >= agents and listing.rows_drawn > 0
 
     async with app.run_test(size=(120, 40)) as pilot:
         watcher = asyncio.create_task(watch_loop())
@@ -150,8 +155,7 @@ async def _tui_figures(agents: int) -> dict[str, float]:
         await pilot.pause()
         start, start_cpu = time.perf_counter(), time.process_time()
         press = asyncio.create_task(pilot.press("f4"))  # (press waits for the app to idle)
-        await until(lambda: listed()
-                    and app.screen.query_one("#part-agents").entries.rows_drawn > 0)
+        await until(listed)  # the list's rows drawn: the frame that shows them
         shown, shown_cpu = time.perf_counter() - start, time.process_time() - start_cpu
         part = app.screen.query_one("#part-agents")
         await until(part.editor_ready.is_set)
