@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from console.store.profiles.model import SECTIONS
@@ -30,6 +31,7 @@ from console.store.profiles.scan import scan
 FORMAT = 1
 #: `append_at` of a section with no statements yet: new entries go at the end of the file
 AT_END = -1
+_NOTHING: Mapping[str, Any] = MappingProxyType({})  # an entry whose keys do not matter
 
 
 def digest(raw: bytes) -> str:
@@ -87,10 +89,10 @@ class Outline:
         """The file's names with `raw` added as `section.name`: what `reference_issues`
         needs to check the new entry's references (and nothing else of the file)."""
         data: dict[str, dict[str, Any]] = {
-            "agents": dict.fromkeys(self.names["agents"], {}),
+            "agents": dict.fromkeys(self.names["agents"], _NOTHING),
             "caller_ids": {n: ({"agents": self.caller_agents[n]} if n in self.caller_agents
-                               else {}) for n in self.names["caller_ids"]},
-            "header_sets": dict.fromkeys(self.names["header_sets"], {}),
+                               else _NOTHING) for n in self.names["caller_ids"]},
+            "header_sets": dict.fromkeys(self.names["header_sets"], _NOTHING),
             "templates": {},
         }
         data[section][name] = raw

@@ -31,7 +31,7 @@ from textual.visual import Padding, VisualType, visualize
 class VirtualOption:
     """One row: its id, and its prompt, made by `make_prompt` the first time it is asked."""
 
-    __slots__ = ("id", "_make_prompt", "_prompt")
+    __slots__ = ("_make_prompt", "_prompt", "id")
 
     def __init__(self, id: str, make_prompt: Callable[[], VisualType]) -> None:
         self.id = id
