@@ -308,7 +308,9 @@ class ProfilesStore:
 
                 entry_text = render_entry(section, name, desired)
                 # The entry as it will read back (the full path re-parses the whole file).
-                written = tomllib.loads(entry_text)[section][name]
+                written = tomllib.loads(entry_text).get(section, {}).get(name)
+                if not isinstance(written, dict):  # (not as rendered: let the full path say)
+                    return None
                 entry, issues = validation.validate_entry(kind, name, written)
                 issues += reference_issues(outline.reference_data(section, name, written))
                 if issues:
