@@ -55,11 +55,12 @@ async def wait_for(pilot, predicate, what: str = "condition", timeout: float = 3
 
 
 async def profiles_ready(pilot) -> Any:
-    """The Profiles screen with the store loaded and its lists filled."""
+    """The Profiles screen with the store loaded, its lists filled and the editor mounted."""
     app = pilot.app
     await wait_for(pilot, lambda: app.profiles is not None
                    and getattr(app.screen, "SCREEN_NAME", "") == "profiles"
-                   and app.screen.query("KindPart"), "profiles")
+                   and app.screen.current is not None
+                   and app.screen.current.editor_ready.is_set(), "profiles")
     await pilot.pause()
     return app.screen
 

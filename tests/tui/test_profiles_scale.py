@@ -1,7 +1,7 @@
 """A big profiles file (5,000 entries) never makes the UI thread do per-entry² or file-sized
 checking work: the console starts on it, publishes its known agents and shows the F4 list,
 while the work done on the UI thread is counted (no timings): caller-ID lookups per agent,
-entry validations and phone parses.
+entry validations, phone parses, and list rows measured.
 
 Before the fix the app asked `caller_ids_for_agent` once per agent on the UI thread, each a
 walk over every caller ID (2,500 x 2,500 here): a freeze of many seconds at start-up.
@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 from profiles_helpers import wait_for
+
+from textual.content import Content
 
 from console.store.profiles import ProfilesStore, validation
 from console.store.profiles.model import CallerId
@@ -79,6 +81,7 @@ async def test_a_5000_entry_file_costs_the_ui_thread_no_per_entry_work(
     counter.count(validation, "validate_entry", "entry validations")
     counter.count(phone, "parse_phone", "phone parses")
     counter.count_property(CallerId, "e164", "caller-ID numbers read")
+    counter.count(Content, "get_height", "text heights measured")
 
     app = tui_offline.app(connected=False)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -102,3 +105,6 @@ async def test_a_5000_entry_file_costs_the_ui_thread_no_per_entry_work(
     # No per-agent walk over the caller IDs (2,500 x 2,500 reads before the fix).
     assert counter.counts["caller-ID lookups"] <= 2
     assert counter.counts["caller-ID numbers read"] <= CALLERS
+    # The F4 list draws the rows on screen: it does not measure every entry's two lines
+    # (an OptionList measured all 2,500 prompts as it was filled).
+    assert counter.counts["text heights measured"] < AGENTS // 10, counter.counts

@@ -34,14 +34,16 @@ def part(app, section: str) -> KindPart:
 
 
 async def show(pilot, section: str) -> KindPart:
-    """The tab of `section` with its list focused (number keys 1-4 work from the list)."""
+    """The tab of `section` with its list focused (number keys 1-4 work from the list) and
+    its editor mounted (it is, right after the list is first shown)."""
     app = pilot.app
     number = ["agents", "caller_ids", "header_sets", "templates"].index(section) + 1
     await pilot.press("escape")
     await pilot.press(str(number))
     await wait_for(pilot, lambda: app.screen.current is not None
                    and app.screen.active_section == section
-                   and app.focused is app.screen.current.entries, f"{section} list")
+                   and app.focused is app.screen.current.entries
+                   and app.screen.current.editor_ready.is_set(), f"{section} list")
     return part(app, section)
 
 
@@ -519,3 +521,26 @@ def test_snapshot_read_only(snap_compare, tui_offline, tmp_path, monkeypatch):
     app = tui_offline.app(connected=False, screen="profiles")
     assert snap_compare(app, terminal_size=SIZE, run_before=prepare(tui_offline, "agents"))
     assert (tmp_path / "profiles.toml").read_text() == CORRUPT
+
+
+async def test_the_list_comes_first_and_a_key_pressed_before_the_editor_is_kept(
+        tui_offline, monkeypatch):
+    """F4 shows the list, then mounts the editor beside it; "n" pressed in between opens a
+    new entry once the editor is there (not lost, no error)."""
+    seed()
+    monkeypatch.setattr(KindPart, "EDITOR_POLL", 0.4)  # a slow machine: a wide gap
+    app = tui_offline.app(connected=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.profiles is not None, "profiles")
+        await pilot.press("f4")
+        await wait_for(pilot, lambda: getattr(app.screen, "SCREEN_NAME", "") == "profiles"
+                       and app.screen.current is not None
+                       and app.focused is app.screen.current.entries, "the list")
+        agents = app.screen.current
+        assert not agents.editor_ready.is_set()
+        assert [agents.entries.get_option_at_index(i).id
+                for i in range(agents.entries.option_count)] == ["sales", "support"]
+        await pilot.press("n")
+        await wait_for(pilot, agents.editor_ready.is_set, "the editor")
+        await wait_for(pilot, lambda: agents.mode == "new", "a new agent")
+        assert app.focused is agents.editor.field("name").input

@@ -17,8 +17,6 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
-from console.api.models import DISPLAY_NAME_MAX
-
 SCHEMA_VERSION = 1
 
 # --- kinds ------------------------------------------------------------------------------
@@ -164,6 +162,7 @@ class Agent(_Entry):
 
     id: str
     watch: bool = False
+    _agent_id: str = PrivateAttr(default="")
 
     @field_validator("id")
     @classmethod
@@ -174,10 +173,15 @@ class Agent(_Entry):
             raise ValueError(message)
         return value
 
+    def model_post_init(self, context: Any) -> None:
+        # Worked out once, as the file is read (in the store's thread): the UI lists and
+        # indexes every agent by it.
+        self._agent_id = str(UUID(self.id.strip()))
+
     @property
     def agent_id(self) -> str:
         """The UUID in canonical form, as the request sends it."""
-        return str(UUID(self.id.strip()))
+        return self._agent_id
 
 
 class CallerId(_Entry):
@@ -199,6 +203,7 @@ class CallerId(_Entry):
     @field_validator("display_name")
     @classmethod
     def _display(cls, value: str | None) -> str | None:
+        from console.api.models import DISPLAY_NAME_MAX  # (lazy: the API's models are big)
         from console.telephony.sip import check_display_name
 
         if value is not None and len(value) > DISPLAY_NAME_MAX:

@@ -21,8 +21,8 @@ from typing import Any, TypeVar
 from console import paths
 from console.limits import PROFILES_MAX_BYTES
 from console.store.atomic import LockTimeout, atomic_write, file_lock, remove_stale_temp_files
-from console.store.profiles import bundles, references, templates
-from console.store.profiles.edit import EditError, ProfilesEditor
+from console.store.profiles import bundles, references, templates, validation
+from console.store.profiles.edit import EditError, ProfilesEditor, render_entry
 from console.store.profiles.errors import (
     ProfileExists,
     ProfileInUse,
@@ -46,9 +46,14 @@ from console.store.profiles.model import (
     format_key,
     parse_kind,
 )
+from console.store.profiles.outline import Outline, digest, insert_entry, outline_of
 from console.store.profiles.parse import check_edit, parse_toml, read_profiles, validated
 from console.store.profiles.references import Reference, match_name
-from console.store.profiles.validation import check_header_rows, validate_entry
+from console.store.profiles.validation import (
+    check_header_rows,
+    reference_issues,
+    validate_entry,
+)
 
 T = TypeVar("T")
 
@@ -91,6 +96,7 @@ class ProfilesStore:
         self._error: ProfilesError | None = None
         self._signature: tuple[int, int, int] | None = None
         self._loaded = False
+        self._outline: Outline | None = None  # of the last text checked or written here
 
     def __repr__(self) -> str:
         state = "read-only" if self._error else "ok"
@@ -255,6 +261,9 @@ class ProfilesStore:
         place (keys that differ are rewritten, comments on the others stay)."""
         kind = kind if isinstance(kind, Kind) else parse_kind(kind)
         desired = self._checked_plain(kind, name, plain)
+        appended = self._append(kind, name, desired, replace=replace)
+        if appended is not None:
+            return appended
 
         def edit(editor: ProfilesEditor, current: Profiles) -> str:
             section = current.section(kind)
@@ -271,6 +280,96 @@ class ProfilesStore:
 
         stored = self._mutate(edit)
         return self._profiles.section(kind)[stored]
+
+    def _append(self, kind: Kind, name: str, desired: Mapping[str, Any], *,
+                 replace: bool) -> Any | None:
+        """Add a new entry as text after its section's last entry, checked against the file's
+        outline (`outline.py`) instead of parsing and validating the whole file again. Returns
+        the new entry, or None when the full path must do it (no file yet, an existing entry
+        to replace, a section not written as plain tables, no schema_version)."""
+        section = kind.section
+        try:
+            with file_lock(self.path, timeout=self.lock_timeout):
+                raw = self._read_raw()
+                if raw is None:
+                    return None
+                sha256 = digest(raw)
+                outline = self._outline_for(raw, sha256)
+                if not outline.can_append(section):
+                    return None
+                stored = outline.match(section, name)
+                if stored is not None:
+                    if replace:
+                        return None
+                    raise ProfileExists(f"{_a(kind.label)} named {stored!r} already exists "
+                                        "(names are case-insensitive)",
+                                        key=format_key((section, stored)))
+                import tomllib
+
+                entry_text = render_entry(section, name, desired)
+                # The entry as it will read back (the full path re-parses the whole file).
+                written = tomllib.loads(entry_text).get(section, {}).get(name)
+                if not isinstance(written, dict):  # (not as rendered: let the full path say)
+                    return None
+                entry, issues = validation.validate_entry(kind, name, written)
+                issues += reference_issues(outline.reference_data(section, name, written))
+                if issues:
+                    raise located(issues, None, None)
+                old_text = raw.decode("utf-8")
+                new_text, position, inserted, next_at = insert_entry(
+                    old_text, outline.append_at[section], entry_text)
+                new_raw = new_text.encode("utf-8")
+                remove_stale_temp_files(self.path)
+                atomic_write(self.path, new_raw, default_mode=FILE_MODE)
+                self._outline = outline.appended(digest(new_raw), section, name, written,
+                                                 position, inserted, next_at)
+                self._appended(old_text, new_text, kind, name, written, entry)
+        except LockTimeout as exc:
+            raise ProfilesError(str(exc)) from None
+        except OSError as exc:
+            raise ProfilesError(_write_failure(exc, self.path), file=self.path) from None
+        from console.store.profiles import outline_cache
+
+        outline_cache.save(self.path, self._outline)
+        return entry
+
+    def _outline_for(self, raw: bytes, sha256: str) -> Outline:
+        """The outline of the file whose bytes are `raw`: the one kept here or in the cache
+        when it is of these very bytes, else made now from the file read and checked whole
+        (ProfilesReadOnly when it does not parse or validate: nothing is written)."""
+        if self._outline is not None and self._outline.sha256 == sha256:
+            return self._outline
+        from console.store.profiles import outline_cache
+
+        found = outline_cache.load(self.path, sha256)
+        if found is None:
+            try:
+                data, current = self._current(raw)
+            except ProfilesError as exc:
+                self._loaded, self._error, self._signature = True, exc, self._stat()
+                raise ProfilesReadOnly(exc) from None
+            text = raw.decode("utf-8")
+            self._accept(text, current, data)
+            found = outline_of(text, data, sha256)
+        self._outline = found
+        return found
+
+    def _appended(self, old_text: str, new_text: str, kind: Kind, name: str,
+                  written: dict[str, Any], entry: Any) -> None:
+        """After an append: what this store holds, brought up to date without a re-read when it
+        held the file the entry was added to; else read again on the next query."""
+        if not (self._loaded and self._error is None and self._text == old_text):
+            self._loaded = False
+            return
+        data = dict(self._data)
+        section = data.get(kind.section)
+        data[kind.section] = {**(section if isinstance(section, Mapping) else {}),
+                              name: written}
+        sections = {k.section: self._profiles.section(k) for k in KINDS.values()}
+        sections[kind.section] = {**sections[kind.section], name: entry}
+        profiles = Profiles.model_construct(schema_version=self._profiles.schema_version,
+                                            **sections)
+        self._accept(new_text, profiles, data)
 
     def add_agent(self, name: str, agent_id: str, *, notes: str = "", watch: bool = False,
                   replace: bool = False) -> Agent:

@@ -156,7 +156,7 @@ def _strings(value: Any) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
-def _reference_issues(data: Mapping[str, Any]) -> list[Issue]:
+def reference_issues(data: Mapping[str, Any]) -> list[Issue]:
     """Cross references, read from the raw sections so that an entry with errors of its own
     still has its references checked (and is not reported missing where it is used)."""
     def section(name: str) -> Mapping[str, Any]:
@@ -283,7 +283,7 @@ def validate_data(data: Mapping[str, Any], previous: Previous | None = None
             if entry is not None:
                 entries[name] = entry
         sections[section] = entries
-    issues += _reference_issues(data)
+    issues += reference_issues(data)
     if issues:
         return None, issues
     return Profiles(schema_version=SCHEMA_VERSION, **sections), []

@@ -3,19 +3,24 @@
 The list shows a summary line per entry (also what the search looks through); the editor is
 loaded from the highlighted entry and checked as you type. The writes (save, duplicate, rename,
 delete) are in `entry_writes.EntryWrites`.
+
+The list is mounted and shown first; the editor (two thirds of the part's widgets) is mounted
+into its column right after the list's first frame, so F4 shows the list without waiting for
+it. What needs the editor before then (a key, a button, the palette's "new") waits for it:
+`when_editor_ready`.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Input, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Button, Input, Static
 
 from console.tui.keys import (
     PROFILES_DELETE,
@@ -32,6 +37,7 @@ from console.tui.profiles.checks import Problem, name_problem, references_text
 from console.tui.profiles.editors import EDITORS, EntryEditor, TemplateEditor
 from console.tui.profiles.entry_writes import EntryWrites
 from console.tui.fields.frame import FieldFrame
+from console.tui.widgets.virtual_list import VirtualList, VirtualOption
 
 if TYPE_CHECKING:
     from console.store.profiles import ProfilesStore
@@ -40,10 +46,25 @@ if TYPE_CHECKING:
 # -- the list --------------------------------------------------------------------------------
 
 
-class ProfileList(OptionList):
-    """The entries of one kind; n / d / r / delete / slash / i / e act on it (see keys.py)."""
+class ProfileList(VirtualList):
+    """The entries of one kind, two lines each (name, summary); n / d / r / delete / slash /
+    i / e act on it (see keys.py). Only the rows on screen are drawn: 5,000 entries fill it at
+    once."""
 
     BINDINGS = bindings(*PROFILES_LIST_KEYS)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(option_height=2, **kwargs)
+
+
+def entry_prompt(kind_id: str, name: str, entry: Any, about: str) -> Text:
+    """The two lines of an entry in the list: its name (bold), then its summary (dim)."""
+    prompt = Text(no_wrap=True, overflow="ellipsis")
+    prompt.append(name, style="bold")
+    if kind_id == "agent" and entry.watch:
+        prompt.append("  ◉ watched", style="italic")
+    prompt.append("\n  " + about, style="dim")
+    return prompt
 
 
 def summary(kind_id: str, entry: Any) -> str:
@@ -76,6 +97,28 @@ def summary(kind_id: str, entry: Any) -> str:
 # -- one kind --------------------------------------------------------------------------------
 
 
+class EditorColumn(VerticalScroll):
+    """The editor of a kind with its title, references, Save button and status line."""
+
+    def __init__(self, kind_id: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.kind_id = kind_id
+
+    def compose(self) -> ComposeResult:
+        yield Static("", classes="editor-title", markup=False)
+        yield EDITORS[self.kind_id](classes="editor")
+        yield Static("", classes="editor-refs", markup=False)
+        with Horizontal(classes="editor-actions"):
+            yield Button(f"Save {PROFILES_SAVE.key}", classes="btn-save", compact=True,
+                         variant="primary")
+            yield Static("", classes="editor-status", markup=False)
+
+    def on_mount(self) -> None:  # (after the widgets composed above are mounted)
+        part = self.parent
+        if isinstance(part, KindPart):
+            part._editor_mounted()
+
+
 class KindPart(EntryWrites, Horizontal):
     """The list and the editor of one kind of entry."""
 
@@ -88,9 +131,12 @@ class KindPart(EntryWrites, Horizontal):
         self.mode = "empty"                  # "empty" | "edit" | "new"
         self._loaded: dict[str, Any] = {}
         self._touched: set[str] = set()
-        #: set once mounted (list and editor composed): two tabs activated at once both
+        #: set once mounted (the list composed and filled): two tabs activated at once both
         #: ask for a part, and the second must wait for the first one's mount
         self.ready = asyncio.Event()
+        #: set once the editor is mounted too (right after the list's first frame)
+        self.editor_ready = asyncio.Event()
+        self._after_editor: list[Callable[[], Any]] = []
         self._saving = False
         self._filter = ""
         self._status_about: str | None = None
@@ -118,14 +164,7 @@ class KindPart(EntryWrites, Horizontal):
                              tooltip=f"Import a profiles bundle ({PROFILES_IMPORT.key})")
                 yield Button("Export…", classes="btn-export", compact=True,
                              tooltip=f"Export the profiles to a bundle ({PROFILES_EXPORT.key})")
-        with VerticalScroll(classes="part-editor"):
-            yield Static("", classes="editor-title", markup=False)
-            yield EDITORS[self.kind.id](classes="editor")
-            yield Static("", classes="editor-refs", markup=False)
-            with Horizontal(classes="editor-actions"):
-                yield Button(f"Save {PROFILES_SAVE.key}", classes="btn-save", compact=True,
-                             variant="primary")
-                yield Static("", classes="editor-status", markup=False)
+        # the editor column: mounted by `_mount_editor`, after the list is on screen
 
     @property
     def editor(self) -> EntryEditor:
@@ -148,18 +187,64 @@ class KindPart(EntryWrites, Horizontal):
     def dirty(self) -> bool:
         return self.mode != "empty" and self.editor.values() != self._loaded
 
+    #: how often (s) the part looks whether its list is on screen yet, and for how long at most
+    EDITOR_POLL, EDITOR_WAIT = 0.02, 0.5
+
     def on_mount(self) -> None:
-        self._show_empty()
-        if self.store is not None:
-            self.refresh_from(self.store)
-        else:
-            self._fill_list()
+        self._fill_list()
+        self._apply_read_only()
         self.ready.set()
+        # Not call_after_refresh: while the screen switch holds the updates back, callbacks
+        # run before any frame. The list's own "drawn" flag says when it is on screen.
+        self._editor_polls = 0
+        self._editor_timer = self.set_interval(self.EDITOR_POLL, self._editor_when_listed)
+
+    def _editor_when_listed(self) -> None:
+        self._editor_polls += 1
+        if self.entries.painted or self._editor_polls * self.EDITOR_POLL >= self.EDITOR_WAIT:
+            self._editor_timer.stop()
+            self.call_later(self._mount_editor)
+
+    async def _mount_editor(self) -> None:
+        """The editor, after the list is on screen (`EditorColumn` calls `_editor_mounted`)."""
+        if self.is_attached and not self.query(EditorColumn):
+            await self.mount(EditorColumn(self.kind.id, classes="part-editor"))
+
+    def _editor_mounted(self) -> None:
+        """The editor column and everything in it are mounted: fill it, then run what waited
+        for it."""
+        if self.editor_ready.is_set():
+            return
+        self.editor_ready.set()
+        store, name = self.store, self.highlighted_name()
+        if store is not None:
+            self.editor.refresh_choices(store, self.app)
+        if store is not None and name is not None:
+            self._load(name)  # straight in: no blank editor disabled and enabled again first
+            self.recheck()
+        else:
+            self._show_empty()
+        self.screen.refresh_bindings()  # the key bar's Save, Duplicate... follow the editor
+        waiting, self._after_editor = self._after_editor, []
+        for action in waiting:
+            action()
+
+    def when_editor_ready(self, action: Callable[[], Any]) -> None:
+        """Run `action` now, or as soon as the editor is mounted (a key pressed as the part
+        appears is not lost)."""
+        if self.editor_ready.is_set():
+            action()
+        else:
+            self._after_editor.append(action)
 
     # -- from the store ---------------------------------------------------------------------
 
     def refresh_from(self, store: ProfilesStore) -> None:
         """The store changed (a write, a reload): list, choices, editor, buttons."""
+        if not self.editor_ready.is_set():  # the editor is loaded from the store when mounted
+            self._fill_list()
+            self._apply_read_only()
+            return
         self.editor.refresh_choices(store, self.app)
         self._fill_list()
         if self.mode == "empty" and self.highlighted_name() is not None:
@@ -181,19 +266,15 @@ class KindPart(EntryWrites, Horizontal):
         highlighted = self.highlighted_name()
         options = []
         if store is not None:
+            kind_id, wanted_text = self.kind.id, self._filter
             for name, entry in store.profiles.section(self.kind).items():
-                about = summary(self.kind.id, entry)
-                if self._filter and self._filter not in f"{name} {about}".lower():
+                # (a summary is worked out for the search, else when its row is drawn)
+                if wanted_text and wanted_text not in f"{name} {summary(kind_id, entry)}".lower():
                     continue
-                prompt = Text(no_wrap=True, overflow="ellipsis")
-                prompt.append(name, style="bold")
-                if self.kind.id == "agent" and entry.watch:
-                    prompt.append("  ◉ watched", style="italic")
-                prompt.append("\n  " + about, style="dim")
-                options.append(Option(prompt, id=name))
-        with listing.prevent(OptionList.OptionHighlighted):
-            listing.clear_options()
-            listing.add_options(options)
+                options.append(VirtualOption(name, lambda n=name, e=entry:
+                                             entry_prompt(kind_id, n, e, summary(kind_id, e))))
+        with listing.prevent(VirtualList.OptionHighlighted):
+            listing.set_options(options)
             wanted = self.selected if self.selected is not None else highlighted
             index = next((i for i, o in enumerate(options) if o.id == wanted), None)
             if index is None and options:
@@ -221,6 +302,8 @@ class KindPart(EntryWrites, Horizontal):
                                   (".btn-rename", has), (".btn-delete", has),
                                   (".btn-import", True), (".btn-export", True)):
             self.query_one(selector, Button).disabled = read_only or not enabled
+        if not self.editor_ready.is_set():
+            return
         self.editor.disabled = read_only or self.mode == "empty"
         self.query_one(".btn-save", Button).disabled = (
             read_only or self.mode == "empty" or self._saving)
@@ -312,19 +395,23 @@ class KindPart(EntryWrites, Horizontal):
             return
         self._load(name)
 
-    @on(OptionList.OptionHighlighted)
-    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+    @on(VirtualList.OptionHighlighted)
+    def _highlighted(self, event: VirtualList.OptionHighlighted) -> None:
         event.stop()
         self._apply_read_only()
-        self.open_highlighted()
+        if self.editor_ready.is_set():  # (else the editor opens the highlighted one as it mounts)
+            self.open_highlighted()
 
-    @on(OptionList.OptionSelected)
-    def _selected(self, event: OptionList.OptionSelected) -> None:
+    @on(VirtualList.OptionSelected)
+    def _selected(self, event: VirtualList.OptionSelected) -> None:
         event.stop()
+        self.when_editor_ready(lambda: self._open_chosen(event.option.id))
+
+    def _open_chosen(self, name: str | None) -> None:
+        """Enter or a click on the list: the entry in the editor, the focus in its first field
+        (asking first when the editor has unsaved changes)."""
         if self.dirty:
             from console.tui.dialogs.confirm import ConfirmScreen
-
-            name = event.option.id
 
             def answered(discard: bool | None) -> None:
                 if discard and name is not None:
@@ -385,6 +472,8 @@ class KindPart(EntryWrites, Horizontal):
 
     def recheck(self, *, everything: bool = False) -> dict[str, list[Problem]]:
         """Live checks: problems under the fields touched since the entry was opened."""
+        if not self.editor_ready.is_set():
+            return {}
         _plain, problems = self.problems()
         if everything:
             self._touched.update(problems)
@@ -423,4 +512,4 @@ class KindPart(EntryWrites, Horizontal):
         method = next((m for c, m in self.BUTTONS.items() if event.button.has_class(c)), None)
         if method is not None:
             event.stop()
-            getattr(self, method)()
+            self.when_editor_ready(getattr(self, method))

@@ -188,7 +188,11 @@ class ProfilesScreen(ConsoleScreen):
     def _on_part(self, action: str) -> None:
         """Run an action on the part of the shown tab (the list keys and buttons act there)."""
         if (part := self.current) is not None:
-            getattr(part, self.PART_ACTIONS[action])()
+            method = getattr(part, self.PART_ACTIONS[action])
+            if action == "search":  # the list's own: no editor needed
+                method()
+            else:
+                part.when_editor_ready(method)
 
     def action_new_entry(self) -> None:
         self._on_part("new_entry")
@@ -258,4 +262,4 @@ class ProfilesScreen(ConsoleScreen):
         section = next(s for k, s, _ in KIND_TABS if k == kind_id)
         self.query_one(TabbedContent).active = section
         part = await self.ensure_part(section)
-        part.new_entry()
+        part.when_editor_ready(part.new_entry)
