@@ -114,36 +114,31 @@ def test_pacing_within_5_percent_and_never_above_the_cap(sim_clean, tmp_path):
 
 
 
-def test_the_tenants_quota_is_read_before_dialling(sim_clean, tmp_path):
+def test_the_tenants_quota_is_read_before_dialling(make_sim, tmp_path):
     """A tenant cap below --max-concurrent lowers it (said once, no 429 needed); a tenant out
-    of its monthly quota stops the campaign before the first POST (exit 1)."""
-    from tests.waiting import poll
+    of its monthly quota stops the campaign before the first POST (exit 1).
 
-    admin = httpx.Client(base_url=sim_clean.base_url, timeout=5)
-    headers = {"Authorization": f"Bearer {sim_clean.token}"}
-    me = admin.get("/auth/me", headers=headers).json()
+    A private simulator: the session's shared one may still hold live calls of earlier tests,
+    which count against a tenant cap of 2."""
+    from tests.api.conftest import SIM_MONTHLY_LIMIT, SIM_TIME_SCALE
 
-    def tenant_idle() -> bool:
-        quota = admin.get(f"/analytics/tenants/{me['owner_id']}/quota", headers=headers).json()
-        return quota["current_active_calls"] == 0
-
-    poll(tenant_idle, "no live calls of earlier tests", timeout=20)
-    admin.post("/_sim/config", json={"max_concurrent_calls": 2}).raise_for_status()
+    sim = make_sim(time_scale=SIM_TIME_SCALE, seed=7, max_concurrent_calls=2,
+                   monthly_call_limit=SIM_MONTHLY_LIMIT)
+    admin = httpx.Client(base_url=sim.base_url, timeout=5)
     capped = numbers(3, COMPLETED)
-    before = posts(sim_clean)
-    result = cli(sim_clean, "run", str(write_csv(tmp_path / "tenant.csv", capped)),
+    result = cli(sim, "run", str(write_csv(tmp_path / "tenant.csv", capped)),
                  "--agent", AGENT, "--rate", "1200/min", "--max-concurrent", "5", *ALL_HOURS)
     assert result.returncode == 0, result.stderr
     assert "the tenant allows 2 live call(s) at once" in result.stderr
-    assert posts(sim_clean) - before == 3  # not one 429: the cap was known before dialling
-    assert peak_concurrency(sim_calls(sim_clean, capped)) == 2
+    assert posts(sim) == 3  # not one 429: the cap was known before dialling
+    assert peak_concurrency(sim_calls(sim, capped)) == 2
 
     admin.post("/_sim/config", json={"monthly_call_limit": 0}).raise_for_status()
-    before = posts(sim_clean)
-    spent = cli(sim_clean, "run", str(write_csv(tmp_path / "spent.csv", numbers(3))),
+    before = posts(sim)
+    spent = cli(sim, "run", str(write_csv(tmp_path / "spent.csv", numbers(3))),
                 "--agent", AGENT, *ALL_HOURS)
     assert spent.returncode == 1 and "monthly call quota is used up" in spent.stderr
-    assert posts(sim_clean) == before
+    assert posts(sim) == before
 
 # -- what never reaches the wire -------------------------------------------------------------
 
