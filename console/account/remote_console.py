@@ -8,7 +8,10 @@ in both servers' audit records. Standard library only.
 
 from __future__ import annotations
 
+import asyncio
 import signal
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 #: Server environment variables that describe the server's own terminal or session, not the
 #: remote operator's.
@@ -40,3 +43,24 @@ def signal_name(returncode: int) -> str:
         return signal.Signals(-returncode).name.removeprefix("SIG")
     except ValueError:
         return str(-returncode)
+
+
+R = TypeVar("R")
+
+
+def serve_until_signalled(start: Callable[[], Awaitable[R]], on_ready: Callable[[R], None],
+                          shutdown: Callable[[R], Awaitable[None]]) -> None:
+    """Start a server, tell `on_ready`, run until SIGINT, SIGTERM or SIGHUP, then
+    `shutdown` it (each server ends its consoles there) before returning."""
+
+    async def main() -> None:
+        running = await start()
+        on_ready(running)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        await shutdown(running)
+
+    asyncio.run(main())

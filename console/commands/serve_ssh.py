@@ -6,26 +6,14 @@ asyncssh is imported only when this command runs.
 from __future__ import annotations
 
 import logging
-import shlex
 import sys
 from pathlib import Path
 
 import click
 
 from console.commands.common import EXIT_INPUT, fail, is_loopback, settings
-
-
-def _forwarded_options(ctx: click.Context) -> list[str]:
-    """The console options given before `serve-ssh` (`call-console --demo serve-ssh`)."""
-    parent = ctx.parent.params if ctx.parent is not None else {}
-    args: list[str] = []
-    if parent.get("demo"):
-        args.append("--demo")
-    if parent.get("no_mouse"):
-        args.append("--no-mouse")
-    if parent.get("screen"):
-        args += ["--screen", str(parent["screen"])]
-    return args
+from console.commands.remote_options import (
+    bound_text, child_command, console_options, forwarded_options, log_to_stderr)
 
 
 @click.command("serve-ssh")
@@ -40,18 +28,11 @@ def _forwarded_options(ctx: click.Context) -> list[str]:
               default=None,
               help="Host private key; an ed25519 key is generated (mode 0600) if missing.  "
                    "[default: ssh_host_ed25519_key in the data dir]")
-@click.option("--max-sessions", type=click.IntRange(1, 1000), default=10, show_default=True,
-              help="Concurrent console sessions; one more gets a message and is closed.")
-@click.option("--idle-timeout", type=click.FloatRange(0), default=1800.0, show_default=True,
-              help="Close a session after this many seconds without input (0 = never).")
+@console_options("session")
 @click.option("--allow-remote", is_flag=True,
               help="Allow binding an address other than loopback.")
-@click.option("--command", "command", metavar="CMD", hidden=True,
-              help="Run CMD (shell words) as each session's child instead of the console.")
 @click.option("--hangup-grace", type=click.FloatRange(0), default=5.0, hidden=True,
               help="Seconds between SIGHUP and SIGTERM when a client goes away.")
-@click.option("--term-grace", type=click.FloatRange(0), default=3.0, hidden=True,
-              help="Seconds between SIGTERM and SIGKILL.")
 @click.option("--login-timeout", type=click.FloatRange(1), default=30.0, hidden=True,
               help="Seconds a client has to authenticate.")
 @click.pass_context
@@ -75,14 +56,7 @@ def serve_ssh(ctx: click.Context, host: str, port: int, authorized_keys: Path | 
     if not allow_remote and not is_loopback(host):
         fail(f"--host: {host} is not a loopback address; pass --allow-remote to bind it",
              EXIT_INPUT)
-    argv: list[str] | None = None
-    if command is not None:
-        try:
-            argv = shlex.split(command)
-        except ValueError as exc:
-            fail(f"--command: {exc}", EXIT_INPUT)
-        if not argv:
-            fail("--command: empty", EXIT_INPUT)
+    argv = child_command(command)
 
     from console.account import audit
     from console.ssh import keys
@@ -105,25 +79,19 @@ def serve_ssh(ctx: click.Context, host: str, port: int, authorized_keys: Path | 
         click.echo(f"warning: {keys_path} lists no usable key yet; nobody can log in until one "
                    "is added (no restart needed)", err=True)
 
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
-    ours = logging.getLogger("console.ssh")
-    ours.addHandler(handler)
-    ours.setLevel(logging.INFO)
-    ours.propagate = False
+    log_to_stderr("console.ssh")
     logging.getLogger("asyncssh").setLevel(logging.WARNING)
 
     config = ServeConfig(host=host, port=port, authorized_keys=keys_path,
                          host_key=host_key_path, max_sessions=max_sessions,
                          idle_timeout=idle_timeout, command=argv,
-                         child_args=_forwarded_options(ctx), hangup_grace=hangup_grace,
+                         child_args=forwarded_options(ctx), hangup_grace=hangup_grace,
                          term_grace=term_grace, login_timeout=login_timeout)
 
     def ready(running) -> None:
         fp = keys.fingerprint(running.host_key)
-        bound = ", ".join(f"[{a}]:{p}" if ":" in a else f"{a}:{p}"
-                          for a, p in running.addresses) or f"{host}:{running.port}"
-        click.echo(f"call-console serve-ssh listening on {bound}")
+        click.echo("call-console serve-ssh listening on "
+                   + bound_text(running.addresses, host, running.port))
         click.echo(f"host key: {running.host_key.get_algorithm()} {fp} ({host_key_path}"
                    f"{', generated now' if running.host_key_created else ''})")
         click.echo(f"authorized keys: {keys_path} ({len(listed.keys)} "

@@ -7,15 +7,14 @@ missing extra is one line naming it. `web-users` is standard library only.
 
 from __future__ import annotations
 
-import logging
-import shlex
 import sys
 from pathlib import Path
 
 import click
 
 from console.commands.common import EXIT_INPUT, fail, is_loopback, settings
-from console.commands.serve_ssh import _forwarded_options
+from console.commands.remote_options import (
+    bound_text, child_command, console_options, forwarded_options, log_to_stderr)
 
 WEB_EXTRA_HINT = "pip install 'call-console[web]'"
 
@@ -42,16 +41,9 @@ def _users_path(users_file: Path | None) -> Path:
 @click.option("--behind-proxy", is_flag=True,
               help="A TLS reverse proxy (nginx, Caddy) is in front: cookies are Secure, the "
                    "client address is the last X-Forwarded-For entry.")
-@click.option("--max-sessions", type=click.IntRange(1, 1000), default=10, show_default=True,
-              help="Concurrent consoles (browser tabs); one more is told so and closed.")
-@click.option("--idle-timeout", type=click.FloatRange(0), default=1800.0, show_default=True,
-              help="Close a console after this many seconds without input (0 = never).")
-@click.option("--command", "command", metavar="CMD", hidden=True,
-              help="Run CMD (shell words) as each tab's child instead of the console.")
+@console_options("browser tab")
 @click.option("--quit-grace", type=click.FloatRange(0), default=5.0, hidden=True,
               help="Seconds a console has to quit before SIGTERM.")
-@click.option("--term-grace", type=click.FloatRange(0), default=3.0, hidden=True,
-              help="Seconds between SIGTERM and SIGKILL.")
 @click.option("--login-limit", type=click.IntRange(1), default=5, hidden=True,
               help="Failed sign-ins per client address and per name within --login-window.")
 @click.option("--login-window", type=click.FloatRange(1), default=300.0, hidden=True,
@@ -76,14 +68,7 @@ def serve_web(ctx: click.Context, host: str, port: int, users_file: Path | None,
     if not is_loopback(host) and tls_cert is None and not behind_proxy:
         fail(f"--host: {host} is not a loopback address; serving it needs TLS "
              "(--tls-cert/--tls-key) or a TLS proxy in front (--behind-proxy)", EXIT_INPUT)
-    argv: list[str] | None = None
-    if command is not None:
-        try:
-            argv = shlex.split(command)
-        except ValueError as exc:
-            fail(f"--command: {exc}", EXIT_INPUT)
-        if not argv:
-            fail("--command: empty", EXIT_INPUT)
+    argv = child_command(command)
     try:
         from console.web.server import WebConfig, serve_forever
     except ImportError as exc:
@@ -111,24 +96,18 @@ def serve_web(ctx: click.Context, host: str, port: int, users_file: Path | None,
     exchange = ExchangeFolder.for_settings(settings(), operator="NAME",
                                            environ={audit.SESSION_ENV: "serve-web"})
 
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
-    ours = logging.getLogger("console.web")
-    ours.addHandler(handler)
-    ours.setLevel(logging.INFO)
-    ours.propagate = False
+    log_to_stderr("console.web")
 
     config = WebConfig(host=host, port=port, users_file=users_path, max_sessions=max_sessions,
                        idle_timeout=idle_timeout, command=argv,
-                       child_args=_forwarded_options(ctx), quit_grace=quit_grace,
+                       child_args=forwarded_options(ctx), quit_grace=quit_grace,
                        term_grace=term_grace, tls_cert=tls_cert, tls_key=tls_key,
                        behind_proxy=behind_proxy, login_limit=login_limit,
                        login_window=login_window)
     scheme = "https" if tls_cert is not None else "http"
 
     def ready(running) -> None:
-        bound = ", ".join(f"[{a}]:{p}" if ":" in a else f"{a}:{p}"
-                          for a, p in running.addresses) or f"{host}:{running.port}"
+        bound = bound_text(running.addresses, host, running.port)
         shown = f"[{host}]" if ":" in host else host
         click.echo(f"call-console serve-web listening on {bound}")
         click.echo(f"accounts: {users_path} ({len(listed)} "

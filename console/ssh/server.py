@@ -16,7 +16,6 @@ import asyncio
 import logging
 import os
 import secrets
-import signal
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -27,6 +26,7 @@ from typing import Any
 import asyncssh
 
 from console.account import audit
+from console.account.remote_console import serve_until_signalled
 from console.ssh import keys
 from console.ssh.asyncssh_compat import watch_auth_requests
 from console.ssh.session import (ACCEPTED_CLIENT_ENV, DROPPED_SERVER_ENV, ConsoleSession, Peer)
@@ -298,16 +298,9 @@ async def start(config: ServeConfig) -> Running:
 
 
 def serve_forever(config: ServeConfig, on_ready: Callable[[Running], None]) -> None:
-    """Run until SIGINT/SIGTERM; then end every session cleanly."""
+    """Run until SIGINT/SIGTERM/SIGHUP; then end every session cleanly."""
 
-    async def main() -> None:
-        running = await start(config)
-        on_ready(running)
-        loop = asyncio.get_running_loop()
-        stop = asyncio.Event()
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            loop.add_signal_handler(sig, stop.set)
-        await stop.wait()
+    async def shutdown(running: Running) -> None:
         log.info("shutting down")
         running.server.close()
         await running.hub.shutdown()
@@ -316,4 +309,4 @@ def serve_forever(config: ServeConfig, on_ready: Callable[[Running], None]) -> N
         except TimeoutError:
             pass
 
-    asyncio.run(main())
+    serve_until_signalled(lambda: start(config), on_ready, shutdown)

@@ -35,7 +35,8 @@ from aiohttp import WSMsgType, web
 from textual_serve.download_manager import DownloadManager
 
 from console.account import audit
-from console.account.remote_console import DROPPED_SERVER_ENV, clamp_size, signal_name
+from console.account.remote_console import (
+    DROPPED_SERVER_ENV, clamp_size, serve_until_signalled, signal_name)
 from console.web import accounts, pages
 from console.web.child import ConsoleChild, child_environment
 from console.web.signin import COOKIE_NAME, FailureLimiter, Sessions, WebSession
@@ -480,15 +481,8 @@ async def start(config: WebConfig) -> Running:
 def serve_forever(config: WebConfig, on_ready: Callable[[Running], None]) -> None:
     """Run until SIGINT/SIGTERM/SIGHUP; then end every console cleanly."""
 
-    async def main() -> None:
-        running = await start(config)
-        on_ready(running)
-        loop = asyncio.get_running_loop()
-        stop = asyncio.Event()
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            loop.add_signal_handler(sig, stop.set)
-        await stop.wait()
+    async def shutdown(running: Running) -> None:
         log.info("shutting down")
         await running.runner.cleanup()
 
-    asyncio.run(main())
+    serve_until_signalled(lambda: start(config), on_ready, shutdown)

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TypeVar
+from processes import pid_alive  # noqa: F401  (the SSH tests import it from here)
 from waiting import poll
 
 T = TypeVar("T")
@@ -87,25 +88,6 @@ def run_ssh(key: Path | None, port: int, *extra: str, command: Iterable[str] = (
             ) -> subprocess.CompletedProcess[str]:
     argv = ssh_argv(key, port, *extra, user=user) + list(command)
     return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, input=stdin)
-
-
-def pid_alive(pid: int, marker: str | None = None) -> bool:
-    """True while `pid` runs (and, if given, its command line contains `marker`)."""
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except (FileNotFoundError, ProcessLookupError):
-        if not Path("/proc").is_dir():  # pragma: no cover - no procfs
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return False
-            return True
-        return False
-    except PermissionError:  # pragma: no cover
-        return True
-    if not cmdline:  # zombie
-        return False
-    return marker is None or marker.encode() in cmdline
 
 
 class ServeSsh:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from processes import pid_alive  # noqa: F401  (the web tests import it from here)
 from waiting import poll
 
 from console.account.audit import read_audit
@@ -171,14 +172,6 @@ def wait_for_record(data_dir: Path, match, what: str, timeout: float = 15.0) -> 
         return next((r for r in audit_records(data_dir) if match(r)), None)
 
     return poll(find, what, timeout, 0.05)
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return bool(cmdline)  # a zombie has none
 
 
 class WebLab:
