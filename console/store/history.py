@@ -292,6 +292,12 @@ class CallStore:
         with self._lock:
             return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
 
+    def data_version(self) -> int:
+        """SQLite's data version on this connection: it changes when another connection (the
+        tracker's, another console's) commits, so a reader can tell cheaply whether to re-read."""
+        with self._lock:
+            return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+
     def _migrate(self) -> None:
         version = self.schema_version
         if version > SCHEMA_VERSION:

@@ -230,3 +230,38 @@ async def test_agents_known_only_from_the_api_are_named_everywhere(tui, utc,
         await wait_for(pilot, target.exists, "the export file")
     names = {(r["agent_id"], r["agent_name"]) for r in read_csv(target.read_text())}
     assert names == {(AGENT.agent_id, "Reception"), (SALES, "Sales")}
+
+
+async def test_calls_written_while_the_screen_is_shown_appear_without_a_key(tui, utc) -> None:
+    """What the tracker, a campaign or another console writes while History is shown reaches
+    its first page on its own (the operator pressed nothing); the cursor stays on its call."""
+    from datetime import timedelta
+
+    from tui_facts import AGENT, FIXED_NOW
+
+    from console.api.models import CallStatus
+
+    seed(5)
+    app = tui.app(screen="history")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await history_ready(pilot)
+        calls = app.screen.calls
+        calls.table.move_cursor(row=2)
+        newest = CallStatus(
+            call_id=call_id(900), agent_id=AGENT.agent_id,
+            tenant_id="3f9b7c1e-0000-4000-8000-000000000001", direction="outbound",
+            to_number="+14155550900", from_number="+14155551000", status="ringing",
+            started_at=(FIXED_NOW - timedelta(seconds=30)).isoformat())
+        with CallStore() as elsewhere:  # another connection, as the tracker's is
+            elsewhere.record_status(newest, observed_at=FIXED_NOW, environment=ENV)
+        await wait_for(pilot, lambda: calls.table.row_count == 6 and not calls.counting,
+                       "the call written meanwhile")
+        assert calls.table.call_id_at(0) == call_id(900) and "1–6 of 6" in summary(app)
+        assert cursor_call(app) == call_id(2)
+
+        with CallStore() as elsewhere:
+            elsewhere.record_status(newest.model_copy(update={"status": "answered"}),
+                                    observed_at=FIXED_NOW, environment=ENV)
+        await wait_for(pilot, lambda: calls.table.calls[0].status == "answered",
+                       "the status change")
+        assert cursor_call(app) == call_id(2)

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from console.store.history import CallStore, HistoryPage, StoredCall
     from console.tui.calls.call_detail import CallDetail
 
+#: how often the shown History looks for calls written meanwhile (a cheap SQLite pragma)
+FOLLOW_SECONDS = 2.0
 #: below this height the detail pane starts hidden (toggle it with the detail key)
 SHORT_HEIGHT = 30
 #: below this width the detail pane stacks its columns (the Calls screen's NARROW_WIDTH)
@@ -91,6 +93,8 @@ class HistoryCalls(Vertical):
         self.loads = 0
         self.counted = 0
         self.counting = False
+        #: the store's data version when the shown page was read (`follow`)
+        self._seen_version: int | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="history-range")
@@ -157,14 +161,17 @@ class HistoryCalls(Vertical):
             self.error = str(exc)
             self._summary()
             return
+        self._seen_version = await asyncio.to_thread(self.store.data_version)
         self.reload()
+        self.set_interval(FOLLOW_SECONDS, self._follow)
 
     def on_unmount(self) -> None:
         if self.store is not None:
             self.store.close()
 
-    def reload(self, where: str = "first", cursor: int = 0) -> None:
-        """Read a page: first, last, next or previous (relative to the shown page)."""
+    def reload(self, where: str = "first", cursor: int = 0, *, keep: str | None = None) -> None:
+        """Read a page: first, last, next or previous (relative to the shown page); the cursor
+        on row `cursor`, or on the call `keep` when the page holds it."""
         if self.store is None:
             return
         page = self.shown.page if self.shown is not None else None
@@ -179,18 +186,40 @@ class HistoryCalls(Vertical):
             kwargs["before"] = page.first
         elif where == "last":
             kwargs["last"] = True
-        self.run_worker(partial(self._read, self.current_filter(), self.sort, kwargs, cursor),
+        self.run_worker(partial(self._read, self.current_filter(), self.sort, kwargs, cursor,
+                                keep),
                         name=f"history-page-{where}", group="history-page", exclusive=True,
                         exit_on_error=False)
 
     def refresh_first_page(self) -> None:
-        """Read the first page again when it is the one shown (keyset: as cheap as paging)."""
+        """Read the first page again when it is the one shown (keyset: as cheap as paging),
+        the cursor staying on the call it was on."""
         shown = self.shown
         if shown is not None and not shown.page.more_before and not self.counting:
-            self.reload("first", self.table.cursor_row)
+            self.reload("first", self.table.cursor_row, keep=self.table.cursor_call_id)
+
+    def _follow(self) -> None:
+        """While the screen is shown: calls placed or changed meanwhile (by the Calls table's
+        tracker, a campaign, another console) appear on the first page without a key."""
+        if (self.store is None or self.counting or not self.screen.is_current
+                or any(w.is_running for w in self.workers if w.group == "history-page")):
+            return
+        self.run_worker(self._follow_changes, group="history-follow", exclusive=True,
+                        exit_on_error=False)
+
+    async def _follow_changes(self) -> None:
+        import asyncio
+
+        store = self.store
+        if store is None:
+            return
+        version = await asyncio.to_thread(store.data_version)
+        if version != self._seen_version:
+            self._seen_version = version
+            self.refresh_first_page()
 
     async def _read(self, flt: HistoryFilter, sort: Sort, kwargs: dict[str, Any],
-                    cursor: int) -> None:
+                    cursor: int, keep: str | None = None) -> None:
         """The page first (on screen at once), then the counts for the summary line (a COUNT
         over 100,000 calls costs more than the page itself)."""
         import asyncio
@@ -202,6 +231,8 @@ class HistoryCalls(Vertical):
                            previous.total if previous else 0)
         self.counting = True
         rows = page.rows
+        if keep is not None:
+            cursor = next((i for i, row in enumerate(rows) if row.call_id == keep), cursor)
         self.table.show_page(rows, cursor if cursor >= 0 else len(rows) + cursor)
         self.loads += 1
         self._summary()
