@@ -35,5 +35,8 @@ TOML_MAX_DEPTH = 64
 #: take about 3 MB.
 PROFILES_MAX_BYTES = 16 * 1024 * 1024
 
+#: config.toml: a few dozen settings, environments and key remaps.
+CONFIG_MAX_BYTES = 1024 * 1024
+
 #: A theme file: a few dozen colours.
 THEME_MAX_BYTES = 256 * 1024

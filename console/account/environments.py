@@ -39,7 +39,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from console import paths
-from console.config.settings import ConfigError, Settings, locate_key, read_toml
+from console.config.settings import (ConfigError, Settings, control_character, locate_key,
+                                     read_toml)
 from console.config.toml_edit import edit_toml, set_top_level
 
 AuthKind = Literal["login", "token"]
@@ -120,6 +121,8 @@ def check_name(name: str) -> str | None:
 
 
 def check_url(url: Any) -> str | None:
+    if isinstance(url, str) and (problem := control_character(url)) is not None:
+        return problem
     if not isinstance(url, str) or not URL_RE.fullmatch(url.strip()):
         return "must be an http:// or https:// URL naming a host, with no query, fragment or user info"
     return None

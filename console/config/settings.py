@@ -139,6 +139,8 @@ class Settings(BaseModel):
             return None
         if not re.match(r"^https?://[^\s/]+", value):
             raise ValueError("must start with http:// or https:// and name a host")
+        if (problem := control_character(value)) is not None:
+            raise ValueError(problem)
         return value.rstrip("/")
 
     @field_validator("calls_columns")
@@ -170,6 +172,17 @@ class Settings(BaseModel):
         return self.operator or os.environ.get("USER") or "operator"
 
 
+def control_character(text: str) -> str | None:
+    """Why `text` (a URL) is refused for holding a control or format character (an escape
+    sequence would reach the terminal wherever the URL is shown), or None."""
+    import unicodedata
+
+    for index, char in enumerate(text):
+        if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
+            return f"contains a control character (U+{ord(char):04X} at character {index + 1})"
+    return None
+
+
 def env_values(fields: Any) -> dict[str, str]:
     """`CALL_CONSOLE_<FIELD>` variables (the name in any case) for the given field names."""
     wanted = {ENV_PREFIX + name.upper(): name for name in fields}
@@ -186,13 +199,24 @@ def file_values() -> dict[str, Any]:
 def read_toml(path: Path) -> dict[str, Any]:
     """A TOML file as a dict ({} when there is none), or ConfigError naming file and line:
     not UTF-8, not TOML, or past the limits of `console.config.toml_input` (nesting, huge numbers)."""
+    raw = read_config_bytes(path)
+    return parse_toml_bytes(raw, path) if raw is not None else {}
+
+
+def read_config_bytes(path: Path) -> bytes | None:
+    """The bytes of a config file (None when there is none), or ConfigError: a FIFO, a device
+    or a file past `CONFIG_MAX_BYTES` is refused at once (a FIFO would block the console's
+    start and /dev/zero fill its memory)."""
+    from console.limits import CONFIG_MAX_BYTES
+    from console.store.input_files import InputFileError, read_limited
+
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return {}
-    except OSError as exc:
-        raise ConfigError(f"cannot read: {exc.strerror}", file=path) from None
-    return parse_toml_bytes(raw, path)
+        return read_limited(path, CONFIG_MAX_BYTES, what="config file")
+    except InputFileError as exc:
+        if exc.missing:
+            return None
+        raise ConfigError(exc.message if not exc.unreadable else f"cannot read: {exc.message}",
+                          file=path) from None
 
 
 def parse_toml_bytes(raw: bytes, path: Path) -> dict[str, Any]:
@@ -294,12 +318,13 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
         first = exc.errors()[0]
+        message = first["msg"].removeprefix("Value error, ")  # (pydantic's, for our checks)
         key = ".".join(str(p) for p in first["loc"]) or "(config)"
         path = paths.config_file()
         top = str(first["loc"][0]) if first["loc"] else ""
         env_name = f"CALL_CONSOLE_{top.upper()}"
         if top in overrides and overrides[top] is not None:
-            raise ConfigError(first["msg"], key=key) from None
+            raise ConfigError(message, key=key) from None
         if env_name in os.environ:
-            raise ConfigError(first["msg"], key=env_name) from None
-        raise ConfigError(first["msg"], file=path, line=key_line(path, top), key=key) from None
+            raise ConfigError(message, key=env_name) from None
+        raise ConfigError(message, file=path, line=key_line(path, top), key=key) from None

@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from console.config.settings import ConfigError, parse_toml_bytes
+from console.config.settings import ConfigError, parse_toml_bytes, read_config_bytes
 
 if TYPE_CHECKING:
     from tomlkit import TOMLDocument
@@ -52,12 +52,7 @@ def edit_toml(file: Path, change: Callable[[TOMLDocument], None], *,
 
     with file_lock(file):
         remove_stale_temp_files(file)
-        try:
-            raw = file.read_bytes()
-        except FileNotFoundError:
-            raw = b""
-        except OSError as exc:
-            raise ConfigError(f"cannot read: {exc.strerror}", file=file) from None
+        raw = read_config_bytes(file) or b""
         parse_toml_bytes(raw, file)  # refuses (file and line) before anything is written
         try:
             document = tomlkit.parse(toml_input.decode(raw))

@@ -95,6 +95,56 @@ def test_hostile_config_toml_exits_2_with_file_and_line(command, content, where,
     assert line == f"error: {path}:{where}: {message}"
 
 
+def test_a_config_toml_that_is_a_fifo_a_device_or_huge_exits_2_at_once(isolated_dirs):
+    """Read at every start: a FIFO nobody writes to must not hang the console, /dev/zero must
+    not be read to the end (the installed command, with a timeout and a memory cap)."""
+    path = paths.config_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(path)
+    try:
+        result = run_command("env", "list", timeout=30)
+    finally:
+        try:  # release a reader stuck on the FIFO (if the check ever regresses)
+            os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+        except OSError:
+            pass
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == (f"error: {path}: is a FIFO (named pipe), not a config file: give "
+                             "the path of a regular file\n")
+    path.unlink()
+    path.symlink_to("/dev/zero")
+    result = run_command("env", "list", timeout=30)
+    assert result.returncode == 2 and result.stderr == (
+        f"error: {path}: is a character device, not a config file: give the path of a "
+        "regular file\n")
+    path.unlink()
+    path.write_bytes(b"# padding\n" * 110_000)
+    assert one_error_line(cli("call", "list", "--agent", A1)) == (
+        f"error: {path}: is 1,100,000 bytes; a config file may have at most 1 MiB")
+
+
+@pytest.mark.parametrize("where", ["environment", "config.toml"])
+def test_a_base_url_with_an_escape_character_is_refused_by_name(where, monkeypatch):
+    """An escape sequence in the URL would reach the terminal wherever the API is named (the
+    header, the settings panel, error messages)."""
+    url = "http://evil\x1b]0;owned\x07.example.com"
+    if where == "environment":
+        monkeypatch.setenv("CALL_CONSOLE_BASE_URL", url)
+    else:
+        path = write_config(b'base_url = "http://evil\\u001b]0;owned\\u0007.example.com"\n')
+    line = one_error_line(cli("call", "list", "--agent", A1))
+    shown = "CALL_CONSOLE_BASE_URL" if where == "environment" else f"{path}:1: base_url"
+    assert line == f"error: {shown}: contains a control character (U+001B at character 12)"
+
+
+def test_an_environment_url_with_a_control_character_is_refused():
+    from console.account.environments import check_url
+
+    assert check_url("http://api.example.com/v1\u2028") == (
+        "contains a control character (U+2028 at character 26)")
+    assert check_url("https://api.example.com/v1") is None
+
+
 # --- the profiles file --------------------------------------------------------------------
 
 @pytest.fixture
