@@ -92,6 +92,27 @@ def ensure_private_dir(path: Path) -> Path:
     return path
 
 
+def tighten_private_file(path: Path) -> bool:
+    """An operator-data file found readable or writable by others (made by an older version,
+    a copy, an umask of 022) is made 0600 again; True if it was. A file another user owns is
+    left alone (chmod would fail and it is not ours to change)."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return False
+    if info.st_mode & 0o077 == 0 or info.st_uid != os.getuid():
+        return False
+    try:
+        os.chmod(path, PRIVATE_FILE_MODE)
+    except OSError:
+        return False
+    import logging
+
+    logging.getLogger("console").warning("%s was mode %o; made it 0600", path,
+                                         info.st_mode & 0o777)
+    return True
+
+
 def shown_path(path: os.PathLike[str] | str) -> str:
     """`path` as a user finds it again: absolute (against the current directory), with the
     home directory as ~."""

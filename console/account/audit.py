@@ -128,6 +128,8 @@ def append_line(path: Path, data: bytes, *, limit: int | None = None,
     for _ in range(64):  # another process rotated between our open and our lock: again
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0),
                      0o600)
+        if os.fstat(fd).st_mode & 0o077:
+            paths.tighten_private_file(path)
         try:
             if fcntl is not None:
                 fcntl.flock(fd, fcntl.LOCK_EX)

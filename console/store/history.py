@@ -245,12 +245,14 @@ class CallStore:
         self._lock = threading.RLock()
         self._depth = 0
         paths.ensure_private_dir(self.path.parent)  # 0700 where it creates the data dir
+        # Phone numbers are personal data: the file is private to its owner.
         if not self.path.exists():
-            # Phone numbers are personal data: the file is private to its owner.
             try:
                 os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
             except OSError:
                 pass
+        else:
+            paths.tighten_private_file(self.path)
         try:
             self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
                                          timeout=busy_timeout_ms / 1000)

@@ -203,6 +203,8 @@ class Journal:
                                          timeout=BUSY_TIMEOUT_MS / 1000)
             if created:
                 self.path.chmod(paths.PRIVATE_FILE_MODE)
+            else:
+                paths.tighten_private_file(self.path)
             self._conn.row_factory = sqlite3.Row
             self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self._conn.execute("PRAGMA foreign_keys = ON")

@@ -188,3 +188,23 @@ def test_the_log_file_is_private_even_when_it_creates_the_data_dir(isolated_dirs
             "data": oct(0o700), file.parent.name: oct(0o700), file.name: oct(0o600)}
     finally:
         logs.stop_file_log()
+
+
+def test_operator_data_files_found_readable_by_others_are_made_private(isolated_dirs):
+    """A history database, campaign journal or audit log left at 0644 (an older version, a
+    copy, an umask of 022) is 0600 again once the console opens it."""
+    from console.account.audit import audit_event, audit_path
+    from console.store.history import CallStore
+    from console.store.journal import Journal
+
+    data = isolated_dirs / "data"
+    CallStore().close()
+    Journal(data / "journal.sqlite3").close()
+    assert audit_event("call_placed", call_id="CA-1")
+    files = [data / "calls.sqlite3", data / "journal.sqlite3", audit_path()]
+    for file in files:
+        os.chmod(file, 0o644)
+    CallStore().close()
+    Journal(data / "journal.sqlite3").close()
+    assert audit_event("call_placed", call_id="CA-2")
+    assert {f.name: oct(mode(f)) for f in files} == {f.name: oct(0o600) for f in files}
