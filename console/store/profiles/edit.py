@@ -79,6 +79,21 @@ def _comment(line: str) -> bool:
     return line.lstrip().startswith("#")
 
 
+def append_position(statements: Sequence[Any], lines: Sequence[str]) -> int | None:
+    """The line a new entry of a section goes to: after the section's last statement and
+    the comment lines right after it (unless they sit on the next header); None when the
+    section has no statement (then the caller appends at the end)."""
+    if not statements:
+        return None
+    position = max(s.end for s in statements) + 1
+    probe = position
+    while probe < len(lines) and _comment(lines[probe]):
+        probe += 1
+    if probe > position and (probe >= len(lines) or _blank(lines[probe])):
+        position = probe
+    return position
+
+
 class EditError(Exception):
     """An edit that cannot be made on this text (the caller reports it)."""
 
@@ -140,15 +155,8 @@ class ProfilesEditor:
         entry = render_entry(section, name, plain).splitlines(keepends=True)
         lines = self._lines()
         statements = [s for s in scan(self.text) if s.path[:1] == (section,)]
-        if statements:
-            position = max(s.end for s in statements) + 1
-            # Comment lines right after it belong to it, unless they sit on the next header.
-            probe = position
-            while probe < len(lines) and _comment(lines[probe]):
-                probe += 1
-            if probe > position and (probe >= len(lines) or _blank(lines[probe])):
-                position = probe
-        else:
+        position = append_position(statements, lines)
+        if position is None:
             position = len(lines)
         before = [] if position == 0 or _blank(lines[position - 1]) else ["\n"]
         after = ["\n"] if position < len(lines) and not _blank(lines[position]) else []

@@ -25,6 +25,7 @@ from types import MappingProxyType
 from typing import Any
 
 from console.store.profiles.model import SECTIONS
+from console.store.profiles.edit import append_position
 from console.store.profiles.scan import scan
 
 #: the cache file's format; a change to what an outline means changes it
@@ -44,10 +45,6 @@ def text_lines(text: str) -> list[str]:
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n"
     return lines
-
-
-def _comment(line: str) -> bool:
-    return line.lstrip().startswith("#")
 
 
 def _blank(line: str) -> bool:
@@ -174,16 +171,9 @@ def _plain_table(statement: Any, section: str) -> bool:
 
 
 def _append_line(statements: list[Any], lines: list[str]) -> int:
-    """Where `ProfilesEditor.add_entry` puts a new entry of the section (same rule)."""
-    if not statements:
-        return AT_END
-    position = max(s.end for s in statements) + 1
-    probe = position
-    while probe < len(lines) and _comment(lines[probe]):
-        probe += 1
-    if probe > position and (probe >= len(lines) or _blank(lines[probe])):
-        position = probe
-    return position
+    """Where `ProfilesEditor.add_entry` puts a new entry of the section (the same function)."""
+    position = append_position(statements, lines)
+    return AT_END if position is None else position
 
 
 def insert_entry(text: str, position: int, entry_text: str) -> tuple[str, int, int, int]:
