@@ -27,6 +27,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.visual import Padding, VisualType, visualize
 
+from console.tui.css import stylesheet
+
 
 class VirtualOption:
     """One row: its id, and its prompt, made by `make_prompt` the first time it is asked."""
@@ -62,39 +64,7 @@ class VirtualList(ScrollView, can_focus=True):
         Binding("up", "cursor_up", "Up", show=False),
     ]
 
-    # OptionList's defaults (Textual 8), under this widget's names.
-    DEFAULT_CSS = """
-    VirtualList {
-        height: auto;
-        max-height: 100%;
-        color: $foreground;
-        overflow-x: hidden;
-        border: tall $border-blurred;
-        padding: 0 1;
-        background: $surface;
-        & > .virtual-list--option-highlighted {
-            color: $block-cursor-blurred-foreground;
-            background: $block-cursor-blurred-background;
-            text-style: $block-cursor-blurred-text-style;
-        }
-        &:focus {
-            border: tall $border;
-            background-tint: $foreground 5%;
-            & > .virtual-list--option-highlighted {
-                color: $block-cursor-foreground;
-                background: $block-cursor-background;
-                text-style: $block-cursor-text-style;
-            }
-        }
-        & > .virtual-list--option-highlighted {
-            color: $foreground;
-            background: $block-cursor-blurred-background;
-        }
-        & > .virtual-list--option-hover {
-            background: $block-hover-background;
-        }
-    }
-    """
+    DEFAULT_CSS = stylesheet(__file__)  # OptionList's defaults, under this widget's names
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "virtual-list--option",
