@@ -39,6 +39,8 @@ from console import paths
 
 #: Set in an SSH session, first match wins (the name is given in the dialogs' notice).
 SSH_SESSION_VARIABLES = ("CALL_CONSOLE_SSH_SESSION", "SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY")
+#: Set by `serve-web` for each browser tab's console: confined like an SSH session.
+WEB_SESSION_VARIABLE = "CALL_CONSOLE_WEB_SESSION"
 #: The folder under the data dir that holds one exchange folder per operator.
 EXCHANGE_DIR_NAME = "exchange"
 
@@ -111,6 +113,8 @@ class ExchangeFolder:
         root = (Path(os.path.expanduser(os.fspath(exchange_dir))) if exchange_dir
                 else paths.data_dir() / EXCHANGE_DIR_NAME)
         folder = Path(os.path.abspath(root / folder_name(name)))
+        if environ.get(WEB_SESSION_VARIABLE):  # (serve-web sets the SSH one too, for the audit)
+            return cls(folder, True, name, "browser session", WEB_SESSION_VARIABLE)
         variable = ssh_session_variable(environ)
         if variable is not None:
             return cls(folder, True, name, "SSH session", variable)

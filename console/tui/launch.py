@@ -162,7 +162,8 @@ def validate_config_once(env: str | None, *, demo: bool = False,
 #: variables the check reads but accepts any value of, and that change from one start to the
 #: next (per SSH session, per operator): left out, so they do not force a new check
 _UNCHECKED_VARIABLES = frozenset({"CALL_CONSOLE_TOKEN", "CALL_CONSOLE_OPERATOR",
-                                  "CALL_CONSOLE_SSH_SESSION", "CALL_CONSOLE_AUDIT_LOG"})
+                                  "CALL_CONSOLE_SSH_SESSION", "CALL_CONSOLE_WEB_SESSION",
+                                  "CALL_CONSOLE_AUDIT_LOG"})
 
 
 #: `CALL_CONSOLE_*` variables that are not settings (where the files are; debug logging)

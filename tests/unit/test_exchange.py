@@ -67,6 +67,18 @@ def test_not_confined_outside_ssh_unless_the_setting_says_so(isolated_dirs, monk
     assert ssh_session_variable({}) is None
 
 
+def test_a_browser_tab_is_confined_and_says_browser_session(isolated_dirs):
+    """serve-web sets both variables (the SSH one names the audit's session): the notice
+    names what the operator is in."""
+    tab = ExchangeFolder.current(operator="alice", environ={
+        "CALL_CONSOLE_SSH_SESSION": "w-1", "CALL_CONSOLE_WEB_SESSION": "w-1"})
+    assert tab.confined and tab.why == "browser session" and "browser session" in tab.notice
+    with pytest.raises(PathRefused):
+        tab.resolve("/etc/hosts")
+    ssh = ExchangeFolder.current(operator="alice", environ={"CALL_CONSOLE_SSH_SESSION": "s-1"})
+    assert ssh.why == "SSH session"
+
+
 def test_settings_give_the_folder_and_the_switch_but_never_the_operator(isolated_dirs):
     """config.toml's `operator` is editable from the Settings screen: it must not pick the
     folder. --operator, CALL_CONSOLE_OPERATOR, then the login name do."""
