@@ -44,6 +44,7 @@ from console.api.models import (
     TransferRequest,
     read_call_response,
 )
+from console.api.body import ACCEPT_ENCODING, read_capped
 from console.api.safe_text import visible
 
 log = logging.getLogger("console.api")
@@ -337,7 +338,8 @@ class ApiClient:
             verify=tls_verify(self.base_url),
             timeout=self.timeouts.httpx(),
             transport=transport,
-            headers={"User-Agent": f"call-console/{__version__}", "Accept": "application/json"},
+            headers={"User-Agent": f"call-console/{__version__}", "Accept": "application/json",
+                     "Accept-Encoding": ACCEPT_ENCODING},
             follow_redirects=False,
         )
 
@@ -432,7 +434,8 @@ class ApiClient:
 
     async def _exchange(self, method: str, path: str, *, max_bytes: int,
                         **kwargs: Any) -> tuple[httpx.Response, bool]:
-        """One HTTP exchange, its body read streamed up to `max_bytes` (decoded).
+        """One HTTP exchange, its body read streamed up to `max_bytes` (decoded, see
+        `console.api.body`).
 
         Returns the response with its body in memory, and True when the body was longer than
         `max_bytes`: then only the part read is kept and the connection is closed unread.
@@ -441,17 +444,10 @@ class ApiClient:
 
         started = time.monotonic()
         async with self._http.stream(method, path, **kwargs) as streamed:
-            body = bytearray()
-            overflow = False
-            async for chunk in streamed.aiter_bytes():
-                body += chunk
-                if len(body) > max_bytes:
-                    overflow = True
-                    del body[max_bytes:]
-                    break
+            body, overflow = await read_capped(streamed, max_bytes)
             headers = [(k, v) for k, v in streamed.headers.multi_items()
                        if k.lower() not in _BODY_HEADERS]
-            response = httpx.Response(streamed.status_code, headers=headers, content=bytes(body),
+            response = httpx.Response(streamed.status_code, headers=headers, content=body,
                                       request=streamed.request, extensions=streamed.extensions)
         if wire_log.enabled():
             wire_log.exchange(streamed.request, response, started)

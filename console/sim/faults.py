@@ -21,6 +21,8 @@ kind                effect                                                      
 ``drip``            headers at once, then the real body one byte every ``seconds``          yes
 ``huge_body``       the real JSON padded to ``size`` bytes (an ``x_padding`` string field), yes
                     sent chunked without Content-Length, as built on the fly
+``gzip_bomb``       the real JSON padded with spaces to ``size`` bytes, gzip-compressed    yes
+                    (50 MB become about 50 KB), with Content-Encoding and Content-Length
 ``escape_strings``  the real JSON with ``text`` (default: ESC/CSI, OSC, C1, BEL, CR,        yes
                     backspace, bidi override) appended to every string but ids and times
 ==================  ====================================================================  =====
@@ -58,6 +60,7 @@ FaultKind = Literal[
     "slow_body",
     "drip",
     "huge_body",
+    "gzip_bomb",
     "escape_strings",
 ]
 
@@ -106,7 +109,8 @@ class FaultRule(BaseModel):
     count: int | None = Field(default=None, ge=0)
     probability: float = Field(default=1.0, ge=0, le=1)
     forward: bool | None = None
-    #: ``huge_body``: size of the padded body in bytes (50 MB by default).
+    #: ``huge_body``, ``gzip_bomb``: size of the padded (decompressed) body in bytes (50 MB by
+    #: default).
     size: int = Field(default=50_000_000, ge=0)
     #: ``escape_strings``: what is appended to each string (default `ESCAPES`).
     text: str | None = None
@@ -467,6 +471,16 @@ class FaultMiddleware:
             await send({"type": "http.response.body", "body": body})
             return
 
+        if kind == "gzip_bomb":
+            body = _gzipped_padding(bytes(captured.body).strip(), rule.size)
+            headers = [(k, v) for k, v in captured.headers
+                       if k.lower() not in (b"content-length", b"content-encoding")]
+            headers += [(b"content-encoding", b"gzip"), (b"content-length", str(len(body)).encode())]
+            await send({"type": "http.response.start", "status": captured.status,
+                        "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+
         if kind in ("drip", "huge_body"):
             hung_up = asyncio.Event()
             watcher = asyncio.ensure_future(_wait_hang_up(receive, hung_up))
@@ -503,3 +517,19 @@ class FaultMiddleware:
         start = {"status": captured.status, "headers": captured.headers}
         await send({"type": "http.response.start", **start})
         await send({"type": "http.response.body", "body": bytes(captured.body)})
+
+
+def _gzipped_padding(real: bytes, size: int) -> bytes:
+    """`real` followed by spaces up to `size` bytes (still the same JSON), gzip-compressed."""
+    import zlib
+
+    packer = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    parts = [packer.compress(real)]
+    spaces = b" " * (1 << 20)
+    left = max(0, size - len(real))
+    while left > 0:
+        piece = spaces[:left]
+        left -= len(piece)
+        parts.append(packer.compress(piece))
+    parts.append(packer.flush())
+    return b"".join(parts)

@@ -80,6 +80,29 @@ async def test_a_50_mb_call_is_refused_at_the_cap_and_memory_stays_bounded(clien
     assert growth["mb"] < RSS_BOUND_MB, growth
 
 
+async def test_a_gzip_bomb_is_decompressed_only_up_to_the_cap(sim_clean):
+    """200 MB of JSON in a 200 KB gzip body: httpx inflated each 64 KiB network chunk whole
+    before any cap on the decoded size acted (+130 MB here). The deadline is long: the
+    simulator spends about a second compressing the bomb."""
+    async with ApiClient(sim_clean.base_url, auth=sim_clean.token, retries=0,
+                         timeouts=Timeouts(request=30.0)) as client:
+        placed = await client.place_call(request(to="+14155550004"))
+        arm(sim_clean, {"route": "GET /calls/{call_id}", "kind": "gzip_bomb",
+                        "size": 200_000_000})
+        with peak_growth() as growth, pytest.raises(errors.BadResponse) as err:
+            await asyncio.wait_for(client.get_call(placed.call_id), 60)
+    assert "answer larger than 1 MiB" in str(err.value)
+    assert growth["mb"] < RSS_BOUND_MB, growth
+
+
+async def test_a_gzipped_answer_under_the_cap_is_read_whole(client, sim_clean):
+    placed = await client.place_call(request(to="+14155550004"))
+    arm(sim_clean, {"route": "GET /calls/{call_id}", "kind": "gzip_bomb", "size": 900_000,
+                    "count": 1})
+    call = await asyncio.wait_for(client.get_call(placed.call_id), GUARD)
+    assert call.call_id == placed.call_id
+
+
 async def test_a_50_mb_list_page_is_refused_at_the_list_cap(client, sim_clean):
     arm(sim_clean, {"route": "GET /calls/agent/{agent_id}/calls", "kind": "huge_body",
                     "size": FIFTY_MB})
