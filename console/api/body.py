@@ -18,6 +18,11 @@ import httpx
 ACCEPT_ENCODING = "gzip, deflate"
 
 
+class UndecodableBody(httpx.ReadError):
+    """The body does not decompress: a transport error (the POST's caller makes it an unknown
+    outcome, a GET may be retried) whose message says so."""
+
+
 class _Inflate:
     """One layer of gzip or deflate, decompressed at most `room` bytes at a time."""
 
@@ -50,9 +55,8 @@ class _Inflate:
             raise _undecodable(self.encoding, exc) from None
 
 
-def _undecodable(encoding: str, exc: Exception) -> httpx.ReadError:
-    # A transport error: the POST's caller makes it an unknown outcome, a GET may be retried.
-    return httpx.ReadError(f"the answer's {encoding} body does not decode ({exc})")
+def _undecodable(encoding: str, exc: Exception) -> UndecodableBody:
+    return UndecodableBody(f"the answer's {encoding} body does not decode ({exc})")
 
 
 def _layers(content_encoding: str) -> list[_Inflate]:

@@ -44,7 +44,7 @@ from console.api.models import (
     TransferRequest,
     read_call_response,
 )
-from console.api.body import ACCEPT_ENCODING, read_capped
+from console.api.body import ACCEPT_ENCODING, UndecodableBody, read_capped
 from console.api.safe_text import visible
 
 log = logging.getLogger("console.api")
@@ -645,6 +645,8 @@ def _transport_reason(exc: httpx.TransportError) -> str:
         httpx.WriteError: "connection lost while sending",
         httpx.RemoteProtocolError: "connection closed by the server before a complete answer",
     }
+    if isinstance(exc, UndecodableBody):
+        return str(exc)
     for kind, text in names.items():
         if isinstance(exc, kind):
             return text

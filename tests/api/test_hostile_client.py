@@ -103,6 +103,27 @@ async def test_a_gzipped_answer_under_the_cap_is_read_whole(client, sim_clean):
     assert call.call_id == placed.call_id
 
 
+async def test_a_body_that_does_not_decompress_is_a_transport_error():
+    """A gzip header over bytes that are not gzip (a fault the simulator's real gzip cannot
+    make): the POST's outcome is unknown (never resent), a GET a network error."""
+    sent: list[str] = []
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        sent.append(f"{req.method} {req.url.path}")
+        return httpx.Response(200, headers={"content-encoding": "gzip"},
+                              stream=httpx.ByteStream(b"not gzip at all"))
+
+    async with ApiClient("http://127.0.0.1:9", auth="t", retries=0,
+                         transport=httpx.MockTransport(handler)) as api:
+        with pytest.raises(errors.OutcomeUnknown) as unknown:
+            await api.place_call(request(to="+14155550004"))
+        with pytest.raises(errors.NetworkError) as network:
+            await api.get_call("3c90c3cc-0d44-4b50-8888-8dd25736052a")
+    assert "gzip body does not decode" in str(unknown.value)
+    assert "gzip body does not decode" in str(network.value)
+    assert sent.count("POST /calls/outbound") == 1
+
+
 async def test_a_50_mb_list_page_is_refused_at_the_list_cap(client, sim_clean):
     arm(sim_clean, {"route": "GET /calls/agent/{agent_id}/calls", "kind": "huge_body",
                     "size": FIFTY_MB})
