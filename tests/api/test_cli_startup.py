@@ -19,6 +19,9 @@ from test_cli import AGENT
 #: Top-level packages no `call` subcommand needs.
 NOT_NEEDED = ("rich", "pygments", "pydantic_settings", "textual", "fastapi", "uvicorn",
               "starlette", "tomlkit", "asyncssh", "keyring", "phonenumbers")
+#: Console modules they do not need: the history commands (an agent UUID needs no lookup of
+#: saved names).
+NOT_NEEDED_MODULES = ("console.commands.history", "console.history.agents")
 
 
 #: A pydantic plugin (an entry point of group "pydantic") whose module leaves a mark when
@@ -80,6 +83,7 @@ def test_call_commands_import_only_what_they_need(sim, command, tmp_path):
     assert "console.api.client" in names  # the command did run its request
     assert "httpx._main" not in names
     assert sorted(n for n in names if n.split(".")[0] in NOT_NEEDED) == []
+    assert sorted(names.intersection(NOT_NEEDED_MODULES)) == []
     # pydantic's plugin discovery (a scan of every installed distribution) was skipped
     assert not (tmp_path / "plugin-loaded").exists()
 
