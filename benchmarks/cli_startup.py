@@ -64,14 +64,14 @@ FLOOR_STAGES = (
     ("+ click", "import click"),
     ("+ asyncio", "import asyncio"),
     ("+ httpx (without its CLI)", "import console.api, httpx"),
-    ("+ pydantic BaseModel, Field, validators", "from pydantic import BaseModel, Field, "
-                                                "field_validator"),
+    ("+ pydantic BaseModel, Field, validators",
+     "from pydantic import BaseModel, Field, field_validator"),
     ("+ pydantic plugin loader (importlib.metadata)", "import pydantic.plugin._loader"),
     ("+ httpcore, h11 (first request)", "import httpcore, h11"),
     ("+ anyio asyncio backend (first connect)", "import anyio._backends._asyncio"),
-    ("+ the console's modules of call list", "import console.cli, console.commands.call, "
-                                             "console.api.client, console.account.sign_in, "
-                                             "console.logs"),
+    ("+ the console's modules of call list",
+     ("import console.cli, console.commands.call, console.api.client, "
+      "console.account.sign_in, console.logs")),
 )
 #: The stages before this one are libraries `call list` cannot run without.
 FLOOR_LAST_LIBRARY = len(FLOOR_STAGES) - 1
