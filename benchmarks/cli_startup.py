@@ -14,7 +14,13 @@ The console package is byte-compiled first, as after `pip install .`.
 slow (about 10 s a command) but the same on a busy machine as on an idle one, so the ratio it
 prints is the one to compare between commits.
 
-    python benchmarks/cli_startup.py [--runs 15] [--imports] [--instructions] [--json]
+`--floor` counts (valgrind too) the instructions of the imports `call list` cannot do without,
+stage by stage: the interpreter, click (what `--version` needs), asyncio, httpx, pydantic's
+models, pydantic's plugin loader, then httpcore, h11 and anyio's asyncio backend (which httpx
+loads for its first request), and last the console's own modules: where the floor of the
+ratio is, and which imports make it.
+
+    python benchmarks/cli_startup.py [--runs 15] [--imports] [--instructions] [--floor] [--json]
 """
 
 from __future__ import annotations
@@ -52,6 +58,35 @@ def _run(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
     return elapsed, usage.ru_utime + usage.ru_stime
 
 
+#: (stage, code run after the previous stages' code): the imports of `call list`, cumulative.
+FLOOR_STAGES = (
+    ("interpreter", "pass"),
+    ("+ click", "import click"),
+    ("+ asyncio", "import asyncio"),
+    ("+ httpx (without its CLI)", "import console.api, httpx"),
+    ("+ pydantic BaseModel, Field, validators",
+     "from pydantic import BaseModel, Field, field_validator"),
+    ("+ pydantic plugin loader (importlib.metadata)", "import pydantic.plugin._loader"),
+    ("+ httpcore, h11 (first request)", "import httpcore, h11"),
+    ("+ anyio asyncio backend (first connect)", "import anyio._backends._asyncio"),
+    ("+ the console's modules of call list",
+     ("import console.cli, console.commands.call, console.api.client, "
+      "console.account.sign_in, console.logs")),
+)
+#: The stages before this one are libraries `call list` cannot run without.
+FLOOR_LAST_LIBRARY = len(FLOOR_STAGES) - 1
+
+
+def _floor(env: dict[str, str]) -> list[tuple[str, int]]:
+    """(stage, cumulative instructions) of each stage of FLOOR_STAGES."""
+    counts = []
+    code = []
+    for stage, line in FLOOR_STAGES:
+        code.append(line)
+        counts.append((stage, _instructions([sys.executable, "-c", "; ".join(code)], env)))
+    return counts
+
+
 def _instructions(argv: list[str], env: dict[str, str]) -> int:
     """Instructions executed by one run (valgrind's callgrind `I refs`)."""
     result = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
@@ -81,6 +116,8 @@ def main() -> None:
     parser.add_argument("--imports", action="store_true", help="print the slowest imports")
     parser.add_argument("--instructions", action="store_true",
                         help="also count instructions under valgrind (steady under load)")
+    parser.add_argument("--floor", action="store_true",
+                        help="count the instructions of call list's imports, stage by stage")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
 
@@ -124,24 +161,43 @@ def main() -> None:
                                  "wall_ratio": round(wall / wall_base, 2),
                                  "cpu_ms": round(cpu * 1000, 1),
                                  "cpu_ratio": round(cpu / cpu_base, 2)}
-            if args.instructions:
+            if args.instructions or args.floor:
                 counts = {name: _instructions(argv, env) for name, argv in commands.items()}
                 for name, count in counts.items():
                     figures[name]["instructions_M"] = round(count / 1e6, 1)
                     figures[name]["instructions_ratio"] = round(count / counts["--version"], 2)
+            if args.floor:
+                figures["floor"] = [
+                    {"stage": stage, "instructions_M": round(count / 1e6, 1),
+                     "ratio": round(count / counts["--version"], 2)}
+                    for stage, count in _floor(env)]
+            figures["load_average"] = [round(x, 2) for x in os.getloadavg()]
             if args.json:
                 print(json.dumps(figures, indent=2))
             else:
                 print(f"{'':<12} {'wall':>9} {'ratio':>6}   {'cpu':>9} {'ratio':>6}"
-                      f"   (medians of {args.runs})")
-                for name, f in figures.items():
+                      f"   (medians of {args.runs}, load average "
+                      f"{' '.join(map(str, figures['load_average']))})")
+                for name in commands:
+                    f = figures[name]
                     print(f"{name:<12} {f['wall_ms']:6.1f} ms {f['wall_ratio']:5.2f}x   "
                           f"{f['cpu_ms']:6.1f} ms {f['cpu_ratio']:5.2f}x")
-                if args.instructions:
+                if args.instructions or args.floor:
                     print("instructions (valgrind):")
-                    for name, f in figures.items():
+                    for name in commands:
+                        f = figures[name]
                         print(f"{name:<12} {f['instructions_M']:8.1f} M  "
                               f"{f['instructions_ratio']:5.2f}x")
+                if args.floor:
+                    print("\nthe imports of call list, cumulative (valgrind; ratio to --version):")
+                    previous = 0.0
+                    for number, row in enumerate(figures["floor"]):
+                        if number == FLOOR_LAST_LIBRARY:
+                            print(f"{'= floor: the libraries alone':<46} {previous:8.1f} M  "
+                                  f"{figures['floor'][number - 1]['ratio']:5.2f}x")
+                        print(f"{row['stage']:<46} {row['instructions_M']:8.1f} M  "
+                              f"{row['ratio']:5.2f}x  (+{row['instructions_M'] - previous:.1f})")
+                        previous = row["instructions_M"]
                 print("target: call list <= 3 x --version (the CPU ratio is the steadier one "
                       "on a busy machine; the instruction ratio does not move with the load)")
             if args.imports:

@@ -52,8 +52,25 @@ def missing_extra(exc: ModuleNotFoundError) -> str | None:
             f"pip install 'call-console[{extra}]'")
 
 
+#: pydantic's documented switch for its plugin discovery (see `LazyGroup.main`).
+PYDANTIC_PLUGINS_ENV = "PYDANTIC_DISABLE_PLUGINS"
+
+
 class LazyGroup(click.Group):
     """A click group whose subcommands are imported on first use."""
+
+    def main(self, *args, **kwargs):
+        """Run the console with pydantic's plugin discovery off.
+
+        The first pydantic validator built in a process scans the entry points of every
+        installed distribution for pydantic plugins (`pydantic.plugin._loader`), about 20 M
+        instructions of every CLI command here and more in a large environment. The console
+        ships and relies on no pydantic plugin (an observability plugin only watches
+        validation; it changes no result), so its own process, and the consoles it starts
+        (serve-ssh and serve-web sessions inherit the variable), skip the scan. A value the
+        operator set wins: `PYDANTIC_DISABLE_PLUGINS=` (empty) turns discovery back on."""
+        os.environ.setdefault(PYDANTIC_PLUGINS_ENV, "__all__")
+        return super().main(*args, **kwargs)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(super().list_commands(ctx)) | set(SUBCOMMANDS))

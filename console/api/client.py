@@ -23,7 +23,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from pydantic import ValidationError
@@ -32,20 +32,19 @@ from console import __version__
 from console.api import errors
 from console.api.models import (
     ActionResult,
-    AgentInfo,
     CallPage,
     CallResponse,
     CallStatus,
     ErrorEntry,
-    Me,
     OutboundCallRequest,
-    Quota,
-    TokenPair,
     TransferRequest,
     read_call_response,
 )
 from console.api.body import ACCEPT_ENCODING, UndecodableBody, read_capped
 from console.api.safe_text import visible
+
+if TYPE_CHECKING:  # account models: imported where used (call commands never need them)
+    from console.api.account_models import AgentInfo, Me, Quota, TokenPair
 
 log = logging.getLogger("console.api")
 
@@ -578,20 +577,28 @@ class ApiClient:
     async def get_quota(self, tenant_id: str, *, retries: int | None = None) -> Quota:
         payload, response = await self._get_json(f"/analytics/tenants/{tenant_id}/quota",
                                                   retries=retries)
+        from console.api.account_models import Quota
+
         return _model(Quota, payload, response)
 
     async def me(self) -> Me:
         payload, response = await self._get_json("/auth/me")
+        from console.api.account_models import Me
+
         return _model(Me, payload, response)
 
     async def login(self, username: str, password: str) -> TokenPair:
         response = await self._send("POST", "/auth/token", idempotent=False,
                                     json={"username": username, "password": password})
+        from console.api.account_models import TokenPair
+
         return _model(TokenPair, _json(response), response)
 
     async def refresh(self, refresh_token: str) -> TokenPair:
         response = await self._send("POST", "/auth/refresh", idempotent=False,
                                     json={"refresh_token": refresh_token})
+        from console.api.account_models import TokenPair
+
         return _model(TokenPair, _json(response), response)
 
     async def probe_agents(self) -> list[AgentInfo] | None:
@@ -606,6 +613,8 @@ class ApiClient:
             items = payload.get("items", payload.get("data"))
         if not isinstance(items, list):
             return None
+        from console.api.account_models import AgentInfo
+
         agents = []
         for item in items:
             if isinstance(item, dict):

@@ -7,7 +7,7 @@ never runs. `install()` puts a stand-in `httpx._main` in `sys.modules` before ht
 imported; its `main()` imports the real module and runs it, so `httpx.main` still works.
 
 A private module name of httpx: if a release moves the tool, the stand-in is simply unused
-(tests/unit/test_cli_startup.py checks both that the real tool still runs and that rich stays
+(tests/api/test_cli_startup.py checks both that the real tool still runs and that rich stays
 out of a CLI command).
 """
 

@@ -4,14 +4,20 @@ Request models are strict (they mirror the server's own validation, so the simul
 bodies have the real server's shape). Response models are tolerant: unknown extra fields are
 kept, free strings (status, disposition) are never narrowed to an enum, and optional fields may
 be missing or null.
+
+The models of the account routes (sign-in, identity, quota, the agents probe) live in
+`console.api.account_models` and the simulator's own in `console.api.sim_models`, so a call
+command does not pay for defining them; importing them from here still works (`__getattr__`
+loads their module on first use).
 """
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 from pydantic import (
@@ -29,6 +35,38 @@ from console.api.statuses import (  # noqa: F401  (defined once there; re-export
     TERMINAL_STATUSES,
     is_terminal,
 )
+
+if TYPE_CHECKING:
+    from console.api.account_models import (  # noqa: F401
+        IDENTITY_LIMIT,
+        AgentInfo,
+        AgentPhoneNumber,
+        LoginRequest,
+        Me,
+        Quota,
+        RefreshRequest,
+        TokenPair,
+    )
+    from console.api.sim_models import LenientOutboundCallRequest, OutboundCallResponse  # noqa: F401
+
+#: Names defined in a module of their own (see the module's docstring) -> that module.
+_ELSEWHERE = {
+    **dict.fromkeys(("IDENTITY_LIMIT", "AgentInfo", "AgentPhoneNumber", "LoginRequest", "Me",
+                     "Quota", "RefreshRequest", "TokenPair"), "console.api.account_models"),
+    **dict.fromkeys(("LenientOutboundCallRequest", "OutboundCallResponse"),
+                    "console.api.sim_models"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    """`from console.api.models import Me` (and the other moved names) keeps working."""
+    module = _ELSEWHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 PRIORITIES: tuple[str, ...] = ("low", "normal", "high", "urgent")
 MEDIA_ENCRYPTION_LEVELS: tuple[str, ...] = ("DISABLE", "ALLOW", "REQUIRE")
@@ -154,36 +192,6 @@ class OutboundCallRequest(ApiModel):
                 continue
             out[name] = field.get_default(call_default_factory=True)
         return out
-
-
-class LenientOutboundCallRequest(OutboundCallRequest):
-    """Outbound call request model with full LiveKit SIP support.
-
-    (Simulator.) Unknown fields are ignored, as the seed's server does: api.md does not decide
-    to refuse them. Stricter than the seed only where api.md decided it, as each field's
-    description says: E.164 after stripping spaces, display_name at most 128 characters, custom
-    header names starting with X-.
-    """
-
-    model_config = ConfigDict(extra="ignore", title="OutboundCallRequest", **BODY_CONFIG)
-
-
-class OutboundCallResponse(ApiModel):
-    """Call response model."""
-
-    # The seed's 200 answer of `POST /calls/outbound`, exactly: the ids are UUIDs, every field
-    # but `recording` is required. The simulator serves it as its response schema; the client
-    # reads answers with `read_call_response`, strict only about `call_id`.
-
-    call_id: UUID
-    session_id: UUID
-    room_name: str
-    agent_id: UUID
-    direction: str
-    from_number: str
-    to_number: str
-    status: str
-    recording: dict[str, Any] = Field(default_factory=dict, title="Recording")
 
 
 class CallResponse(ApiModel):
@@ -357,104 +365,6 @@ class ActionResult(ApiModel):
 
     status: str | None = None
     call_id: str | None = None
-
-
-class Quota(ApiModel):
-    model_config = ConfigDict(extra="allow")
-
-    tenant_id: str
-    monthly_call_limit: int | None = None
-    calls_used_this_month: int | None = None
-    calls_remaining: int | None = None
-    calls_usage_percentage: float | None = None
-    max_concurrent_calls: int | None = None
-    current_active_calls: int | None = None
-    concurrent_calls_remaining: int | None = None
-    concurrent_usage_percentage: float | None = None
-    total_minutes_used: float | None = None
-    quota_exceeded: bool = False
-    status: str | None = None
-
-
-class LoginRequest(ApiModel):
-    model_config = BODY_CONFIG
-
-    username: str
-    password: str
-
-
-class RefreshRequest(ApiModel):
-    model_config = BODY_CONFIG
-
-    refresh_token: str
-
-
-class TokenPair(ApiModel):
-    model_config = ConfigDict(extra="allow")
-
-    access_token: str
-    refresh_token: str
-    token_type: str = "bearer"
-    expires_in: int
-
-    def __repr__(self) -> str:  # never leak tokens through a repr in a log or traceback
-        return f"TokenPair(token_type={self.token_type!r}, expires_in={self.expires_in})"
-
-    __str__ = __repr__
-
-
-#: Longest identity string kept from the server (a user or agent name, a role, a number).
-IDENTITY_LIMIT = 200
-
-
-def _shown_identity(value: str | None) -> str | None:
-    return None if value is None else visible(value, IDENTITY_LIMIT)
-
-
-class Me(ApiModel):
-    """`GET /auth/me`. Its strings are shown in the header, toasts, Settings and CLI lines and
-    never stored as call data, so their control characters are made visible once, here."""
-
-    model_config = ConfigDict(extra="allow")
-
-    user_id: str
-    username: str
-    owner_id: str | None = None
-    role: str
-
-    @field_validator("user_id", "username", "owner_id", "role")
-    @classmethod
-    def _shown(cls, value: str | None) -> str | None:
-        return _shown_identity(value)
-
-
-class AgentPhoneNumber(ApiModel):
-    model_config = ConfigDict(extra="allow")
-
-    number: str
-    outbound_enabled: bool = True
-
-    @field_validator("number")
-    @classmethod
-    def _shown(cls, value: str) -> str:
-        return visible(value, IDENTITY_LIMIT)
-
-
-class AgentInfo(ApiModel):
-    """An item of the optional `GET /agents` probe. Names and numbers are shown in the pickers
-    and never stored as call data: their control characters are made visible here, as for
-    `Me`."""
-
-    model_config = ConfigDict(extra="allow")
-
-    agent_id: str
-    name: str | None = None
-    phone_numbers: list[AgentPhoneNumber] = Field(default_factory=list)
-
-    @field_validator("name")
-    @classmethod
-    def _shown(cls, value: str | None) -> str | None:
-        return _shown_identity(value)
 
 
 class ErrorEntry(ApiModel):

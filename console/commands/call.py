@@ -393,9 +393,13 @@ def _iso(value: str | None, option: str) -> datetime | None:
 def list_calls(agent_id, status_filter, direction, since, until, limit, offset, fetch_all,
                as_json) -> None:
     """List an agent's calls, newest first."""
-    from console.commands.history import agent_refs
+    as_uuid = _is_uuid(agent_id)
+    if as_uuid is not None:  # the same canonical form agent_refs gives, without its imports
+        agent_id = str(as_uuid)
+    else:  # a saved agent's name
+        from console.commands.history import agent_refs
 
-    agent_id = agent_refs((agent_id,))[0].agent_id
+        agent_id = agent_refs((agent_id,))[0].agent_id
     filters = {"status_filter": status_filter, "direction": direction,
                "start_date": _iso(since, "--since"), "end_date": _iso(until, "--until")}
 
