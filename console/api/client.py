@@ -556,8 +556,9 @@ class ApiClient:
             params["end_date"] = end_date.isoformat()
         response = await self._send("GET", f"/calls/agent/{agent_id}/calls", params=params,
                                     retries=retries, max_bytes=MAX_LIST_BODY_BYTES)
-        # A page of up to 500 calls is ~10-100 ms of JSON and validation: off the event loop
-        # (the UI's in the TUI), in a thread, which lets the loop in between two items.
+        # JSON and one validation per call (3.4 ms of CPU for a 334-call page here, and the
+        # garbage collections its allocations trigger): off the event loop, the UI's in the
+        # TUI, in a thread, which lets the loop in between two items.
         return await asyncio.to_thread(_call_page, response, limit, offset)
 
     async def iter_calls(self, agent_id: str, *, page_size: int = 100,
