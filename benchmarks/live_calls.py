@@ -183,7 +183,8 @@ def percentile(values: list[float], q: float) -> float | None:
 
 # ------------------------------------------------------------------ the run
 
-async def run(calls: int, window: float, profile: str | None = None) -> dict[str, Any]:
+async def run(calls: int, window: float, profile: str | None = None,
+              stalls: bool = False, unfrozen: bool = False) -> dict[str, Any]:
     import httpx
     from rich.text import Text  # noqa: F401
     from textual import events
@@ -196,6 +197,12 @@ async def run(calls: int, window: float, profile: str | None = None) -> dict[str
     stages = {"imports": rss_mb()}
     sim = SimProcess(calls)
     try:
+        if not unfrozen:
+            # As `CallConsoleApp.run` does before the first frame (run_test does not): the
+            # objects of the imports live as long as the process; no full collection scans them.
+            import gc
+
+            gc.freeze()
         session = ConsoleSession(Settings(base_url=sim.url, token=sim.token, operator="bench"))
         app = make_app(session=session, screen="calls")
         shown: dict[tuple[str, str], float] = {}
@@ -247,7 +254,12 @@ async def run(calls: int, window: float, profile: str | None = None) -> dict[str
 
             # -- the window ----------------------------------------------------------------
             table.focus()
+            import gc
+
+            stages["gc objects at the window"] = len(gc.get_objects())
+            stages["gc frozen"] = gc.get_freeze_count()
             profiler = start_profiler() if profile else None
+            recorder = StallRecorder() if stalls else None
             load_before = os.getloadavg()[0]
             t0_wall, t0_cpu, t0 = time.time(), time.process_time(), time.perf_counter()
             next_key, direction = t0 + 1.0, "down"
@@ -267,6 +279,8 @@ async def run(calls: int, window: float, profile: str | None = None) -> dict[str
             load_after = os.getloadavg()[0]
             if profiler is not None:
                 stop_profiler(profiler, profile)
+            if recorder is not None:
+                recorder.stop()
             stages["after the window"] = rss_mb()
             stats = app.tracker.stats()
             async with httpx.AsyncClient(base_url=sim.url, timeout=10) as admin:
@@ -335,7 +349,152 @@ async def run(calls: int, window: float, profile: str | None = None) -> dict[str
         "rows": rows,
         "load_average": [round(load_before, 2), round(load_after, 2)],
         "targets": targets_for(calls),
+        **({"ui_loop": recorder.figures(elapsed)} if recorder is not None else {}),
     }
+
+
+class StallRecorder:
+    """The UI loop's longest callbacks over the window, each with where it spent its time.
+
+    Every callback the event loop runs (`asyncio.Handle._run`: a task step, a timer, a
+    `call_soon`) is timed in CPU time of the loop's thread (`time.thread_time`: what a load
+    from other processes does not inflate) and in wall time; a thread samples the loop thread's stack every `SAMPLE_S` while one
+    runs, and the callbacks of more CPU than `threshold_s` keep their samples' deepest frames of
+    the console (and of Textual, as `textual:`). A stall delays every keystroke behind it, so
+    these are what the keystroke p95 is made of. Its sampling costs a little CPU (opt-in:
+    `--stalls`)."""
+
+    SAMPLE_S = 0.001
+
+    def __init__(self, threshold_s: float = 0.008) -> None:
+        import asyncio.events
+        import threading
+
+        self.threshold = threshold_s
+        #: cpu, wall, name, where (samples), wall of the garbage collections inside
+        self.stalls: list[tuple[float, float, str, list[str], float]] = []
+        self.callbacks = 0
+        self._handle = asyncio.events.Handle
+        self._original = self._handle._run
+        self._loop_thread = threading.get_ident()
+        self._samples: list[str] = []
+        self._running = False
+        self._stop = threading.Event()
+        recorder = self
+
+        def timed(handle: Any) -> None:
+            recorder._samples = []
+            recorder._gc_in_callback = 0.0
+            recorder._running = True
+            start, start_cpu = time.perf_counter(), time.thread_time()
+            try:
+                recorder._original(handle)
+            finally:
+                recorder._running = False
+                cpu = time.thread_time() - start_cpu
+                took = time.perf_counter() - start
+                recorder.callbacks += 1
+                if cpu >= recorder.threshold:
+                    recorder.stalls.append((cpu, took, describe_callback(handle),
+                                            list(recorder._samples), recorder._gc_in_callback))
+
+        self._handle._run = timed  # type: ignore[method-assign]
+        # Garbage collections (they run inside whatever callback allocates): per generation,
+        # how many and how long, and the time spent collecting inside each callback.
+        self.collections: dict[int, list[float]] = {0: [], 1: [], 2: []}
+        self._gc_start = 0.0
+        self._gc_in_callback = 0.0
+
+        def on_gc(phase: str, info: dict[str, Any]) -> None:
+            if phase == "start":
+                recorder._gc_start = time.perf_counter()
+            else:
+                took = time.perf_counter() - recorder._gc_start
+                recorder.collections[info["generation"]].append(took)
+                if recorder._running:
+                    recorder._gc_in_callback += took
+
+        import gc
+
+        self._on_gc = on_gc
+        gc.callbacks.append(on_gc)
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.SAMPLE_S):
+            if not self._running:
+                continue
+            frame = sys._current_frames().get(self._loop_thread)
+            where = []
+            while frame is not None and len(where) < 3:
+                name = frame.f_code.co_filename
+                if "/console/" in name or "/textual/" in name or "/rich/" in name:
+                    short = name.split("/console/")[-1] if "/console/" in name else (
+                        "textual:" + name.split("/textual/")[-1] if "/textual/" in name
+                        else "rich:" + name.split("/rich/")[-1])
+                    where.append(f"{short}:{frame.f_code.co_name}")
+                frame = frame.f_back
+            if self._running:
+                self._samples.append(" < ".join(where) or "?")
+
+    def stop(self) -> None:
+        import gc
+
+        gc.callbacks.remove(self._on_gc)
+        self._stop.set()
+        self._handle._run = self._original  # type: ignore[method-assign]
+        self._thread.join()
+
+    def figures(self, elapsed: float) -> dict[str, Any]:
+        from collections import Counter
+
+        stalls = sorted(self.stalls, key=lambda s: -s[0])
+        by_kind: Counter[str] = Counter()
+        by_kind_no_gc: Counter[str] = Counter()
+        for cpu, took, name, _, in_gc in stalls:
+            by_kind[name] += cpu
+            if in_gc < 0.5 * took:
+                by_kind_no_gc[name] += cpu
+        without_gc = [s for s in stalls if s[4] < 0.5 * s[1]]
+        return {
+            "callbacks": self.callbacks,
+            "stalls_over_cpu_ms": round(self.threshold * 1000, 1),
+            "stalls": len(stalls),
+            "stall_cpu_s": round(sum(s[0] for s in stalls), 3),
+            "stalls_per_s": round(len(stalls) / elapsed, 2) if elapsed else None,
+            "stall_cpu_ms_p50_p95_max": [
+                _r(_ms(percentile([s[0] for s in stalls], 50)), 1),
+                _r(_ms(percentile([s[0] for s in stalls], 95)), 1),
+                round(stalls[0][0] * 1000, 1)] if stalls else None,
+            "gc_count_total_ms_max_ms": {
+                gen: [len(times), round(sum(times) * 1000, 1),
+                      round(max(times, default=0.0) * 1000, 1)]
+                for gen, times in self.collections.items()},
+            "by_callback_cpu_s": {k: round(v, 3) for k, v in by_kind.most_common(12)},
+            "stalls_mostly_gc": len(stalls) - len(without_gc),
+            "without_gc_cpu_ms_p50_p95_max": [
+                _r(_ms(percentile([s[0] for s in without_gc], 50)), 1),
+                _r(_ms(percentile([s[0] for s in without_gc], 95)), 1),
+                round(without_gc[0][0] * 1000, 1)] if without_gc else None,
+            "without_gc_by_callback_cpu_s": {k: round(v, 3)
+                                             for k, v in by_kind_no_gc.most_common(12)},
+            "longest": [{"cpu_ms": round(cpu * 1000, 1), "wall_ms": round(took * 1000, 1),
+                         "gc_ms": round(in_gc * 1000, 1), "callback": name,
+                         "where": Counter(samples).most_common(4)}
+                        for cpu, took, name, samples, in_gc in stalls[:12] + without_gc[:12]],
+        }
+
+
+def describe_callback(handle: Any) -> str:
+    """A short name for what a loop callback ran: the task's coroutine, or the function."""
+    callback = getattr(handle, "_callback", None)
+    owner = getattr(callback, "__self__", None)
+    if isinstance(owner, asyncio.Task):
+        coro = owner.get_coro()
+        name = getattr(coro, "__qualname__", type(coro).__name__)
+        return f"task {name}"
+    return getattr(callback, "__qualname__", repr(callback))
 
 
 def start_profiler() -> Any:
@@ -409,6 +568,12 @@ def main() -> int:
     parser.add_argument("--profile", metavar="FILE",
                         help="write a pyinstrument profile of the window to FILE (its cost is "
                         "then in the figures)")
+    parser.add_argument("--stalls", action="store_true",
+                        help="time every UI-loop callback and report the longest with where "
+                        "they spent it (sampling: its cost is in the figures)")
+    parser.add_argument("--unfrozen", action="store_true",
+                        help="skip the gc.freeze() that `call-console` makes before its first "
+                        "frame (how this benchmark ran before 2026-12-03)")
     parser.add_argument("--serve-sim", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_sim:
@@ -423,9 +588,11 @@ def main() -> int:
                      "CALL_CONSOLE_PROFILES"):
             os.environ.pop(name, None)
         result = asyncio.run(asyncio.wait_for(
-            run(args.calls, args.window, args.profile),
+            run(args.calls, args.window, args.profile, args.stalls, args.unfrozen),
             timeout=args.window + 240))
     print(json.dumps(result, indent=2) if args.json else report(result))
+    if args.stalls and not args.json:
+        print(json.dumps(result["ui_loop"], indent=2))
     return 0
 
 

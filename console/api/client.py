@@ -287,6 +287,20 @@ def _model(model, payload: Any, response: httpx.Response):
             status_code=response.status_code) from None
 
 
+def _call_page(response: httpx.Response, limit: int, offset: int) -> CallPage:
+    """A list page's body parsed and each call validated (run in a worker thread)."""
+    items, total = normalise_call_list(_json(response))
+    calls = []
+    for index, item in enumerate(items):
+        try:
+            calls.append(CallStatus.model_validate(item))
+        except ValidationError as exc:
+            raise errors.BadResponse(
+                f"call list item {index}: {exc.errors()[0]['msg']}",
+                status_code=response.status_code) from None
+    return CallPage(calls=calls, total=total, limit=limit, offset=offset)
+
+
 def normalise_call_list(payload: Any) -> tuple[list[Any], int | None]:
     """Accept a bare list, or an object with the list under `calls`, `items` or `data`."""
     if isinstance(payload, list):
@@ -535,19 +549,12 @@ class ApiClient:
             params["start_date"] = start_date.isoformat()
         if end_date:
             params["end_date"] = end_date.isoformat()
-        payload, response = await self._get_json(f"/calls/agent/{agent_id}/calls",
-                                                  params=params, retries=retries,
-                                                  max_bytes=MAX_LIST_BODY_BYTES)
-        items, total = normalise_call_list(payload)
-        calls = []
-        for index, item in enumerate(items):
-            try:
-                calls.append(CallStatus.model_validate(item))
-            except ValidationError as exc:
-                raise errors.BadResponse(
-                    f"call list item {index}: {exc.errors()[0]['msg']}",
-                    status_code=response.status_code) from None
-        return CallPage(calls=calls, total=total, limit=limit, offset=offset)
+        response = await self._send("GET", f"/calls/agent/{agent_id}/calls", params=params,
+                                    retries=retries, max_bytes=MAX_LIST_BODY_BYTES)
+        # JSON and one validation per call (3.4 ms of CPU for a 334-call page here, and the
+        # garbage collections its allocations trigger): off the event loop, the UI's in the
+        # TUI, in a thread, which lets the loop in between two items.
+        return await asyncio.to_thread(_call_page, response, limit, offset)
 
     async def iter_calls(self, agent_id: str, *, page_size: int = 100,
                          max_items: int | None = None, **filters: Any) -> AsyncIterator[CallStatus]:

@@ -12,6 +12,7 @@ import asyncio
 import heapq
 import itertools
 import time
+from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
@@ -43,8 +44,25 @@ class RealClock:
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(max(0.0, seconds))
 
+    async def wait_for_thread(self, future: Future[None]) -> None:
+        await wait_for_thread(future)
+
     def __repr__(self) -> str:
         return "RealClock()"
+
+
+async def wait_for_thread(future: Future[None]) -> None:
+    """Await work done on another thread (the tracker's store writes). Shielded: cancelling
+    the waiter never cancels the work, which may be queued behind other work that counts on
+    it."""
+    await asyncio.shield(asyncio.wrap_future(future))
+
+
+async def wait_with(clock: Clock, future: Future[None]) -> None:
+    """`clock.wait_for_thread(future)` when the clock has it (a test clock must know what its
+    `settle()` waits for), else `wait_for_thread(future)`."""
+    waiter = getattr(clock, "wait_for_thread", None)
+    await (waiter(future) if waiter is not None else wait_for_thread(future))
 
 
 DEFAULT_MANUAL_WALL = datetime(2026, 1, 15, 9, 0, 0, tzinfo=UTC)
@@ -63,7 +81,9 @@ class ManualClock:
     zero (or less) just yields once to the event loop. Cancelled sleepers are forgotten.
 
     `settle()` yields to the event loop enough times for every task woken by `advance()` to
-    run until it blocks again (on this clock, or on something the test controls);
+    run until it blocks again (on this clock, or on something the test controls), and waits
+    for the work on other threads a task awaits through `wait_for_thread` (the store writes:
+    real time they take is no time on this clock);
     `run_for(seconds, step)` advances in small steps, settling after each, which is how a test
     lets "time pass" through several timer wake-ups.
     """
@@ -76,6 +96,7 @@ class ManualClock:
         self._wall_start = wall_start.astimezone(UTC)
         self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
         self._seq = itertools.count()
+        self._threads: set[asyncio.Future[None]] = set()
 
     def now(self) -> float:
         return self._now
@@ -118,11 +139,23 @@ class ManualClock:
             if not future.done():
                 future.set_result(None)
 
-    @staticmethod
-    async def settle(rounds: int = 200) -> None:
-        """Let every ready task run until it blocks again (a bounded number of loop turns)."""
-        for _ in range(rounds):
-            await asyncio.sleep(0)
+    async def wait_for_thread(self, future: Future[None]) -> None:
+        waiting = asyncio.wrap_future(future)
+        self._threads.add(waiting)
+        waiting.add_done_callback(self._threads.discard)
+        await asyncio.shield(waiting)
+
+    async def settle(self, rounds: int = 200) -> None:
+        """Let every ready task run until it blocks again (a bounded number of loop turns),
+        waiting for their work on other threads too (up to 10 s of real time)."""
+        deadline = time.monotonic() + 10.0
+        while True:
+            for _ in range(rounds):
+                await asyncio.sleep(0)
+            pending = [f for f in self._threads if not f.done()]
+            if not pending or time.monotonic() > deadline:
+                return
+            await asyncio.wait(pending, timeout=max(0.0, deadline - time.monotonic()))
 
     async def run_for(self, seconds: float, step: float = 0.05) -> None:
         """Let `seconds` pass: advance in steps of at most `step`, stopping exactly at every

@@ -15,8 +15,9 @@ The loop (all times from the injectable `Clock`)
     1. re-evaluate the time-dependent flags (stale, watchdogs) at least every second;
     2. unless a global pause (429/503 Retry-After) is running, dispatch every call that is due
        (and not already being read): per agent, either one *list refresh* or one GET per call;
-    3. flush: write the cycle's changes to the store in one transaction, call `on_update` for
-       each changed call and `on_batch` once with all of them;
+    3. flush: write the cycle's changes to the store in one transaction (on the store's writer
+       thread, awaited: the loop stays free meanwhile), then call `on_update` for each changed
+       call and `on_batch` once with all of them;
     4. sleep until the next due time, a flag check, or a wake-up (a request finished, a call
        was added).
     A call is never read twice at once, and its next poll is scheduled when its read FINISHED
@@ -70,7 +71,7 @@ from console.api import errors
 from console.api.models import CallResponse, CallStatus, OutboundCallRequest
 from console.tracker import schedule
 from console.tracker.batching import LIST_PAGE_SIZE, AgentLists, Refresh
-from console.tracker.clock import Clock, RealClock, today_midnight
+from console.tracker.clock import Clock, RealClock, today_midnight, wait_with
 from console.tracker.gate import Paused, RequestGate
 from console.tracker.health import Health
 from console.tracker.model import (
@@ -168,6 +169,7 @@ class CallTracker:
         self._in_flight: set[str] = set()
         self._next_flag_check = -math.inf
         self._changed: dict[str, TrackedCall] = {}
+        self._unreported: list[TrackedCall] = []  # written (or being written), not reported
         # Calls per status for `stats()`, kept up to date from the calls that changed since it
         # last looked (it is read on every diff and tick of the Calls screen: counting 2,000
         # calls each time was per-call work on the UI loop). A lock: `stats()` may be read
@@ -502,7 +504,14 @@ class CallTracker:
         self._tasks.clear()
         self._in_flight.clear()
         self._lists.busy.clear()
-        self._flush()
+        # A cycle stopped while its changes were being written: they are reported once written.
+        unreported, self._unreported = self._unreported, []
+        drained = self._sync.drain()
+        if drained is not None:
+            await asyncio.wrap_future(drained)
+        self._report([c for c in unreported if self._calls.get(c.call_id) is c])
+        await self._flush_cycle()
+        self._sync.close()
 
     async def __aenter__(self) -> CallTracker:
         await self.start()
@@ -523,7 +532,7 @@ class CallTracker:
                 if now >= self._gate.paused_until:
                     self._dispatch(now)
                     self._maybe_heartbeat(now)
-                self._flush()
+                await self._flush_cycle()
                 delay = self._next_wake(now) - now
             except asyncio.CancelledError:
                 raise
@@ -713,13 +722,42 @@ class CallTracker:
         log.error("call history write failed: %s", exc)
         self._gate.last_error = f"history: {exc}"
 
-    def _flush(self) -> None:
-        """Write this cycle's changes (one transaction) and report them."""
-        if not self._changed:
-            return
+    def _take_changed(self) -> list[TrackedCall]:
         changed = [c for c in self._changed.values() if self._calls.get(c.call_id) is c]
         self._changed = {}
-        self._sync.write(changed, self._calls, self.clock.wall)
+        return changed
+
+    def _flush(self) -> None:
+        """Write the changes so far (one transaction; this thread waits for it, behind any
+        write queued before) and report them. Off the loop's cycle: stop, environment switch."""
+        if not self._changed:
+            return
+        changed = self._take_changed()
+        written = self._sync.write(changed, self._calls, self.clock.wall)
+        if written is not None:
+            written.result()
+        self._report(changed)
+
+    async def _flush_cycle(self) -> None:
+        """The loop's flush: this cycle's changes written on the store's writer thread (the
+        loop, the UI's in the TUI, runs meanwhile), then reported — each change is in the
+        store before anyone is told of it."""
+        if not self._changed:
+            return
+        changed = self._take_changed()
+        written = self._sync.write(changed, self._calls, self.clock.wall)
+        if written is not None:
+            self._unreported = changed
+            # shielded: a stop() meanwhile must not cancel a queued write (it reports them)
+            await wait_with(self.clock, written)
+            self._unreported = []
+            changed = [c for c in changed if self._calls.get(c.call_id) is c]
+        self._report(changed)
+
+    def _report(self, changed: list[TrackedCall]) -> None:
+        """`on_update` and the listeners for each changed call, then `on_batch` once."""
+        if not changed:
+            return
         for listener in ([self.on_update] if self.on_update is not None else []) + self._listeners:
             for call in changed:
                 try:

@@ -9,6 +9,7 @@ waits have generous deadlines, and the one timestamp check (the pause) is a lowe
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -197,6 +198,26 @@ async def test_a_watched_agents_call_placed_elsewhere_is_discovered(
     assert call.last.recording_url and call.last.duration_seconds
     assert tracker.get(elsewhere.call_id) is None  # another agent: not watched
     assert sim_stats(sim).get("GET /calls/{call_id}", 0) == 0  # the list covered it
+
+
+async def test_a_list_page_is_parsed_off_the_event_loop(
+        client: ApiClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tracker's list page (up to 500 calls: JSON and one validation each) is parsed in a
+    worker thread: the loop, the UI's in the TUI, keeps answering keys meanwhile."""
+    import console.api.client as client_module
+
+    parsed_on: list[int] = []
+    normalise = client_module.normalise_call_list
+
+    def recording(payload: Any) -> Any:
+        parsed_on.append(threading.get_ident())
+        return normalise(payload)
+
+    monkeypatch.setattr(client_module, "normalise_call_list", recording)
+    placed = await client.place_call(request(SALES.agent_id, "+14155590000"))
+    page = await client.list_calls(SALES.agent_id, limit=500)
+    assert placed.call_id in [c.call_id for c in page.calls]
+    assert parsed_on and threading.get_ident() not in parsed_on
 
 
 async def test_a_restarted_console_resumes_a_live_call_from_the_store(

@@ -92,6 +92,37 @@ async def test_only_rows_on_screen_are_written_and_scrolled_rows_show_the_latest
         assert table.get_cell("call-059", "status").plain.endswith("ended")
 
 
+async def test_rows_off_screen_are_not_built_until_they_come_into_view(monkeypatch):
+    """At 1,000 calls, ten Text cells per row off screen (and a new one for each change there)
+    were most of the objects every full garbage collection walked: a row off screen holds its
+    first cell only (the sort key) until it is on screen."""
+    built: list[tuple[str, str]] = []
+    row_cell = call_table.row_cell
+
+    def counted(call, column, signature, ctx):
+        built.append((call.call_id, column))
+        return row_cell(call, column, signature, ctx)
+
+    monkeypatch.setattr(call_table, "row_cell", counted)
+    app = TableApp()
+    async with app.run_test(size=(120, 12)) as pilot:
+        table = app.query_one(CallTable)
+        table.apply([call(i) for i in range(ROWS)])
+        await pilot.pause()
+        columns = len(table.shown_columns)
+        near_top = set(table.shown_ids[:20])  # 11 rows on screen and a margin
+        assert {row for row, column in built if column != table.shown_columns[0]} <= near_top
+        assert len(built) <= ROWS + 20 * columns
+        built.clear()
+        table.apply([call(i, status="ended") for i in range(50, ROWS)])  # off screen
+        assert built == [] and table.cell_plain("call-055", "status").endswith("ended")
+        table.move_cursor(row=ROWS - 1)
+        await wait_for(pilot, lambda: table.scroll_y >= ROWS - 11, "scrolled to the end")
+        await pilot.pause()
+        assert table.get_cell("call-055", "status").plain.endswith("ended")
+        assert table.get_cell("call-055", "to").plain == "+1 415-555-0055"
+
+
 async def test_a_status_change_renders_its_own_row_only(monkeypatch):
     """A DataTable `update_cell` drops every render cache: the next frame rendered all 11
     visible rows again. A call's change now renders that call's cells, nothing else."""

@@ -4,6 +4,8 @@ status strings, markup-looking server text, filters and re-attaching after a res
 
 from __future__ import annotations
 
+import gc
+
 import httpx
 from calls_helpers import (
     AGENT,
@@ -22,6 +24,7 @@ from calls_helpers import (
 )
 
 from console.tracker import PollPolicy
+from console.tui.live_calls import FULL_COLLECTION_EVERY
 
 SIZE = (120, 40)
 #: polls 4x as often as the real policy, so a test sees short-lived states
@@ -87,6 +90,8 @@ async def test_calls_of_a_watched_agent_placed_elsewhere_show_up(tui):
     app = fast(tui.app(screen="calls"))
     async with app.run_test(size=SIZE) as pilot:
         await tracker_ready(pilot)
+        # full garbage collections spaced out once live calls are tracked (live_calls.py)
+        assert gc.get_threshold()[2] >= FULL_COLLECTION_EVERY
         screen = app.screen
         await wait_for(pilot, lambda: app.known_agents, "the agent probe")
         await pilot.press("w")

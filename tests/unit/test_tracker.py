@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import threading
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -714,6 +715,44 @@ async def test_changes_are_written_to_the_store_and_restored_after_a_restart(
         store.close()
 
 
+async def test_the_store_is_written_off_the_loop_and_before_the_change_is_reported(
+        tmp_path: Path, clock: ManualClock, api: FakeApi) -> None:
+    """A cycle's SQLite writes (30-50 ms at 1,000 live calls) must not run on the event loop,
+    the UI's in the TUI: every write is made on another thread, and a change is in the store
+    by the time `on_batch` hears of it."""
+    store = CallStore(tmp_path / "calls.sqlite3")
+    writers: dict[str, set[int]] = {"record_placed": set(), "record_statuses": set()}
+    for name, threads in writers.items():
+        def recording(*args: Any, _write=getattr(store, name), _threads=threads,
+                      **kwargs: Any) -> Any:
+            _threads.add(threading.get_ident())
+            return _write(*args, **kwargs)
+
+        setattr(store, name, recording)
+    seen: list[tuple[str, str | None]] = []  # (status reported, status in the store then)
+
+    def on_batch(calls: list[TrackedCall]) -> None:
+        for call in calls:
+            row = store.get(call.call_id)
+            seen.append((call.status, None if row is None else row.status))
+
+    cs = api.add(status="ringing")
+    t = CallTracker(lambda: api, clock=clock, store=store, on_batch=on_batch)
+    t.track(placed(cs), None, "ann")
+    await t.start()
+    try:
+        await clock.run_for(1.5)
+        api.set(cs.call_id, status="answered")
+        await clock.run_for(3.0)
+    finally:
+        await t.stop()
+    loop_thread = threading.get_ident()
+    assert all(writers.values()) and not any(loop_thread in t for t in writers.values())
+    assert [s for s, _ in seen][-2:] == ["ringing", "answered"]
+    assert all(reported == stored for reported, stored in seen), seen
+    store.close()
+
+
 async def test_stop_cancels_requests_in_flight(tracker: CallTracker, api: FakeApi,
                                                clock: ManualClock) -> None:
     cs = api.add(status="ringing")
@@ -977,14 +1016,14 @@ async def test_no_heartbeat_and_no_busy_loop_while_a_slow_request_is_under_way(
     t = CallTracker(lambda: api, clock=clock, heartbeat=lambda client: client.heartbeat())
     t.track(placed(api.add(status="ringing")), None, None)
     cycles = 0
-    flush = t._flush
+    flush = t._flush_cycle
 
-    def counting_flush() -> None:
+    async def counting_flush() -> None:
         nonlocal cycles
         cycles += 1
-        flush()
+        await flush()
 
-    t._flush = counting_flush  # one call per loop cycle
+    t._flush_cycle = counting_flush  # one call per loop cycle
     api.hold = asyncio.Event()  # the first GET hangs (a server that never answers)
     await t.start()
     try:

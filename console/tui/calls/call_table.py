@@ -15,8 +15,12 @@ again, so with 2,000 calls a diff (or the duration tick) kept the whole table re
 of the console's CPU, and keystrokes waiting behind those frames. So the cells a diff changes
 are collected and written once at its end with `textual_compat.update_cells_in_place`, which
 forgets the cached renders of those cells (and their rows' lines) only and repaints only their
-rows; every other row comes from the caches. A changed cell of a row off screen
-is kept here (`_pending`) and written when the row scrolls (or is sorted) into view; the
+rows; every other row comes from the caches. A row off screen is not even built: the
+DataTable holds its first cell (it carries the call id the sort goes by) and one shared blank
+for the others, and the columns it owes are noted (`_pending`); their Text is built and
+written when the row scrolls (or is sorted) into view. At 1,000 calls, ten Text cells per
+row (three objects each) and a new Text for every change off screen were most of what each
+full garbage collection walked (100-200 ms stalls of the UI, several a minute). The
 duration tick looks at the rows on screen only; a sort that leaves the order as it was does
 not touch the DataTable. Signatures, sorting and `cell_plain` always see the latest.
 
@@ -203,7 +207,15 @@ def cell_signature(call: TrackedCall, column: str, ctx: RowContext) -> Any:
 class CellText(Text):
     """A cell's Text that remembers its call (so `DataTable.sort` can sort by the call)."""
 
-    call_id: str = ""
+    __slots__ = ("call_id",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.call_id = ""
+
+
+#: What every cell of a row off screen holds until the row comes into view (one object).
+BLANK = Text("")
 
 
 def cell_text(call: TrackedCall, column: str, signature: Any, ctx: RowContext) -> Text:
@@ -295,8 +307,8 @@ class CallTable(DataTable):
         self._calls: dict[str, TrackedCall] = {}     # calls shown, by row key
         self._sigs: dict[str, list[Any]] = {}        # their cells' signatures
         self._ticking: set[str] = set()              # live answered rows (duration ticks)
-        self._pending: dict[str, dict[str, Text]] = {}  # cells of rows off screen, not yet
-        #                                                 written to the DataTable
+        self._pending: dict[str, set[str]] = {}  # columns of rows off screen whose cell is
+        #                                          not built nor written to the DataTable yet
         self._writes: dict[str, dict[str, Text]] = {}   # cells of rows on screen, written
         #                                                 at the end of the diff (`_flush`)
         #: False: Textual's DataTable internals changed; cells go through `update_cell`
@@ -330,12 +342,11 @@ class CallTable(DataTable):
         self._writes.clear()
         for key in columns:
             self.add_column(self._label(SPECS[key]), width=widths[key], key=key)
-        for call_id, call in self._calls.items():
-            cells = [row_cell(call, column, self._sigs[call_id][_INDEX[column]], self.ctx)
-                     for column in columns]
-            self.add_row(*cells, key=call_id)
+        for call in self._calls.values():
+            self._add_row(call)
         self._sort()
         self._keep_cursor(selected)
+        self.show_visible()
 
     def set_layouts(self, layouts: list[tuple[int, tuple[str, ...]]]) -> None:
         """The operator's columns per width (the `calls_columns` setting)."""
@@ -391,9 +402,9 @@ class CallTable(DataTable):
         return key.value
 
     def cell_plain(self, call_id: str, column: str) -> str:
-        value = self._pending.get(call_id, {}).get(column)
-        if value is None:
-            value = self.get_cell(call_id, column)
+        if column in self._pending.get(call_id, ()):
+            return self._cell(call_id, column).plain
+        value = self.get_cell(call_id, column)
         return value.plain if isinstance(value, Text) else str(value)
 
     # -- what is on screen ---------------------------------------------------------------------
@@ -418,17 +429,26 @@ class CallTable(DataTable):
         key_at = self.coordinate_to_cell_key
         return [key_at(Coordinate(row, 0)).row_key.value for row in rows]  # type: ignore[misc]
 
-    def _write(self, call_id: str, column: str, cell: Text) -> None:
-        """A cell's new text: to the DataTable (at the end of the diff) when its row is on
-        screen, else kept."""
+    def _cell(self, call_id: str, column: str) -> Text:
+        """The cell `column` of the call's row shows now (built from its signature)."""
+        return row_cell(self._calls[call_id], column, self._sigs[call_id][_INDEX[column]],
+                        self.ctx)
+
+    def _write(self, call_id: str, column: str) -> None:
+        """A cell changed: built and written to the DataTable (at the end of the diff) when
+        its row is on screen, else noted to be built when the row comes into view."""
         if self._on_screen(call_id):
-            row = self._writes.setdefault(call_id, {})
-            kept = self._pending.pop(call_id, None)
-            if kept:
-                row.update(kept)
-            row[column] = cell
+            self._collect(call_id, (column,))
         else:
-            self._pending.setdefault(call_id, {})[column] = cell
+            self._pending.setdefault(call_id, set()).add(column)
+
+    def _collect(self, call_id: str, columns: Iterable[str]) -> None:
+        """Build these cells of a row on screen (and those it owes) for `_flush` to write."""
+        owed = self._pending.pop(call_id, ())
+        row = self._writes.setdefault(call_id, {})
+        for column in (*owed, *columns):
+            if column in self.shown_columns:
+                row[column] = self._cell(call_id, column)
 
     def _flush(self) -> int:
         """Write the collected cells into the DataTable: in place (only their rows' renders
@@ -460,9 +480,8 @@ class CallTable(DataTable):
             return self._flush()
         with self.app.batch_update():
             for call_id in self._visible_ids():
-                cells = self._pending.pop(call_id, None)
-                if cells:
-                    self._writes.setdefault(call_id, {}).update(cells)
+                if call_id in self._pending:
+                    self._collect(call_id, ())
                 if call_id in self._ticking:
                     self._tick_row(call_id)
             return self._flush()
@@ -478,17 +497,19 @@ class CallTable(DataTable):
 
     # -- writing -------------------------------------------------------------------------------
 
-    def _row(self, call: TrackedCall) -> tuple[list[Any], list[Text]]:
-        sigs = [cell_signature(call, column, self.ctx) for column in COLUMN_KEYS]
-        cells = [row_cell(call, column, sigs[_INDEX[column]], self.ctx)
-                 for column in self.shown_columns]
-        return sigs, cells
+    def _add_row(self, call: TrackedCall) -> None:
+        """The call's row in the DataTable: its first cell built (the sort reads the call id
+        from it), the others blank and owed until the row is on screen (`show_visible`)."""
+        first, *rest = self.shown_columns
+        self.add_row(self._cell(call.call_id, first), *[BLANK] * len(rest), key=call.call_id)
+        if rest:
+            self._pending[call.call_id] = set(rest)
 
     def _add(self, call: TrackedCall, stats: DiffStats) -> None:
-        sigs, cells = self._row(call)
-        self.add_row(*cells, key=call.call_id)
         self._calls[call.call_id] = call
-        self._sigs[call.call_id] = sigs
+        self._sigs[call.call_id] = [cell_signature(call, column, self.ctx)
+                                    for column in COLUMN_KEYS]
+        self._add_row(call)
         if _ticking(call):
             self._ticking.add(call.call_id)
         stats.added += 1
@@ -509,7 +530,7 @@ class CallTable(DataTable):
                 continue
             old[index] = sig
             if column in self.shown_columns:
-                self._write(call_id, column, row_cell(call, column, sig, self.ctx))
+                self._write(call_id, column)
             stats.updated += 1
             if column == self.sort_column:
                 moved = True
