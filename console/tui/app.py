@@ -235,18 +235,14 @@ class CallConsoleApp(LookAndFeelApp):
         """Run the console (the CLI's way; tests use `run_test`).
 
         The garbage collector stays off from here until the Call form is mounted
-        (`_after_first_frame`): the first frame allocates thousands of objects, enough for
-        several collections, one of them a full one over every object the imports made
-        (~40-60 ms of the first frame here). Those objects live as long as the process, so
-        they are frozen first (`gc.freeze`): no later full collection scans them either."""
-        import gc
+        (`_after_first_frame`), what the imports made frozen (`console.tui.collector`)."""
+        from console.tui import collector
 
-        gc.freeze()
-        gc.disable()
+        collector.hold_for_start_up()
         try:
             return super().run(*args, **kwargs)
         finally:
-            gc.enable()
+            collector.start_up_done()
 
     def on_mount(self) -> None:
         if self._keymap_overrides:
@@ -287,9 +283,9 @@ class CallConsoleApp(LookAndFeelApp):
                     await result
         finally:
             if prepare:
-                import gc
+                from console.tui import collector
 
-                gc.enable()  # off since `run` (start-up)
+                collector.start_up_done()  # off since `run`
                 self.run_worker(self._prepare, thread=True, name="prepare", group="startup",
                                 exit_on_error=False)
 

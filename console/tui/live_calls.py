@@ -19,7 +19,7 @@
 - `track(...)` hands a call placed by Send / redial / reconcile to the tracker.
 - `stop()` on unmount: cancels polling and flushes the last changes to the store.
 - Once the tracker is published, the garbage collector's full collections are made 3× rarer
-  (`FULL_COLLECTION_EVERY`): see `space_full_collections`.
+  (`console.tui.collector.space_full_collections`).
 
 No widget code here: screens subscribe to `app.calls_changed`.
 """
@@ -32,6 +32,8 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from textual.signal import Signal
+
+from console.tui import collector
 
 if TYPE_CHECKING:
     from console.account.session import ConsoleSession
@@ -48,27 +50,6 @@ log = logging.getLogger("console.tui.live_calls")
 MIN_DELIVERY_INTERVAL = 0.25
 #: How often the tracker's view of the API is compared with the header's (seconds).
 HEALTH_INTERVAL = 1.0
-#: A full garbage collection at most once per this many young-generation (gen 1) ones
-#: (CPython's default: 10). See `space_full_collections`.
-FULL_COLLECTION_EVERY = 30
-
-
-def space_full_collections() -> None:
-    """Full (gen 2) collections at most every `FULL_COLLECTION_EVERY` gen-1 ones.
-
-    With 1,000 live calls the table's frames keep promoting render objects to the oldest
-    generation, so CPython ran a full collection every 10 gen-1 ones: 8-9 per 45 s, each
-    walking ~100,000 objects for ~100 ms (up to 200 ms at load 4) with the UI frozen; they
-    were most of the keystroke p95's tail. Measured on `benchmarks/live_calls.py --stalls`
-    (1,000 calls, load 1.3): 3 full collections per 45 s instead of 9 (260 ms of them instead
-    of 960 ms), the same peak RSS (96 MB). The young generations are left as they are."""
-    import gc
-
-    young, middle, full = gc.get_threshold()
-    if full < FULL_COLLECTION_EVERY:
-        gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
-
-
 async def heartbeat(client: ApiClient) -> None:
     """The tracker's light read when it has nothing to poll: the connect probe's route."""
     await client.probe_agents()
@@ -136,7 +117,7 @@ class LiveCalls:
             return
         self.tracker, self.store = self._prepared
         self._prepared = None
-        space_full_collections()
+        collector.space_full_collections()
         self.app.tracker = self.tracker
         self.app.call_store = self.store
         if not self._subscribed:

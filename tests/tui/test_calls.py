@@ -24,7 +24,7 @@ from calls_helpers import (
 )
 
 from console.tracker import PollPolicy
-from console.tui.live_calls import FULL_COLLECTION_EVERY
+from console.tui.collector import FULL_COLLECTION_EVERY
 
 SIZE = (120, 40)
 #: polls 4x as often as the real policy, so a test sees short-lived states
