@@ -140,13 +140,13 @@ def check_international(text: str) -> tuple[str | None, str | None]:
     (a caller ID's number is checked as it is validated and again for its E.164 form, and a
     write checks the file it re-read), and its answer depends on the text alone.
     """
-    from console.telephony.phone import PhoneError, parse_phone
+    from console.telephony.phone import PhoneError, to_e164
 
     if not text.strip().startswith(("+", "00")):
         return None, ("write it in international form: '+', the country code and the number "
                       "(e.g. +14155550123)")
     try:
-        return parse_phone(text, "ZZ").e164, None
+        return to_e164(text, "ZZ"), None
     except PhoneError as exc:
         return None, str(exc)
 
