@@ -24,7 +24,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cached_property
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -257,9 +257,9 @@ class CallConsoleApp(LookAndFeelApp):
         if self._first_frame_shown:
             # In a worker, as at start-up: a callback that awaits (the Call form's mount) must
             # not hold the app's queue, whose refreshes it waits for.
+            start = partial(self._after_first_frame, [callback], prepare=False)
             self.call_after_refresh(
-                lambda: self.run_worker(self._after_first_frame([callback], prepare=False),
-                                        name="after-first-frame", group="startup",
+                lambda: self.run_worker(start, name="after-first-frame", group="startup",
                                         exit_on_error=False))
         else:
             self._after_first_frame_callbacks.append(callback)
@@ -268,8 +268,9 @@ class CallConsoleApp(LookAndFeelApp):
         self._first_frame_shown = True
         callbacks, self._after_first_frame_callbacks = self._after_first_frame_callbacks, []
         # A worker, not a handler of the app's: the app's own queue keeps moving while the
-        # callbacks await (keys typed meanwhile reach the focused input at once).
-        self.run_worker(self._after_first_frame(callbacks), name="after-first-frame",
+        # callbacks await (keys typed meanwhile reach the focused input at once). Given as a
+        # callable: an app closing before the worker starts leaves no coroutine unawaited.
+        self.run_worker(partial(self._after_first_frame, callbacks), name="after-first-frame",
                         group="startup", exit_on_error=False)
 
     async def _after_first_frame(self, callbacks: list[Callable[[], Any]], *,
