@@ -82,31 +82,6 @@ def _auth_failure(response: httpx.Response) -> bool:
     return False
 
 
-class _CappedStream(httpx.AsyncByteStream):
-    """A response body that ends after `limit` bytes (the rest is never read; closing it
-    closes the connection)."""
-
-    def __init__(self, inner: httpx.AsyncByteStream, limit: int) -> None:
-        self._inner, self._left = inner, limit
-
-    async def __aiter__(self):
-        async for chunk in self._inner:
-            if self._left <= 0:
-                break
-            yield chunk[:self._left]
-            self._left -= len(chunk)
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-
-def _cap_body(response: httpx.Response) -> None:
-    from console.api.client import MAX_BODY_BYTES
-
-    if isinstance(response.stream, httpx.AsyncByteStream):
-        response.stream = _CappedStream(response.stream, MAX_BODY_BYTES)
-
-
 Refresher = Callable[[str], Awaitable["TokenPair"]]
 
 
@@ -192,8 +167,11 @@ class RefreshingAuth(httpx.Auth):
         response = yield request
         if response.status_code in (401, 403):
             # Read here (for a 403's detail) and by httpx before a retry: a hostile server's
-            # 50 MB refusal is cut at the cap the client applies to every other body.
-            _cap_body(response)
+            # 50 MB refusal (or gzip bomb) is cut at the cap the client applies to every body.
+            from console.api.body import cap_body
+            from console.api.client import MAX_BODY_BYTES
+
+            cap_body(response, MAX_BODY_BYTES)
         if response.status_code == 403:
             await response.aread()
         if not _auth_failure(response) or not (tokens.refreshable or self._tokens is not tokens):

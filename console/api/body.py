@@ -11,6 +11,7 @@ came (as httpx does when it has no decoder; the client asks only for these two).
 from __future__ import annotations
 
 import zlib
+from collections.abc import AsyncIterator
 
 import httpx
 
@@ -72,36 +73,69 @@ def _through(layers: list[_Inflate], data: bytes, room: int) -> bytes:
     return data
 
 
+async def _decoded(raw: AsyncIterator[bytes], content_encoding: str,
+                   max_bytes: int) -> AsyncIterator[bytes]:
+    """The decoded chunks of a raw body, stopping once more than `max_bytes` came out (the
+    extra byte tells "longer than the cap" from "exactly the cap")."""
+    layers = _layers(content_encoding)
+    out = 0
+    async for chunk in raw:
+        while True:
+            if layers:
+                chunk = _through(layers, chunk, max_bytes - out + 1)
+            out += len(chunk)
+            yield chunk
+            if out > max_bytes or not any(layer.pending() for layer in layers):
+                break
+            chunk = b""
+        if out > max_bytes:
+            return
+    for index, layer in enumerate(layers):
+        rest = layer.flush()
+        if rest:
+            yield _through(layers[index + 1:], rest, max_bytes - out + 1)
+
+
 async def read_capped(streamed: httpx.Response, max_bytes: int) -> tuple[bytes, bool]:
     """The decoded body of a streamed response, at most `max_bytes` of it, and True when it
     was longer (then the rest is neither read nor decompressed)."""
-    if streamed.is_stream_consumed:  # read already (an in-memory answer, the sign-in flow's)
+    if streamed.is_stream_consumed:  # read already (an in-memory answer)
         content = streamed.content
         return content[:max_bytes], len(content) > max_bytes
-    layers = _layers(streamed.headers.get("content-encoding", ""))
     body = bytearray()
-
-    def take(chunk: bytes) -> bool:
-        body.extend(chunk)
+    async for chunk in _decoded(streamed.aiter_raw(), streamed.headers.get(
+            "content-encoding", ""), max_bytes):
+        body += chunk
         if len(body) > max_bytes:
-            del body[max_bytes:]
-            return True
-        return False
-
-    async for raw in streamed.aiter_raw():
-        if not layers:
-            if take(raw):
-                return bytes(body), True
-            continue
-        chunk = _through(layers, raw, max_bytes - len(body) + 1)
-        while True:
-            if take(chunk):
-                return bytes(body), True
-            if not any(layer.pending() for layer in layers):
-                break
-            chunk = _through(layers, b"", max_bytes - len(body) + 1)
-    for index, layer in enumerate(layers):
-        rest = layer.flush()
-        if rest and take(_through(layers[index + 1:], rest, max_bytes - len(body) + 1)):
-            return bytes(body), True
+            return bytes(body[:max_bytes]), True
     return bytes(body), False
+
+
+class _CappedBody(httpx.AsyncByteStream):
+    """A response body decoded here, bounded, and cut after `limit` bytes (the rest is never
+    read; closing it closes the connection)."""
+
+    def __init__(self, inner: httpx.AsyncByteStream, content_encoding: str, limit: int):
+        self._inner, self._encoding, self._limit = inner, content_encoding, limit
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        left = self._limit
+        async for chunk in _decoded(aiter(self._inner), self._encoding, self._limit):
+            if left <= 0:
+                break
+            yield chunk[:left]
+            left -= len(chunk)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def cap_body(response: httpx.Response, max_bytes: int) -> None:
+    """Make a response not read yet yield at most `max_bytes` of decoded body to whoever reads
+    it (httpx itself included: the sign-in flow's 401 is read by httpx before its retry).
+    The body is decoded here, bounded, so the encoding header goes: httpx must not decode it
+    again."""
+    if response.is_stream_consumed or not isinstance(response.stream, httpx.AsyncByteStream):
+        return
+    encoding = response.headers.pop("content-encoding", "")
+    response.stream = _CappedBody(response.stream, encoding, max_bytes)

@@ -402,10 +402,12 @@ def test_console_session_old_constructor_still_works(sim):
     assert session.base_url == "http://127.0.0.1:1" and session.auth == "t"
 
 
-async def test_a_50_mb_refusal_of_the_token_is_cut_at_the_cap_before_the_refresh(short_sim):
+@pytest.mark.parametrize("kind,size", [("huge_body", 50_000_000), ("gzip_bomb", 200_000_000)])
+async def test_a_50_mb_refusal_of_the_token_is_cut_at_the_cap_before_the_refresh(
+        short_sim, kind, size):
     """The 401 before a refresh is read by the sign-in flow (and by httpx before the retry):
-    a hostile server's 50 MB refusal must not be read whole (the client caps every other body
-    at 1 MiB)."""
+    a hostile server's 50 MB refusal, or 200 MB of it gzipped into 200 KB, must not be read or
+    inflated whole (the client caps every other body at 1 MiB)."""
     from memory import peak_growth
     from test_client import arm
 
@@ -414,8 +416,7 @@ async def test_a_50_mb_refusal_of_the_token_is_cut_at_the_cap_before_the_refresh
     tokens, _ = await sign_in(target, "demo", "demo", store=store)
     stale = replace(tokens, expires_at=time.time() + 3600)
     await asyncio.sleep(PAST_EXPIRY)
-    arm(short_sim, {"route": "GET /auth/me", "kind": "huge_body", "size": 50_000_000,
-                    "count": 1})
+    arm(short_sim, {"route": "GET /auth/me", "kind": kind, "size": size, "count": 1})
     auth = RefreshingAuth(target, store, stale)
     async with ApiClient(short_sim.base_url, auth=auth) as client:
         with peak_growth() as growth:
